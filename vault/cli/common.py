@@ -1,0 +1,85 @@
+"""Shared pieces of the CLI commands: the --vault option, unlocking, terminal checks."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+import click
+
+from vault.errors import PolicyError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def vault_option(f: F) -> F:
+    """`--vault PATH` (or TOKENSAFE_VAULT); default under the platform's user data dir."""
+    return click.option(
+        "--vault", "vault_path", envvar="TOKENSAFE_VAULT", type=click.Path(dir_okay=False),
+        default=None, help="Vault file (default: platform data dir; env TOKENSAFE_VAULT).",
+    )(f)
+
+
+def env_option(f: F) -> F:
+    return click.option("--env", "-e", "env_name", default=None, metavar="ENV",
+                        help="Environment (default: the current one).")(f)
+
+
+def passphrase_fd_option(f: F) -> F:
+    return click.option("--passphrase-fd", type=int, default=None, metavar="N",
+                        help="Read the passphrase from file descriptor N.")(f)
+
+
+def resolve_path(vault_path: str | None) -> Path:
+    from vault.store.paths import default_vault_path
+
+    return Path(vault_path).expanduser() if vault_path else default_vault_path()
+
+
+def open_data(vault_path: str | None, passphrase_fd: int | None = None):
+    """Unlock and decrypt the vault for reading; returns `vault.store.model.VaultData`."""
+    from vault.store.unlock import Unlocker
+    from vault.store.vaultfile import read_vault
+
+    return read_vault(resolve_path(vault_path), Unlocker(passphrase_fd=passphrase_fd)).data
+
+
+@contextmanager
+def edit_data(vault_path: str | None, passphrase_fd: int | None = None) -> Iterator[Any]:
+    """Lock, unlock, decrypt; yield VaultData to change in place; write atomically on success."""
+    from vault.store.unlock import Unlocker
+    from vault.store.vaultfile import edit_vault
+
+    with edit_vault(resolve_path(vault_path), Unlocker(passphrase_fd=passphrase_fd)) as opened:
+        yield opened.data
+
+
+def is_tty(stream: IO[Any] | None = None) -> bool:
+    stream = stream or sys.stdout
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def refuse_tty(reveal: bool, what: str = "secret values", stream: IO[Any] | None = None) -> None:
+    """Refuse to print secrets to a terminal unless --reveal (they would stay in scrollback)."""
+    if not reveal and is_tty(stream):
+        raise PolicyError(
+            f"refusing to write {what} to a terminal",
+            "pipe it into a program (e.g. `| newman run c.json -e /dev/stdin`), or add --reveal",
+        )
+
+
+def write_out(text: str | bytes) -> None:
+    """Write to stdout as bytes, without an encoding surprise."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    out = getattr(sys.stdout, "buffer", None)
+    if out is None:
+        sys.stdout.write(data.decode("utf-8", "replace"))
+    else:
+        out.write(data)
+    sys.stdout.flush()

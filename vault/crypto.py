@@ -1,0 +1,93 @@
+"""Every primitive tokensafe uses, in one small pure module (no I/O, no logging).
+
+Only high-level pyca/cryptography constructions: AES-256-GCM (AEAD), Argon2id (passphrase
+KDF), HKDF-SHA256 (deriving slot keys from random keys), HMAC-SHA256 (fingerprints).
+The format these serve is specified in SECURITY.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+KEY_LEN = 32
+NONCE_LEN = 12
+SALT_LEN = 16
+
+# Domain-separation labels: a key derived for one purpose can never serve another.
+KEYSLOT_AAD_LABEL = b"tokensafe keyslot v1|"
+HKDF_KEYRING_INFO = b"tokensafe keyslot keyring v1"
+HKDF_RECOVERY_INFO = b"tokensafe keyslot recovery v1"
+
+
+class AuthenticationFailed(Exception):
+    """The one opaque failure of `open_sealed`: wrong key or modified data, never which."""
+
+
+@dataclass(frozen=True)
+class KdfParams:
+    """Argon2id parameters; stored per passphrase keyslot."""
+
+    iterations: int = 3
+    lanes: int = 4
+    memory_kib: int = 64 * 1024  # RFC 9106, second recommended option
+
+
+DEFAULT_KDF = KdfParams()
+# Test-only hook: tests set this to cheap parameters; production code never does.
+_test_kdf_params: KdfParams | None = None
+
+
+def default_kdf_params() -> KdfParams:
+    return _test_kdf_params or DEFAULT_KDF
+
+
+def random_bytes(n: int) -> bytes:
+    return os.urandom(n)
+
+
+def derive_passphrase_key(passphrase: str, salt: bytes, params: KdfParams) -> bytes:
+    from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+
+    kdf = Argon2id(salt=salt, length=KEY_LEN, iterations=params.iterations,
+                   lanes=params.lanes, memory_cost=params.memory_kib)
+    return kdf.derive(passphrase.encode("utf-8"))
+
+
+def hkdf(ikm: bytes, info: bytes) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    return HKDF(algorithm=hashes.SHA256(), length=KEY_LEN, salt=None, info=info).derive(ikm)
+
+
+def seal(key: bytes, plaintext: bytes, aad: bytes, nonce: bytes | None = None) -> tuple[bytes, bytes]:
+    """AES-256-GCM; returns (nonce, ciphertext||tag). `nonce` is a seam for test vectors."""
+    nonce = nonce if nonce is not None else random_bytes(NONCE_LEN)
+    return nonce, AESGCM(key).encrypt(nonce, plaintext, aad)
+
+
+def open_sealed(key: bytes, nonce: bytes, ciphertext: bytes, aad: bytes) -> bytes:
+    try:
+        return AESGCM(key).decrypt(nonce, ciphertext, aad)
+    except (InvalidTag, ValueError):
+        raise AuthenticationFailed() from None
+
+
+def keyslot_aad(vault_id: str, slot_id: str, slot_type: str) -> bytes:
+    return KEYSLOT_AAD_LABEL + f"{vault_id}|{slot_id}|{slot_type}".encode()
+
+
+def checksum(data: bytes) -> bytes:
+    """Unkeyed SHA-256: tells corruption from a wrong key; not a security mechanism."""
+    return hashlib.sha256(data).digest()
+
+
+def fingerprint(key: bytes, value: str) -> str:
+    """Keyed fingerprint of a value (HMAC-SHA256, hex): comparable, not brute-forceable without key."""
+    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()

@@ -1,0 +1,219 @@
+"""The decrypted vault contents: environments of entries, with (de)serialisation.
+
+Pure data; no I/O and no crypto. The payload JSON is described in SECURITY.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import fnmatch
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from vault.errors import NotFoundError, UsageError
+from vault.secret import Secret
+
+NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,127}$")
+ENV_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}$")
+_HOST_RE = re.compile(r"^(\*\.)?[A-Za-z0-9]([A-Za-z0-9\-]{0,62})(\.[A-Za-z0-9\-]{1,63})*(:\d{1,5})?$")
+_JWT_RE = re.compile(r"^[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*$")
+_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}(:\d{1,5})?$")
+
+KINDS = ("jwt", "token", "domain", "url", "text")
+
+
+def check_name(name: str) -> str:
+    if not NAME_RE.match(name):
+        raise UsageError(
+            f"invalid entry name {name!r}",
+            "names start with a letter or _, then letters, digits, _ . - (at most 128)",
+        )
+    return name
+
+
+def check_env_name(name: str) -> str:
+    if not ENV_RE.match(name):
+        raise UsageError(
+            f"invalid environment name {name!r}",
+            "use letters, digits, _ . - (at most 64), e.g. dev or prod",
+        )
+    return name
+
+
+def check_host_pattern(pattern: str) -> str:
+    p = pattern.strip().lower()
+    if not _HOST_RE.match(p):
+        raise UsageError(
+            f"invalid host pattern {pattern!r}",
+            "give a host name such as example.auth0.com or a wildcard such as *.auth0.com",
+        )
+    return p
+
+
+def host_allowed(host: str, patterns: list[str]) -> bool:
+    """True if `host` matches one pattern; `*.x.com` matches subdomains of x.com, not x.com."""
+    host = host.lower().rstrip(".")
+    for pat in patterns:
+        if pat.startswith("*."):
+            if host.endswith(pat[1:]) and fnmatch.fnmatchcase(host, pat):
+                return True
+        elif host == pat or (":" not in pat and host.split(":")[0] == pat):
+            return True
+    return False
+
+
+def _b64url_json(segment: str) -> Any:
+    pad = "=" * (-len(segment) % 4)
+    return json.loads(base64.urlsafe_b64decode(segment + pad))
+
+
+def jwt_claims(value: str) -> dict[str, Any] | None:
+    """Decode (never verify) a JWT's payload; None if `value` is not a JWT."""
+    if not _JWT_RE.match(value):
+        return None
+    try:
+        header_seg, payload_seg, _ = value.split(".")
+        header = _b64url_json(header_seg)
+        payload = _b64url_json(payload_seg)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(header, dict) or "alg" not in header or not isinstance(payload, dict):
+        return None
+    return payload
+
+
+def detect_kind(value: str) -> tuple[str, float | None]:
+    """Classify a value as jwt/token/domain/url/text; for a JWT also return its `exp`."""
+    v = value.strip()
+    claims = jwt_claims(v)
+    if claims is not None:
+        exp = claims.get("exp")
+        return "jwt", float(exp) if isinstance(exp, int | float) else None
+    if re.match(r"^https?://\S+$", v):
+        return "url", None
+    if _DOMAIN_RE.match(v):
+        return "domain", None
+    if len(v) >= 16 and not re.search(r"\s", v) and len(set(v)) >= 8:
+        return "token", None
+    return "text", None
+
+
+@dataclass
+class Entry:
+    name: str
+    value: Secret
+    kind: str = "text"
+    created: float = 0.0
+    updated: float = 0.0
+    allowed_hosts: list[str] = field(default_factory=list)
+    expires: float | None = None
+
+    @classmethod
+    def new(cls, name: str, value: str, allowed_hosts: list[str] | None = None,
+            now: float | None = None) -> Entry:
+        now = time.time() if now is None else now
+        kind, expires = detect_kind(value)
+        return cls(check_name(name), Secret(value), kind, now, now,
+                   sorted(set(allowed_hosts or [])), expires)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "value": self.value.reveal(),
+            "kind": self.kind,
+            "created": self.created,
+            "updated": self.updated,
+            "allowed_hosts": self.allowed_hosts,
+            "expires": self.expires,
+        }
+
+    @classmethod
+    def from_json(cls, name: str, d: dict[str, Any]) -> Entry:
+        return cls(name, Secret(d["value"]), d.get("kind", "text"), d.get("created", 0.0),
+                   d.get("updated", 0.0), list(d.get("allowed_hosts", [])), d.get("expires"))
+
+    def describe(self) -> dict[str, Any]:
+        """Everything about the entry except its value (for `list`)."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "created": self.created,
+            "updated": self.updated,
+            "allowed_hosts": self.allowed_hosts,
+            "expires": self.expires,
+            "length": len(self.value),
+        }
+
+
+@dataclass
+class Environment:
+    name: str
+    entries: dict[str, Entry] = field(default_factory=dict)
+
+    def get(self, name: str) -> Entry:
+        try:
+            return self.entries[name]
+        except KeyError:
+            raise NotFoundError(
+                f"no entry {name!r} in environment {self.name!r}",
+                "`tokensafe list` shows the names; `--env` picks another environment",
+            ) from None
+
+    def values(self) -> dict[str, str]:
+        """name -> plaintext value; for injection at the moment of use only."""
+        return {n: e.value.reveal() for n, e in self.entries.items()}
+
+
+@dataclass
+class VaultData:
+    """The whole decrypted payload."""
+
+    current: str = "default"
+    environments: dict[str, Environment] = field(default_factory=dict)
+    fingerprint_key: bytes = b""
+    # Originals of files rewritten by `import --scrub`, keyed by absolute path (for `restore`).
+    originals: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def env(self, name: str | None = None) -> Environment:
+        name = name or self.current
+        try:
+            return self.environments[name]
+        except KeyError:
+            raise NotFoundError(
+                f"no environment {name!r}",
+                "`tokensafe env list` shows them; `tokensafe env create NAME` makes one",
+            ) from None
+
+    def ensure_env(self, name: str) -> Environment:
+        check_env_name(name)
+        return self.environments.setdefault(name, Environment(name))
+
+    def all_values(self) -> list[str]:
+        return [e.value.reveal() for env in self.environments.values() for e in env.entries.values()]
+
+    def to_bytes(self) -> bytes:
+        doc = {
+            "current": self.current,
+            "environments": {
+                en: {"entries": {n: e.to_json() for n, e in env.entries.items()}}
+                for en, env in self.environments.items()
+            },
+            "fingerprint_key": base64.b64encode(self.fingerprint_key).decode(),
+            "originals": self.originals,
+        }
+        return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> VaultData:
+        doc = json.loads(raw)
+        envs = {
+            en: Environment(en, {n: Entry.from_json(n, e) for n, e in body.get("entries", {}).items()})
+            for en, body in doc.get("environments", {}).items()
+        }
+        return cls(doc.get("current", "default"), envs,
+                   base64.b64decode(doc.get("fingerprint_key", "")), doc.get("originals", {}))
+
+    def __repr__(self) -> str:
+        return f"VaultData(current={self.current!r}, environments={sorted(self.environments)})"
