@@ -1,0 +1,342 @@
+"""init, set, get, list, rm, env, backup: the vault's everyday commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import click
+
+from vault.cli.common import (
+    edit_data,
+    env_option,
+    is_tty,
+    open_data,
+    passphrase_fd_option,
+    refuse_tty,
+    resolve_path,
+    vault_option,
+    write_out,
+)
+from vault.errors import LockedError, PolicyError, UsageError
+from vault.store.paths import display
+
+# init ---------------------------------------------------------------------------------
+
+@click.command("init", epilog="Example: tokensafe init   (then: tokensafe set auth0_token)")
+@vault_option
+@passphrase_fd_option
+@click.option("--keyring/--no-keyring", "use_keyring", default=None,
+              help="Keep the key in the OS keyring (default: when one is usable).")
+@click.option("--passphrase", "want_passphrase", is_flag=True,
+              help="Add a passphrase keyslot even when the keyring is used.")
+@click.option("--no-recovery", is_flag=True, help="Do not create a recovery key.")
+@click.option("--env", "-e", "env_name", default="default", show_default=True,
+              help="Name of the first environment.")
+def init_cmd(vault_path, passphrase_fd, use_keyring, want_passphrase, no_recovery, env_name):
+    """Create a new, empty vault.
+
+    The key goes into the OS keyring when a usable one answers (Secret Service,
+    Keychain, Windows Credential Locker); otherwise a passphrase protects the vault
+    (from --passphrase-fd, TOKENSAFE_PASSPHRASE or a hidden prompt). When the keyring
+    would be the only way in, a recovery key is created and shown once.
+    """
+    from vault.store import keyring_access, keyslots
+    from vault.store.model import VaultData, check_env_name
+    from vault.store.unlock import Unlocker
+    from vault.store.vaultfile import create_vault
+
+    path = resolve_path(vault_path)
+    check_env_name(env_name)
+    if path.exists():
+        raise UsageError(f"a vault already exists at {display(path)}",
+                         "use it, or pick another file with --vault; nothing was changed")
+    keyring_reason = None
+    if use_keyring is not False:
+        try:
+            keyring_access.backend_name()
+        except LockedError as e:
+            keyring_reason = e.message
+            if use_keyring:
+                raise
+    with_keyring = use_keyring is not False and keyring_reason is None
+    passphrase = None
+    if want_passphrase or not with_keyring:
+        passphrase = new_passphrase(passphrase_fd, Unlocker(passphrase_fd=passphrase_fd))
+    recovery_text: list[str] = []
+
+    def make_slots(vault_id: str, data_key: bytes):
+        slots = []
+        if with_keyring:
+            slots.append(keyslots.new_keyring_slot(keyslots.next_slot_id(slots), vault_id, data_key))
+        if passphrase is not None:
+            slots.append(keyslots.new_passphrase_slot(keyslots.next_slot_id(slots), vault_id,
+                                                      data_key, passphrase))
+        if passphrase is None and not no_recovery:
+            slot, text = keyslots.new_recovery_slot(keyslots.next_slot_id(slots), vault_id, data_key)
+            slots.append(slot)
+            recovery_text.append(text)
+        return slots
+
+    data = VaultData(current=env_name)
+    data.ensure_env(env_name)
+    opened = create_vault(path, make_slots, data)
+    kinds = ", ".join(s.type for s in opened.header.keyslots)
+    click.echo(f"Created vault {display(path)} (keyslots: {kinds}; environment: {env_name})", err=True)
+    if keyring_reason and use_keyring is None:
+        click.echo(f"No OS keyring ({keyring_reason}): the vault is protected by a passphrase.", err=True)
+    if recovery_text:
+        click.echo(
+            "\nRecovery key — shown once; store it offline (it opens the vault if the keyring is lost):\n\n"
+            f"    {recovery_text[0]}\n", err=True)
+
+
+def new_passphrase(passphrase_fd: int | None, unlocker) -> str:
+    """A new passphrase from the usual sources; asked twice on a terminal."""
+    import os
+
+    from vault.store.unlock import has_terminal, prompt_hidden
+
+    if passphrase_fd is not None or os.environ.get("TOKENSAFE_PASSPHRASE"):
+        pw = unlocker.passphrase()
+    elif has_terminal():
+        pw = prompt_hidden("New vault passphrase: ")
+        if prompt_hidden("Repeat passphrase: ") != pw:
+            raise UsageError("the passphrases do not match; nothing was changed")
+    else:
+        raise LockedError("no passphrase given and no terminal to ask on",
+                          "set TOKENSAFE_PASSPHRASE or pass --passphrase-fd N")
+    if not pw:
+        raise UsageError("an empty passphrase is not allowed")
+    return pw
+
+
+# set / get / rm -----------------------------------------------------------------------
+
+def read_value() -> str:
+    """The value to store: a hidden prompt on a terminal, else all of stdin."""
+    if is_tty(sys.stdin):
+        from vault.store.unlock import prompt_hidden
+
+        value = prompt_hidden("Value (hidden): ")
+    else:
+        raw = sys.stdin.buffer.read()
+        try:
+            value = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise UsageError("the value on stdin is not UTF-8 text") from None
+        value = value[:-1] if value.endswith("\n") else value
+        value = value[:-1] if value.endswith("\r") else value
+    if not value:
+        raise UsageError("empty value; nothing was stored",
+                         "pipe the value in, e.g. `pbpaste | tokensafe set NAME`, or type it at the prompt")
+    return value
+
+
+@click.command("set", epilog="Example: pbpaste | tokensafe set auth0_token --allow-host '*.auth0.com'")
+@vault_option
+@env_option
+@passphrase_fd_option
+@click.option("--allow-host", "hosts", multiple=True, metavar="HOST",
+              help="Hosts this secret may be sent to (repeat; wildcards like *.auth0.com).")
+@click.option("--clear-hosts", is_flag=True, help="Remove the entry's allowed hosts.")
+@click.argument("name")
+@click.argument("value", nargs=-1, required=False, metavar="")
+def set_cmd(vault_path, env_name, passphrase_fd, hosts, clear_hosts, name, value):
+    """Store NAME; the value comes from a hidden prompt or from stdin, never from argv."""
+    from vault.store.model import Entry, check_host_pattern, check_name
+
+    if value:
+        raise PolicyError(
+            "refusing a value on the command line: every user of this machine can read argv",
+            f"pipe it in (`… | tokensafe set {name}`) or run `tokensafe set {name}` and type it")
+    check_name(name)
+    patterns = [check_host_pattern(h) for h in hosts]
+    new_value = read_value()
+    with edit_data(vault_path, passphrase_fd) as data:
+        env = data.ensure_env(env_name) if env_name else data.env()
+        old = env.entries.get(name)
+        entry = Entry.new(name, new_value, patterns)
+        if old is not None:
+            entry.created = old.created
+            if not patterns and not clear_hosts:
+                entry.allowed_hosts = old.allowed_hosts
+        env.entries[name] = entry
+        where = env.name
+    verb = "Updated" if old is not None else "Stored"
+    click.echo(f"{verb} {name} in {where} ({entry.kind}, {len(entry.value)} characters)", err=True)
+
+
+@click.command("get", epilog="Example: tokensafe get auth0_token | docker login --password-stdin -u me")
+@vault_option
+@env_option
+@passphrase_fd_option
+@click.option("--reveal", is_flag=True, help="Allow printing to a terminal.")
+@click.option("-n", "no_newline", is_flag=True, help="Do not print a trailing newline.")
+@click.argument("name")
+def get_cmd(vault_path, env_name, passphrase_fd, reveal, no_newline, name):
+    """Print NAME's raw value to stdout, for a pipe (a terminal only with --reveal)."""
+    refuse_tty(reveal, f"the value of {name}")
+    data = open_data(vault_path, passphrase_fd)
+    value = data.env(env_name).get(name).value.reveal()
+    write_out(value if no_newline else value + "\n")
+
+
+@click.command("rm", epilog="Example: tokensafe rm old_token --env dev")
+@vault_option
+@env_option
+@passphrase_fd_option
+@click.argument("names", nargs=-1, required=True, metavar="NAME…")
+def rm_cmd(vault_path, env_name, passphrase_fd, names):
+    """Remove entries."""
+    with edit_data(vault_path, passphrase_fd) as data:
+        env = data.env(env_name)
+        for name in names:
+            env.get(name)
+        for name in names:
+            del env.entries[name]
+    click.echo(f"Removed {', '.join(names)} from {env.name}", err=True)
+
+
+# list ---------------------------------------------------------------------------------
+
+def _when(ts: float | None) -> str:
+    if not ts:
+        return "-"
+    left = ts - time.time()
+    stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+    if left < 0:
+        return f"{stamp} (expired)"
+    if left < 86400:
+        return f"{stamp} (in {int(left // 3600)}h{int(left % 3600 // 60):02d}m)"
+    return stamp
+
+
+@click.command("list", epilog="Example: tokensafe list --json | jq '.entries[].name'")
+@vault_option
+@env_option
+@passphrase_fd_option
+@click.option("--all", "all_envs", is_flag=True, help="Every environment.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def list_cmd(vault_path, env_name, passphrase_fd, all_envs, as_json):
+    """List entries: names, kind, expiry and allowed hosts — never values."""
+    data = open_data(vault_path, passphrase_fd)
+    envs = list(data.environments.values()) if all_envs else [data.env(env_name)]
+    if as_json:
+        doc = {"current": data.current,
+               "environments": [{"name": e.name,
+                                 "entries": [x.describe() for x in sorted(e.entries.values(), key=lambda x: x.name)]}
+                                for e in envs]}
+        click.echo(json.dumps(doc, indent=2))
+        return
+    for env in envs:
+        mark = " (current)" if env.name == data.current else ""
+        click.echo(click.style(f"{env.name}{mark}", bold=True) if is_tty() else f"{env.name}{mark}")
+        if not env.entries:
+            click.echo("  (no entries; add one with `tokensafe set NAME`)")
+            continue
+        rows = [(e.name, e.kind, _when(e.expires), ",".join(e.allowed_hosts) or "-")
+                for e in sorted(env.entries.values(), key=lambda x: x.name)]
+        widths = [max(len(r[i]) for r in rows + [("NAME", "KIND", "EXPIRES", "HOSTS")]) for i in range(3)]
+        click.echo("  " + "  ".join(h.ljust(w) for h, w in zip(("NAME", "KIND", "EXPIRES"), widths, strict=True)) + "  HOSTS")
+        for r in rows:
+            click.echo("  " + "  ".join(c.ljust(w) for c, w in zip(r[:3], widths, strict=True)) + "  " + r[3])
+
+
+# env ----------------------------------------------------------------------------------
+
+@click.group("env")
+def env_group():
+    """Manage environments (like Postman environments: dev, prod, …)."""
+
+
+@env_group.command("list", epilog="Example: tokensafe env list --json")
+@vault_option
+@passphrase_fd_option
+@click.option("--json", "as_json", is_flag=True)
+def env_list(vault_path, passphrase_fd, as_json):
+    """List environments; the current one is marked."""
+    data = open_data(vault_path, passphrase_fd)
+    if as_json:
+        click.echo(json.dumps({"current": data.current, "environments": [
+            {"name": n, "entries": len(e.entries)} for n, e in sorted(data.environments.items())]}, indent=2))
+        return
+    for n, e in sorted(data.environments.items()):
+        click.echo(f"{'*' if n == data.current else ' '} {n} ({len(e.entries)} entries)")
+
+
+@env_group.command("create", epilog="Example: tokensafe env create prod --use")
+@vault_option
+@passphrase_fd_option
+@click.option("--use", is_flag=True, help="Make it the current environment.")
+@click.argument("name")
+def env_create(vault_path, passphrase_fd, use, name):
+    """Create an environment."""
+    from vault.store.model import check_env_name
+
+    check_env_name(name)
+    with edit_data(vault_path, passphrase_fd) as data:
+        if name in data.environments:
+            raise UsageError(f"environment {name!r} already exists")
+        data.ensure_env(name)
+        if use:
+            data.current = name
+    click.echo(f"Created environment {name}" + (" (now current)" if use else ""), err=True)
+
+
+@env_group.command("use", epilog="Example: tokensafe env use prod")
+@vault_option
+@passphrase_fd_option
+@click.argument("name")
+def env_use(vault_path, passphrase_fd, name):
+    """Make NAME the current environment."""
+    with edit_data(vault_path, passphrase_fd) as data:
+        data.env(name)
+        data.current = name
+    click.echo(f"Current environment: {name}", err=True)
+
+
+@env_group.command("rm", epilog="Example: tokensafe env rm staging --force")
+@vault_option
+@passphrase_fd_option
+@click.option("--force", is_flag=True, help="Remove it even if it holds entries.")
+@click.argument("name")
+def env_rm(vault_path, passphrase_fd, force, name):
+    """Remove an environment (refused while it holds entries, unless --force)."""
+    with edit_data(vault_path, passphrase_fd) as data:
+        env = data.env(name)
+        if env.entries and not force:
+            raise UsageError(f"environment {name!r} holds {len(env.entries)} entries",
+                             "remove them first, or add --force")
+        if name == data.current:
+            others = sorted(n for n in data.environments if n != name)
+            if not others:
+                raise UsageError("cannot remove the only environment")
+            data.current = others[0]
+        del data.environments[name]
+    click.echo(f"Removed environment {name}", err=True)
+
+
+# backup -------------------------------------------------------------------------------
+
+@click.group("backup")
+def backup_group():
+    """The previous generation of the vault, kept on every write."""
+
+
+@backup_group.command("restore", epilog="Example: tokensafe backup restore")
+@vault_option
+@passphrase_fd_option
+def backup_restore(vault_path, passphrase_fd):
+    """Replace the vault by its previous generation (the current file is kept beside it)."""
+    from vault.store.unlock import Unlocker
+    from vault.store.vaultfile import restore_backup
+
+    path = resolve_path(vault_path)
+    opened, kept = restore_backup(path, Unlocker(passphrase_fd=passphrase_fd))
+    click.echo(f"Restored generation {opened.header.generation} of {display(path)}", err=True)
+    if kept is not None:
+        click.echo(f"The file it replaced is kept as {display(kept)}", err=True)
+
+

@@ -1,0 +1,1 @@
+"""The vault file: format, keyslots, unlocking, locking and atomic writes. Knows no CLI."""
