@@ -64,25 +64,40 @@ def err(message: str, hint: str | None = None) -> None:
         click.echo(f"tokensafe: hint: {hint}", err=True)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: run the group and map exceptions to exit codes."""
+def run(argv: list[str] | None = None) -> int:
+    """Run one command line; return its exit code (the CLI's only exception-to-code map)."""
     try:
         rv = cli.main(args=argv, prog_name="tokensafe", standalone_mode=False)
     except TokensafeError as e:
         err(e.message, e.hint)
-        sys.exit(e.exit_code)
+        return e.exit_code
     except click.exceptions.Abort:
         err("aborted")
-        sys.exit(130)
+        return 130
+    except click.exceptions.Exit as e:
+        return e.exit_code
     except click.ClickException as e:
         err(e.format_message(), "see `tokensafe COMMAND --help`")
-        sys.exit(2 if isinstance(e, click.UsageError) else e.exit_code)
+        return 2 if isinstance(e, click.UsageError) else e.exit_code
     except KeyboardInterrupt:
-        sys.exit(130)
+        return 130
     except BrokenPipeError:
         # The reader went away (e.g. `tokensafe get x | head -c1`): not an error of ours.
-        try:
-            sys.stdout = None  # type: ignore[assignment]
-        finally:
-            sys.exit(0)
-    sys.exit(rv if isinstance(rv, int) else 0)
+        _silence_stdout()
+        return 0
+    return rv if isinstance(rv, int) else 0
+
+
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    sys.exit(run(argv))
