@@ -94,6 +94,29 @@ def _b64(s: Any) -> bytes:
     return base64.b64decode(s, validate=True)
 
 
+def _int_in(x: Any, lo: int, hi: int) -> bool:
+    return type(x) is int and lo <= x <= hi
+
+
+def _slot_fields_ok(slot: Keyslot) -> bool:
+    """The fields each keyslot type needs, with sane bounds (a corrupt KDF cost must not
+    crash, nor make Argon2id allocate without limit)."""
+    if len(slot.nonce) != crypto.NONCE_LEN or len(slot.wrapped) != crypto.KEY_LEN + 16:
+        return False
+    x = slot.extra
+    if slot.type == "passphrase":
+        try:
+            salt = _b64(x.get("salt"))
+        except (ValueError, binascii.Error):
+            return False
+        return (x.get("kdf") == "argon2id" and len(salt) >= 8
+                and _int_in(x.get("iterations"), 1, 1 << 10) and _int_in(x.get("lanes"), 1, 255)
+                and _int_in(x.get("memory_kib"), 8 * x["lanes"], 1 << 22))
+    if slot.type == "keyring":
+        return isinstance(x.get("account"), str) and isinstance(x.get("service"), str)
+    return True
+
+
 def build(header: Header, seal_payload) -> bytes:
     """Assemble a file; `seal_payload(aad) -> (nonce, ciphertext)` seals with the data key."""
     hb = header.to_bytes()
@@ -138,6 +161,11 @@ def parse(data: bytes) -> Parsed:
         raise _corrupt(f"unknown cipher {header.cipher!r}")
     if not header.keyslots or any(s.type not in SLOT_TYPES for s in header.keyslots):
         raise _corrupt("no keyslot, or a keyslot of unknown type")
+    if len({s.id for s in header.keyslots}) != len(header.keyslots):
+        raise _corrupt("two keyslots with the same id")
+    for slot in header.keyslots:
+        if not _slot_fields_ok(slot):
+            raise _corrupt(f"keyslot {slot.id!r} is malformed")
     aad = body[: PREFIX_LEN + hlen]
     rest = body[PREFIX_LEN + hlen :]
     return Parsed(header, aad, rest[: crypto.NONCE_LEN], rest[crypto.NONCE_LEN :])
