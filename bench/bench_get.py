@@ -1,0 +1,107 @@
+"""How fast is `tokensafe get NAME | cat` with the keyring slot, next to its peers?
+
+Prints the median wall time over N runs of, in the same run:
+  - `python3 -c pass | cat`          the interpreter's floor on this machine
+  - `tokensafe get tok | cat`        keyring slot (real gnome-keyring in a private D-Bus)
+  - `secret-tool lookup … | cat`     libsecret's C client reading one item (if installed)
+  - `pass show tok | cat`            Debian's `pass` with a throwaway GnuPG key (if installed)
+and the Argon2id unlock time with the default parameters (t=3, p=4, 64 MiB).
+
+Usage: python3 bench/bench_get.py [-n 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from realparts import secret_service  # noqa: E402
+
+SECRET = "bench-token-0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def median_ms(cmd: str, env: dict[str, str], n: int) -> float:
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        r = subprocess.run(["sh", "-c", cmd], env=env, capture_output=True)
+        times.append(time.perf_counter() - t)
+        if r.returncode != 0:
+            raise SystemExit(f"{cmd!r} failed: {r.stderr.decode()[-300:]}")
+    return statistics.median(times) * 1000
+
+
+def setup_pass(home: Path, env: dict[str, str]) -> bool:
+    if not (shutil.which("pass") and shutil.which("gpg")):
+        return False
+    env["GNUPGHOME"] = str(home / "gnupg")
+    env["PASSWORD_STORE_DIR"] = str(home / "password-store")
+    Path(env["GNUPGHOME"]).mkdir(mode=0o700)
+    subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key", "bench@tokensafe.invalid",
+                    "default", "default", "never"], env=env, capture_output=True, check=True)
+    subprocess.run(["pass", "init", "bench@tokensafe.invalid"], env=env, capture_output=True, check=True)
+    subprocess.run(["pass", "insert", "-e", "tok"], input=SECRET.encode(), env=env,
+                   capture_output=True, check=True)
+    return True
+
+
+def argon2_default_ms() -> float:
+    from vault import crypto
+
+    times = []
+    for _ in range(3):
+        t = time.perf_counter()
+        crypto.derive_passphrase_key("bench passphrase", b"0123456789abcdef", crypto.DEFAULT_KDF)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1000
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-n", type=int, default=40, help="runs per command (median reported)")
+    n = ap.parse_args().n
+    exe = shutil.which("tokensafe")
+    if not exe:
+        raise SystemExit("install tokensafe first: pip install -e .")
+    # Byte-compile once, as an installed wheel would be: start-up must not pay for compiling.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(__file__).resolve().parents[1] / "vault")],
+                   check=True, capture_output=True)
+    with tempfile.TemporaryDirectory(prefix="tokensafe-bench-") as tmp:
+        home = Path(tmp)
+        with secret_service(home) as env:
+            env["TOKENSAFE_VAULT"] = str(home / "v" / "vault.tokensafe")
+            env.pop("TOKENSAFE_PASSPHRASE", None)
+            subprocess.run([exe, "init", "--keyring", "--no-recovery"], env=env, check=True, capture_output=True)
+            subprocess.run([exe, "set", "tok"], input=SECRET.encode(), env=env, check=True, capture_output=True)
+            out = subprocess.run([exe, "get", "tok"], env=env, capture_output=True, check=True).stdout
+            assert out.strip() == SECRET.encode(), "get returned something else"
+            rows = [("python3 -c pass | cat  (interpreter floor)", f"{sys.executable} -c pass | cat")]
+            rows.append(("tokensafe get tok | cat  (keyring slot)", f"{exe} get tok | cat"))
+            if shutil.which("secret-tool"):
+                subprocess.run(["secret-tool", "store", "--label=bench", "service", "bench", "username", "tok"],
+                               input=SECRET.encode(), env=env, check=True, capture_output=True)
+                rows.append(("secret-tool lookup | cat  (libsecret, C)",
+                             "secret-tool lookup service bench username tok | cat"))
+            if setup_pass(home, env):
+                rows.append(("pass show tok | cat  (pass + gpg)", "pass show tok | cat"))
+            print(f"median wall time over {n} runs each, same machine, same run:")
+            results = {}
+            for label, cmd in rows:
+                results[label] = median_ms(cmd, env, n)
+                print(f"  {label:<45} {results[label]:7.1f} ms")
+            floor = results[rows[0][0]]
+            get = results[rows[1][0]]
+            print(f"  tokensafe get over the interpreter floor:      {get - floor:7.1f} ms "
+                  f"(goal: < 100 ms over the floor, < 150 ms in all)")
+    print(f"Argon2id unlock, default parameters (t=3, p=4, 64 MiB): {argon2_default_ms():.0f} ms (median of 3)")
+
+
+if __name__ == "__main__":
+    main()
