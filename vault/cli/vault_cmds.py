@@ -67,9 +67,18 @@ def init_cmd(vault_path, passphrase_fd, use_keyring, want_passphrase, no_recover
     recovery_text: list[str] = []
 
     def make_slots(vault_id: str, data_key: bytes):
+        nonlocal passphrase, keyring_reason
         slots = []
         if with_keyring:
-            slots.append(keyslots.new_keyring_slot(keyslots.next_slot_id(slots), vault_id, data_key))
+            try:
+                slots.append(keyslots.new_keyring_slot(keyslots.next_slot_id(slots), vault_id, data_key))
+            except LockedError as e:
+                # The keyring answered the probe but would not keep a key (locked, no prompt):
+                # with the keyring merely preferred, fall back to a passphrase.
+                if use_keyring or passphrase is not None:
+                    raise
+                keyring_reason = e.message
+                passphrase = new_passphrase(passphrase_fd, Unlocker(passphrase_fd=passphrase_fd))
         if passphrase is not None:
             slots.append(keyslots.new_passphrase_slot(keyslots.next_slot_id(slots), vault_id,
                                                       data_key, passphrase))
@@ -84,7 +93,7 @@ def init_cmd(vault_path, passphrase_fd, use_keyring, want_passphrase, no_recover
     opened = create_vault(path, make_slots, data)
     kinds = ", ".join(s.type for s in opened.header.keyslots)
     click.echo(f"Created vault {display(path)} (keyslots: {kinds}; environment: {env_name})", err=True)
-    if keyring_reason and use_keyring is None:
+    if keyring_reason and not use_keyring:
         click.echo(f"No OS keyring ({keyring_reason}): the vault is protected by a passphrase.", err=True)
     if recovery_text:
         click.echo(
