@@ -25,6 +25,11 @@ COMMANDS: dict[str, str] = {
     "keys": "vault.cli.keys_cmds:keys_group",
     "backup": "vault.cli.vault_cmds:backup_group",
     "demo": "vault.cli.demo:demo_cmd",
+    "run": "vault.cli.inject_cmds:run_cmd",
+    "inject": "vault.cli.inject_cmds:inject_cmd",
+    "export": "vault.cli.inject_cmds:export_cmd",
+    "request": "vault.cli.inject_cmds:request_cmd",
+    "send": "vault.cli.inject_cmds:send_cmd",
 }
 
 

@@ -1,0 +1,354 @@
+"""run, inject, export, request, send: secrets leave the vault only at the moment of use.
+
+Thin commands: parse → call `vault.inject` → render. Everything shown to the user goes
+through the masker of the environment in use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from vault.cli.common import env_option, is_tty, refuse_tty, vault_option, write_out
+from vault.errors import NotFoundError, TokensafeError, UsageError
+
+
+def _env(vault_path: str | None, env_name: str | None):
+    from vault.cli import common
+
+    data = common.open_data(vault_path)
+    return data.env(env_name)
+
+
+def _warn(text: str) -> None:
+    click.echo(f"tokensafe: warning: {text}", err=True)
+
+
+def _masked_errors(masker):
+    """Re-raise a TokensafeError with any secret in its text masked (belt and braces)."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def guard():
+        try:
+            yield
+        except TokensafeError as e:
+            e.message = masker.mask(e.message.encode()).decode("utf-8", "replace")
+            if e.hint:
+                e.hint = masker.mask(e.hint.encode()).decode("utf-8", "replace")
+            raise
+    return guard()
+
+
+# inject ---------------------------------------------------------------------------------
+
+@click.command("inject", epilog="Example: tokensafe inject -i curl.cfg.tmpl | curl -K - https://…")
+@vault_option
+@env_option
+@click.option("-i", "--input", "input_file", type=click.Path(dir_okay=False), default=None,
+              help="Template file (default: stdin).")
+@click.option("-o", "--output", "output_file", type=click.Path(dir_okay=False), default=None,
+              help="Write here (created 0600, atomically) instead of stdout.")
+@click.option("--keep-unknown", is_flag=True, help="Leave unknown {{names}} as they are.")
+@click.option("--reveal", is_flag=True, help="Allow writing to a terminal.")
+def inject_cmd(vault_path, env_name, input_file, output_file, keep_unknown, reveal):
+    """Resolve {{name}} and {{vault:name}} in a template; write the result to stdout.
+
+    Postman's dynamic variables ({{$guid}}, {{$timestamp}} …) are left for the consumer.
+    An unknown name is an error and nothing is written, unless --keep-unknown.
+    """
+    from vault.inject.template import resolve
+
+    if output_file is None:
+        refuse_tty(reveal, "resolved secrets")
+    if input_file and input_file != "-":
+        try:
+            text = Path(input_file).read_text(encoding="utf-8")
+        except OSError as e:
+            raise UsageError(f"cannot read {input_file}: {e.strerror}") from None
+    else:
+        text = sys.stdin.read()
+    env = _env(vault_path, env_name)
+    out = resolve(text, env.values(), keep_unknown=keep_unknown)
+    if output_file:
+        _write_private(Path(output_file), out.encode())
+    else:
+        write_out(out)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write a file the user named: 0600 from the first byte, replaced atomically."""
+    import tempfile
+
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)  # mkstemp: 0600, O_EXCL
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+# export ---------------------------------------------------------------------------------
+
+@click.command("export", epilog="Example: tokensafe export --format postman | newman run c.json -e /dev/stdin")
+@vault_option
+@env_option
+@click.option("--format", "-f", "fmt", type=click.Choice(["postman", "dotenv", "json", "shell"]),
+              default="postman", show_default=True, help="Output format.")
+@click.option("--only", multiple=True, metavar="NAME", help="Only these entries (repeatable).")
+@click.option("--as-is", is_flag=True, help="dotenv/shell: keep vault names instead of UPPER_CASE.")
+@click.option("--reveal", is_flag=True, help="Allow writing to a terminal.")
+def export_cmd(vault_path, env_name, fmt, only, as_is, reveal):
+    """Write an environment to stdout for another tool to read from a pipe.
+
+    \b
+      tokensafe export --format postman | newman run c.json -e /dev/stdin
+      tokensafe export --format dotenv  | docker run --env-file /dev/stdin IMAGE
+      eval "$(tokensafe export --format shell)"
+    dotenv and shell names are UPPER_CASE with non-alphanumerics as _ (--as-is keeps them).
+    """
+    from vault.inject.export import render
+
+    refuse_tty(reveal, "secret values")
+    env = _env(vault_path, env_name)
+    values = env.values()
+    if only:
+        missing = [n for n in _split(only) if n not in values]
+        if missing:
+            env.get(missing[0])
+        values = {n: values[n] for n in _split(only)}
+    kinds = {n: e.kind for n, e in env.entries.items()}
+    write_out(render(fmt, env.name, values, as_is=as_is, kinds=kinds))
+
+
+def _split(names) -> list[str]:
+    return [n for group in names for n in group.split(",") if n]
+
+
+# run ------------------------------------------------------------------------------------
+
+@click.command("run", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+               epilog="Example: tokensafe run --env prod -- ./sync-users.sh")
+@vault_option
+@env_option
+@click.option("--only", multiple=True, metavar="NAME", help="Only these entries (repeatable or a,b).")
+@click.option("--as-is", is_flag=True, help="Keep vault names as variable names (no UPPER_CASE).")
+@click.option("--no-mask", is_flag=True, help="Do not mask the child's output.")
+@click.option("--allow-nested", is_flag=True, help="Allow `run` inside `run`.")
+@click.argument("argv", nargs=-1, type=click.UNPROCESSED, required=True)
+def run_cmd(vault_path, env_name, only, as_is, no_mask, allow_nested, argv):
+    """Run CMD with the entries as environment variables; mask secrets in its output.
+
+    Names become UPPER_CASE with non-alphanumerics as _ (auth0_token → AUTH0_TOKEN);
+    --as-is keeps them. {{…}} in CMD's arguments is refused: argv is public. stdout and
+    stderr are masked (each value and its base64, base64url, URL-encoded and JSON forms
+    → <redacted:NAME>); on a terminal the child gets a pseudo-terminal. Signals are
+    forwarded and the child's exit code is returned.
+    """
+    from vault.inject.run import RunSpec, check_argv, check_nesting, run
+
+    args = list(argv)
+    if args and args[0] == "--":
+        args = args[1:]
+    check_argv(args)  # before unlocking: a refused command should not cost a passphrase
+    check_nesting(allow_nested)
+    env = _env(vault_path, env_name)
+    values = env.values()
+    chosen = values
+    if only:
+        from vault.inject.envnames import env_map
+
+        names = _split(only)
+        env_map(values, as_is, names)  # raises NotFoundError for unknown names
+        chosen = {n: values[n] for n in names}
+    return run(RunSpec(args, chosen, mask_values=values, as_is=as_is, mask=not no_mask,
+                       allow_nested=allow_nested))
+
+
+# request --------------------------------------------------------------------------------
+
+def _http_options(f):
+    f = click.option("--max-time", "-m", type=float, default=None, metavar="S",
+                     help="Give up after S seconds (per phase, like curl -m).")(f)
+    f = click.option("--connect-timeout", type=float, default=300.0, show_default=True, metavar="S",
+                     help="Seconds allowed to connect.")(f)
+    f = click.option("--allow-unbound", is_flag=True,
+                     help="Send entries bound to no host anywhere (loudly).")(f)
+    f = click.option("--fail", "-f", "fail", is_flag=True,
+                     help="Exit 22 when a response status is 400 or more (as curl -f).")(f)
+    return f
+
+
+def _body_arg(data: str | None) -> bytes | None:
+    if data is None:
+        return None
+    if data == "@-":
+        return sys.stdin.buffer.read()
+    if data.startswith("@"):
+        try:
+            return Path(data[1:]).read_bytes()
+        except OSError as e:
+            raise UsageError(f"cannot read {data[1:]}: {e.strerror}") from None
+    return data.encode()
+
+
+@click.command("request", epilog="Example: tokensafe request GET 'https://{{auth0_domain}}/api/v2/users' "
+               "-H 'Authorization: Bearer {{auth0_token}}'")
+@vault_option
+@env_option
+@click.argument("method")
+@click.argument("url")
+@click.option("-H", "--header", "headers", multiple=True, metavar="'K: V'", help="A header (repeatable).")
+@click.option("-d", "--data", "data", default=None, metavar="DATA|@FILE|@-", help="Request body.")
+@click.option("-i", "--include", is_flag=True, help="Show the status line and headers.")
+@click.option("--dry-run", is_flag=True, help="Show the resolved request (secrets masked); send nothing.")
+@_http_options
+def request_cmd(vault_path, env_name, method, url, headers, data, include, dry_run,
+                max_time, connect_timeout, allow_unbound, fail):
+    """Send one HTTP request with {{name}} resolved in the URL, headers and body.
+
+    The secrets go only to hosts their entries allow (an entry with none is bound to the
+    environment's auth0_domain). Output is masked; JSON is pretty-printed on a terminal.
+    A -d body without Content-Type is sent as application/json when it looks like JSON,
+    else as a form.
+    """
+    from vault.inject.hosts import HostPolicy
+    from vault.inject.http import Req
+    from vault.inject.mask import Masker
+    from vault.inject.template import Layer, Resolver
+
+    body = _body_arg(data)
+    env = _env(vault_path, env_name)
+    values = env.values()
+    masker = Masker(values)
+    with _masked_errors(masker):
+        res = Resolver([Layer("vault", values, secret=True)], dynamic=True)
+        rurl = res.resolve(url, check=False)
+        if "://" not in rurl:
+            rurl = "https://" + rurl
+        hdrs = []
+        for h in headers:
+            if ":" not in h:
+                raise UsageError(f"a header needs a colon: {masker.mask(h.encode()).decode()!r}",
+                                 "write it as -H 'Name: value'")
+            k, v = h.split(":", 1)
+            hdrs.append((res.resolve(k.strip(), check=False), res.resolve(v.strip(), check=False)))
+        content = None
+        if body is not None:
+            content = res.resolve(body.decode("utf-8"), check=False).encode()
+        res.check()
+        req = Req(method.upper(), rurl, hdrs, content, used=set(res.used_secrets))
+        if content is not None and not req.has_header("content-type"):
+            looks_json = content.lstrip()[:1] in (b"{", b"[")
+            req.headers.append(("Content-Type", "application/json" if looks_json
+                                else "application/x-www-form-urlencoded"))
+        policy = HostPolicy.for_env(env, allow_unbound)
+        _check_hosts(policy, req)
+        if dry_run:
+            write_out(masker.mask(req.describe().encode()))
+            return 0
+        return _send_and_show([req], masker, include, max_time, connect_timeout, fail, summary=False)
+
+
+def _check_hosts(policy, req) -> None:
+    from vault.inject.hosts import request_host
+
+    for name in policy.check(req.url, req.used):
+        _warn(f"--allow-unbound: sending {name!r} to {request_host(req.url)!r}, a host no rule allows")
+
+
+def _send_and_show(reqs, masker, include, max_time, connect_timeout, fail, summary: bool) -> int:
+    from vault.inject.http import client, send
+
+    pretty = is_tty()
+    code = 0
+    with client(max_time, connect_timeout) as cl:
+        for req in reqs:
+            resp = send(cl, req)
+            if summary:
+                line = f"{req.name}: {req.method} {req.url} → {resp.status} {resp.reason} ({resp.elapsed * 1000:.0f} ms)"
+                click.echo(masker.mask(line.encode()).decode("utf-8", "replace"), err=True)
+            out = (resp.head_text().encode() if include else b"") + resp.body_text(pretty)
+            if out and not out.endswith(b"\n") and pretty:
+                out += b"\n"
+            write_out(masker.mask(out))
+            if fail and resp.status >= 400:
+                code = 22
+    return code
+
+
+# send -----------------------------------------------------------------------------------
+
+@click.command("send", epilog="Example: tokensafe send auth0-management.json 'Users/Get a user' --var id=auth0|123")
+@vault_option
+@env_option
+@click.argument("collection", type=click.Path(dir_okay=False))
+@click.argument("items", nargs=-1)
+@click.option("--var", "variables", multiple=True, metavar="K=V",
+              help="A variable (also :path variables); beats the vault and the collection.")
+@click.option("--list", "list_only", is_flag=True, help="Print the collection's tree and exit.")
+@click.option("--dry-run", is_flag=True, help="Show the resolved requests (secrets masked); send nothing.")
+@click.option("-i", "--include", is_flag=True, help="Show status lines and headers.")
+@_http_options
+def send_cmd(vault_path, env_name, collection, items, variables, list_only, dry_run, include,
+             max_time, connect_timeout, allow_unbound, fail):
+    """Send requests of a Postman Collection v2.0/v2.1 with values from the vault.
+
+    ITEM is a folder path such as "Users/Get a user" (a folder runs its requests in
+    order; no ITEM runs them all). Precedence: --var, then the vault environment, then
+    collection variables. Pre-request and test scripts are not executed.
+    """
+    from vault.inject import postman
+    from vault.inject.hosts import HostPolicy
+    from vault.inject.mask import Masker
+    from vault.inject.template import Layer, Resolver
+
+    col = postman.load(collection)
+    if list_only:
+        write_out(postman.tree(col))
+        return 0
+    overrides: dict[str, str] = {}
+    for kv in variables:
+        if "=" not in kv:
+            raise UsageError(f"--var needs K=V, got {kv.split(':')[0]!r}…", "e.g. --var id=auth0|123")
+        k, v = kv.split("=", 1)
+        overrides[k] = v
+    selected = [col.find(p) for p in items] if items else [col.root]
+    reqs_items = [r for it in selected for r in it.requests()]
+    if not reqs_items:
+        raise NotFoundError("nothing to send: the selection holds no request",
+                            "`tokensafe send COLLECTION --list` shows the tree")
+    env = _env(vault_path, env_name)
+    values = env.values()
+    masker = Masker(values)
+    scripts = col.scripts_in(reqs_items)
+    if scripts:
+        click.echo(f"tokensafe: note: {scripts} pre-request/test script(s) apply here; "
+                   "tokensafe does not execute scripts", err=True)
+    base_dir = Path(collection).resolve().parent
+    policy = HostPolicy.for_env(env, allow_unbound)
+    with _masked_errors(masker):
+        reqs = []
+        for it in reqs_items:
+            res = Resolver([Layer("--var", overrides), Layer("vault", values, secret=True),
+                            Layer("collection", col.variables)], dynamic=True)
+            reqs.append(postman.build(it, res, overrides, base_dir))
+        # Every request is checked before the first is sent: a refused folder sends nothing.
+        for req in reqs:
+            _check_hosts(policy, req)
+        if dry_run:
+            for req in reqs:
+                write_out(masker.mask(f"# {req.name}\n{req.describe()}\n".encode()))
+            return 0
+        return _send_and_show(reqs, masker, include, max_time, connect_timeout, fail, summary=True)
+

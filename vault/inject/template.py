@@ -1,0 +1,118 @@
+"""One resolver for `{{name}}` and `{{vault:name}}`, following Postman's rules.
+
+- The pattern is Postman's `\\{\\{([^{}]*?)}}`, applied repeatedly so that nested references
+  (`{{token_{{env}}}}` or a value that itself holds `{{other}}`) resolve.
+- `{{$guid}}`, `{{$timestamp}}` … are Postman's dynamic variables: generated when
+  `dynamic=True` (at send time), otherwise left alone for the consumer (newman) to fill.
+  They are never looked up in the vault.
+- An unknown name raises `NotFoundError` naming every unknown name (never a value), unless
+  `keep_unknown`, which leaves it literally as Postman does.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from vault.errors import NotFoundError
+
+VAR_RE = re.compile(r"\{\{([^{}]*?)}}")
+VAULT_PREFIX = "vault:"
+# Postman substitutes up to 19 times; a deeper chain is almost certainly a cycle.
+MAX_DEPTH = 19
+
+
+def _iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + f".{int(time.time() * 1000) % 1000:03d}Z"
+
+
+# The dynamic variables that matter for API calls; other `$random…` names are left alone.
+DYNAMIC = {
+    "$guid": lambda: str(uuid.uuid4()),
+    "$randomUUID": lambda: str(uuid.uuid4()),
+    "$timestamp": lambda: str(int(time.time())),
+    "$isoTimestamp": _iso,
+    "$randomInt": lambda: str(random.randint(0, 1000)),
+}
+
+
+@dataclass
+class Layer:
+    """One scope of variables; `secret` marks vault values (tracked for host binding)."""
+
+    name: str
+    values: Mapping[str, str]
+    secret: bool = False
+
+
+@dataclass
+class Resolver:
+    """Resolves templates against scopes in precedence order (first wins)."""
+
+    layers: Sequence[Layer]
+    keep_unknown: bool = False
+    dynamic: bool = False
+    used_secrets: set[str] = field(default_factory=set)
+    unknown: set[str] = field(default_factory=set)
+
+    def lookup(self, name: str) -> str | None:
+        vault_only = name.startswith(VAULT_PREFIX)
+        key = name[len(VAULT_PREFIX):] if vault_only else name
+        for layer in self.layers:
+            if vault_only and not layer.secret:
+                continue
+            if key in layer.values:
+                value = layer.values[key]
+                if layer.secret:
+                    self.used_secrets.add(key)
+                return "" if value is None else str(value)
+        return None
+
+    def _sub(self, m: re.Match[str]) -> str:
+        name = m.group(1).strip()
+        if name.startswith("$"):
+            gen = DYNAMIC.get(name) if self.dynamic else None
+            return gen() if gen else m.group(0)
+        value = self.lookup(name)
+        if value is None:
+            self.unknown.add(name)
+            return m.group(0)
+        return value
+
+    def resolve(self, text: str, check: bool = True) -> str:
+        """Resolve `text`; with `check`, raise on unknown names collected so far."""
+        for _ in range(MAX_DEPTH):
+            new = VAR_RE.sub(self._sub, text)
+            if new == text:
+                break
+            text = new
+        if check:
+            self.check()
+        return text
+
+    def check(self) -> None:
+        if self.unknown and not self.keep_unknown:
+            names = ", ".join(sorted(self.unknown))
+            raise NotFoundError(
+                f"unknown variable(s): {names}",
+                "`tokensafe list` shows the names in the vault; --keep-unknown leaves them as {{name}}",
+            )
+
+
+def names_in(text: str) -> list[str]:
+    """The variable names a template refers to at its first level (for messages and checks)."""
+    return [m.group(1).strip() for m in VAR_RE.finditer(text)]
+
+
+def has_template(text: str) -> bool:
+    return VAR_RE.search(text) is not None
+
+
+def resolve(text: str, values: Mapping[str, str], *, keep_unknown: bool = False,
+            dynamic: bool = False) -> str:
+    """Resolve one template against the vault values only."""
+    return Resolver([Layer("vault", values, secret=True)], keep_unknown, dynamic).resolve(text)
