@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -103,7 +102,14 @@ def fsync_dir(folder: Path) -> None:
 
 def write_temp(folder: Path, prefix: str, data: bytes, mode: int = 0o600) -> Path:
     """Write `data` to a new temp file in `folder` (same filesystem as the target), fsynced."""
-    fd, name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=folder)
+    # mkstemp's job without importing tempfile (it costs `get` start-up time): O_EXCL + random name.
+    while True:
+        name = os.path.join(folder, f"{prefix}{os.urandom(6).hex()}.tmp")
+        try:
+            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), mode)
+            break
+        except FileExistsError:
+            continue
     try:
         os.fchmod(fd, mode) if hasattr(os, "fchmod") else None
         view = memoryview(data)

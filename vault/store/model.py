@@ -6,7 +6,6 @@ Pure data; no I/O and no crypto. The payload JSON is described in SECURITY.md.
 from __future__ import annotations
 
 import base64
-import fnmatch
 import json
 import re
 import time
@@ -16,7 +15,7 @@ from typing import Any
 from vault.errors import NotFoundError, UsageError
 from vault.secret import Secret
 
-NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,127}$")
+NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,127}\Z")
 ENV_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}$")
 _HOST_RE = re.compile(r"^(\*\.)?[A-Za-z0-9]([A-Za-z0-9\-]{0,62})(\.[A-Za-z0-9\-]{1,63})*(:\d{1,5})?$")
 _JWT_RE = re.compile(r"^[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*$")
@@ -26,7 +25,7 @@ KINDS = ("jwt", "token", "domain", "url", "text")
 
 
 def check_name(name: str) -> str:
-    if not NAME_RE.match(name):
+    if not NAME_RE.fullmatch(name):
         raise UsageError(
             f"invalid entry name {name!r}",
             "names start with a letter or _, then letters, digits, _ . - (at most 128)",
@@ -35,7 +34,7 @@ def check_name(name: str) -> str:
 
 
 def check_env_name(name: str) -> str:
-    if not ENV_RE.match(name):
+    if not ENV_RE.fullmatch(name):
         raise UsageError(
             f"invalid environment name {name!r}",
             "use letters, digits, _ . - (at most 64), e.g. dev or prod",
@@ -45,7 +44,7 @@ def check_env_name(name: str) -> str:
 
 def check_host_pattern(pattern: str) -> str:
     p = pattern.strip().lower()
-    if not _HOST_RE.match(p):
+    if not _HOST_RE.fullmatch(p):
         raise UsageError(
             f"invalid host pattern {pattern!r}",
             "give a host name such as example.auth0.com or a wildcard such as *.auth0.com",
@@ -55,10 +54,12 @@ def check_host_pattern(pattern: str) -> str:
 
 def host_allowed(host: str, patterns: list[str]) -> bool:
     """True if `host` matches one pattern; `*.x.com` matches subdomains of x.com, not x.com."""
+    from fnmatch import fnmatchcase
+
     host = host.lower().rstrip(".")
     for pat in patterns:
         if pat.startswith("*."):
-            if host.endswith(pat[1:]) and fnmatch.fnmatchcase(host, pat):
+            if host.endswith(pat[1:]) and fnmatchcase(host, pat):
                 return True
         elif host == pat or (":" not in pat and host.split(":")[0] == pat):
             return True

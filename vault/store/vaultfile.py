@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,7 +99,7 @@ def create_vault(path: Path, header_slots, data: VaultData | None = None) -> Ope
         if path.exists():
             raise UsageError(f"a vault already exists at {display(path)}",
                              "use it, or pick another file with --vault; nothing was changed")
-        vault_id = uuid.uuid4().hex
+        vault_id = crypto.random_bytes(16).hex()
         data_key = crypto.random_bytes(crypto.KEY_LEN)
         data = data or VaultData()
         if not data.fingerprint_key:
