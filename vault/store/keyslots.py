@@ -95,10 +95,10 @@ def format_recovery_key(raw: bytes) -> str:
 
 
 def parse_recovery_key(text: str) -> bytes:
-    s = text.strip().upper()
-    if s.startswith(RECOVERY_PREFIX):
-        s = s[len(RECOVERY_PREFIX):]
-    s = "".join(c for c in s if c not in "- \t\n").replace("O", "0").replace("I", "1").replace("L", "1")
+    s = "".join(c for c in text.upper() if c not in "- \t\r\n")
+    if len(s) == 52 + len(RECOVERY_PREFIX) - 1 and s.startswith(RECOVERY_PREFIX[:-1]):
+        s = s[len(RECOVERY_PREFIX) - 1:]  # "TSR1-", "TSR1 " or "tsr1" typed before the key
+    s = s.replace("O", "0").replace("I", "1").replace("L", "1")
     if any(c not in _CROCKFORD for c in s) or len(s) != 52:
         raise UsageError("that is not a tokensafe recovery key",
                          "a recovery key looks like TSR1-XXXX-XXXX-… (52 characters after TSR1-)")
