@@ -1,0 +1,229 @@
+"""Vault file format v1 (SECURITY.md): pinned vectors, tampering, truncation, wrong keys."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from store_vectors import (
+    PASSPHRASE,
+    VECTOR_DIR,
+    build_reference,
+    expected_payload,
+    recovery_text,
+    variants,
+)
+
+from vault import crypto
+from vault.errors import IntegrityError, LockedError
+from vault.store import format, unlock, vaultfile
+from vault.store.unlock import Unlocker
+
+VECTORS = sorted(VECTOR_DIR.glob("*.json"))
+EXPECT = {"success": None, "integrity failure": IntegrityError, "wrong key": LockedError}
+EXIT = {"success": 0, "integrity failure": 5, "wrong key": 3}
+
+
+@pytest.fixture(autouse=True)
+def no_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never prompt: the keys come from the vector (or from nowhere)."""
+    monkeypatch.setattr(unlock, "has_terminal", lambda: False)
+    for var in ("TOKENSAFE_PASSPHRASE", "TOKENSAFE_RECOVERY_KEY"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def load(path: Path) -> dict[str, Any]:
+    doc = json.loads(path.read_text())
+    doc["file"] = base64.b64decode(doc["file_base64"])
+    return doc
+
+
+def unlocker_for(doc: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Unlocker:
+    if "recovery_key" in doc:
+        monkeypatch.setenv("TOKENSAFE_RECOVERY_KEY", doc["recovery_key"])
+        return Unlocker(use_keyring=False)
+    return Unlocker(use_keyring=False, _passphrase=doc["passphrase"])
+
+
+def open_raw(raw: bytes, u: Unlocker) -> vaultfile.OpenVault:
+    return vaultfile.decode(Path("/nonexistent/vault"), raw, u)
+
+
+def test_vectors_are_present() -> None:
+    expects = {load(p)["expect"] for p in VECTORS}
+    assert len(VECTORS) >= 20
+    assert expects == set(EXPECT)
+
+
+@pytest.mark.parametrize("path", VECTORS, ids=[p.stem for p in VECTORS])
+def test_vector(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = load(path)
+    u = unlocker_for(doc, monkeypatch)
+    error = EXPECT[doc["expect"]]
+    if error is None:
+        opened = open_raw(doc["file"], u)
+        assert json.loads(opened.data.to_bytes()) == doc["payload"]
+        assert opened.header.generation == 3
+        assert opened.data.env("dev").get("auth0_token").value.reveal() == "tok_0123456789abcdefGHIJ"
+        assert opened.data.env("dev").get("auth0_token").allowed_hosts == ["*.auth0.com"]
+        assert opened.data.env("dev").get("note").value.reveal() == "grüße, 世界 ✓"
+    else:
+        with pytest.raises(error) as exc:
+            open_raw(doc["file"], u)
+        if error is IntegrityError:
+            assert "integrity" in exc.value.message or "version" in exc.value.message
+        else:
+            assert exc.value.message == unlock.WRONG_KEY  # one opaque message
+
+
+def test_encoder_still_produces_the_pinned_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writing the reference vault today gives byte for byte the pinned file."""
+    raw, _ = build_reference(monkeypatch)
+    assert raw == load(VECTOR_DIR / "success_passphrase.json")["file"]
+    for v in variants(raw):
+        assert v["file"] == load(VECTOR_DIR / f"{v['name']}.json")["file"], v["name"]
+    assert load(VECTOR_DIR / "success_passphrase.json")["payload"] == expected_payload()
+
+
+def test_layout_matches_security_md() -> None:
+    raw = load(VECTOR_DIR / "success_passphrase.json")["file"]
+    assert raw[:8] == b"TKSAFE\x00\x01"
+    hlen = int.from_bytes(raw[8:12], "big")
+    header = json.loads(raw[12 : 12 + hlen])
+    assert list(header) == sorted(header) == ["cipher", "created", "generation", "keyslots", "vault_id"]
+    assert raw[12 : 12 + hlen] == json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    assert raw[12 + hlen : 24 + hlen] == bytes(range(12))  # the payload nonce
+    assert raw[-32:] == crypto.checksum(raw[:-32])
+    slot = header["keyslots"][0]
+    assert {"id", "type", "nonce", "wrapped", "created", "kdf", "salt", "iterations", "lanes",
+            "memory_kib"} <= set(slot)
+    # Nothing of the payload is readable in the file: no name, no value, no environment.
+    for needle in (b"auth0", b"tok_0123", b"dev", b"prod", "grüße".encode()):
+        assert needle not in raw
+
+
+# every single-byte change ------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def small_vault() -> bytes:
+    with pytest.MonkeyPatch.context() as mp:
+        raw, _ = build_reference(mp)
+    return raw
+
+
+def _regions(raw: bytes) -> dict[str, range]:
+    hlen = int.from_bytes(raw[8:12], "big")
+    header = raw[12 : 12 + hlen]
+    k = header.index(b'"wrapped":"') + 12
+    return {"magic": range(0, 8), "length": range(8, 12), "header": range(12, 12 + hlen),
+            "keyslot": range(12 + k, 12 + k + 40), "nonce": range(12 + hlen, 24 + hlen),
+            "ciphertext": range(24 + hlen, len(raw) - 48), "tag": range(len(raw) - 48, len(raw) - 32),
+            "checksum": range(len(raw) - 32, len(raw))}
+
+
+@pytest.mark.parametrize("mask", [0x01, 0x80, 0xFF])
+def test_every_single_byte_change_is_an_integrity_failure(small_vault: bytes, mask: int) -> None:
+    """In-process, every position, keyslot bytes included: IntegrityError, never LockedError."""
+    u = Unlocker(use_keyring=False, _passphrase=PASSPHRASE)
+    assert open_raw(small_vault, u).data.env("dev").entries  # the original opens
+    assert len(small_vault) < 2048
+    for i in range(len(small_vault)):
+        bad = small_vault[:i] + bytes([small_vault[i] ^ mask]) + small_vault[i + 1:]
+        try:
+            open_raw(bad, u)
+        except IntegrityError:
+            continue
+        except LockedError as e:
+            pytest.fail(f"byte {i} changed gave a wrong-key error ({e.message}), not integrity")
+        pytest.fail(f"byte {i} changed (^{mask:#x}) and the vault still opened")
+
+
+def test_every_byte_change_with_recomputed_checksum_never_opens(small_vault: bytes) -> None:
+    """The checksum is no security: an attacker recomputes it. Then the AEAD must refuse."""
+    u = Unlocker(use_keyring=False, _passphrase=PASSPHRASE)
+    outcomes: dict[str, int] = {}
+    for i in range(len(small_vault) - 32):
+        body = small_vault[:i] + bytes([small_vault[i] ^ 0x01]) + small_vault[i + 1 : -32]
+        try:
+            open_raw(body + crypto.checksum(body), u)
+        except (IntegrityError, LockedError) as e:
+            outcomes[type(e).__name__] = outcomes.get(type(e).__name__, 0) + 1
+            continue
+        pytest.fail(f"byte {i} changed with a fixed checksum and the vault still opened")
+    assert outcomes["IntegrityError"] > outcomes.get("LockedError", 0)
+
+
+@pytest.mark.parametrize("region", ["magic", "length", "header", "keyslot", "nonce",
+                                    "ciphertext", "tag", "checksum"])
+def test_single_byte_change_exits_5_via_installed_command(
+        region: str, small_vault: bytes, session, home: Path) -> None:
+    """A sample position per region, through `tokensafe get`: exit 5, file untouched."""
+    r = _regions(small_vault)[region]
+    i = r[len(r) // 2]
+    bad = small_vault[:i] + bytes([small_vault[i] ^ 0x01]) + small_vault[i + 1:]
+    path = Path(session.env["TOKENSAFE_VAULT"])
+    path.parent.mkdir(mode=0o700)
+    path.write_bytes(bad)
+    os.chmod(path, 0o600)
+    env = {"TOKENSAFE_PASSPHRASE": PASSPHRASE}
+    got = session("get", "auth0_token", env=env)
+    assert got.returncode == 5, got.stderr
+    assert b"integrity" in got.stderr
+    assert got.stdout == b""
+    # A write on a tampered vault is refused too, and never replaces the file.
+    put = session("set", "x", input="v", env=env)
+    assert put.returncode == 5, put.stderr
+    assert path.read_bytes() == bad
+    assert not path.with_name(path.name + ".bak").exists()
+
+
+@pytest.mark.parametrize("name", ["success_passphrase", "success_recovery", "wrong_passphrase",
+                                  "wrong_recovery_key", "truncated_half", "forged_ciphertext",
+                                  "forged_generation", "empty"])
+def test_vector_exit_codes_via_installed_command(name: str, session) -> None:
+    doc = load(VECTOR_DIR / f"{name}.json")
+    path = Path(session.env["TOKENSAFE_VAULT"])
+    path.parent.mkdir(mode=0o700)
+    path.write_bytes(doc["file"])
+    os.chmod(path, 0o600)
+    env = {"TOKENSAFE_PASSPHRASE": doc.get("passphrase", ""),
+           "TOKENSAFE_RECOVERY_KEY": doc.get("recovery_key", "")}
+    got = session("get", "note", env=env)
+    assert got.returncode == EXIT[doc["expect"]], got.stderr
+    if doc["expect"] == "success":
+        assert got.stdout.decode() == "grüße, 世界 ✓\n"
+    assert path.read_bytes() == doc["file"]
+
+
+def test_wrong_key_and_corruption_are_told_apart_without_a_key() -> None:
+    """Corruption is found before any key is tried: parse() needs no key at all."""
+    raw = load(VECTOR_DIR / "success_passphrase.json")["file"]
+    assert format.parse(raw).header.vault_id
+    with pytest.raises(IntegrityError):
+        format.parse(raw[:-1] + bytes([raw[-1] ^ 1]))
+    with pytest.raises(LockedError):
+        open_raw(raw, Unlocker(use_keyring=False, _passphrase="not it"))
+
+
+def test_no_key_source_is_a_locked_error() -> None:
+    raw = load(VECTOR_DIR / "success_passphrase.json")["file"]
+    with pytest.raises(LockedError) as exc:
+        open_raw(raw, Unlocker(use_keyring=False))
+    assert "TOKENSAFE_PASSPHRASE" in (exc.value.hint or "")
+
+
+def test_recovery_text_of_the_reference() -> None:
+    assert recovery_text().startswith("TSR1-")
+    assert load(VECTOR_DIR / "success_recovery.json")["recovery_key"] == recovery_text()
+
+
+def test_installed_command_exists() -> None:
+    exe = shutil.which("tokensafe")
+    assert exe
+    assert subprocess.run([exe, "--help"], capture_output=True, timeout=30).returncode == 0
