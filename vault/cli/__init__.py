@@ -1,15 +1,12 @@
-"""The `tokensafe` command: a lazy click group and the one place errors become exit codes.
+"""The `tokensafe` command: the command table and the one place errors become exit codes.
 
-Subcommands are imported only when invoked, so `tokensafe get` does not pay for httpx,
-watchdog or the detectors.
+Subcommands are imported only when invoked (see `app.py`), so `tokensafe get` does not pay
+for httpx, watchdog or the detectors; the plain forms of `get` do not even import click.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
-
-import click
 
 from vault.errors import TokensafeError
 
@@ -25,6 +22,10 @@ COMMANDS: dict[str, str] = {
     "keys": "vault.cli.keys_cmds:keys_group",
     "backup": "vault.cli.vault_cmds:backup_group",
     "demo": "vault.cli.demo:demo_cmd",
+    "audit": "vault.cli.guard_cmds:audit_cmd",
+    "watch": "vault.cli.guard_cmds:watch_cmd",
+    "import": "vault.cli.guard_cmds:import_cmd",
+    "restore": "vault.cli.guard_cmds:restore_cmd",
     "run": "vault.cli.inject_cmds:run_cmd",
     "inject": "vault.cli.inject_cmds:inject_cmd",
     "export": "vault.cli.inject_cmds:export_cmd",
@@ -33,49 +34,42 @@ COMMANDS: dict[str, str] = {
 }
 
 
-class LazyGroup(click.Group):
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
-
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        target = COMMANDS.get(name)
-        if target is None:
-            return None
-        module, attr = target.split(":")
-        return getattr(importlib.import_module(module), attr)
-
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        # Listing every command imports every module; fine for --help, never for `get`.
-        super().format_commands(ctx, formatter)
-
-
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="tokensafe", prog_name="tokensafe")
-def cli() -> None:
-    """Keep API tokens in an encrypted vault and inject them only at the moment of use.
-
-    \b
-    Quick start:
-      tokensafe init
-      tokensafe set auth0_token          # value from a hidden prompt or stdin
-      tokensafe get auth0_token | cmd    # raw value into a pipe
-      tokensafe demo                     # a walk through in a throwaway vault
-    """
-
-
 def err(message: str, hint: str | None = None) -> None:
-    click.echo(f"tokensafe: error: {message}", err=True)
+    sys.stderr.write(f"tokensafe: error: {message}\n")
     if hint:
-        click.echo(f"tokensafe: hint: {hint}", err=True)
+        sys.stderr.write(f"tokensafe: hint: {hint}\n")
+    sys.stderr.flush()
 
 
 def run(argv: list[str] | None = None) -> int:
     """Run one command line; return its exit code (the CLI's only exception-to-code map)."""
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
-        rv = cli.main(args=argv, prog_name="tokensafe", standalone_mode=False)
+        return _dispatch(args)
     except TokensafeError as e:
         err(e.message, e.hint)
         return e.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `tokensafe get x | head -c1`): not an error of ours.
+        _silence_stdout()
+        return 0
+
+
+def _dispatch(args: list[str]) -> int:
+    if args[:1] == ["get"]:
+        from vault.cli.getvalue import fast_get
+
+        code = fast_get(args[1:])  # None: a form only the full parser handles
+        if code is not None:
+            return code
+    import click
+
+    from vault.cli.app import cli
+
+    try:
+        rv = cli.main(args=args, prog_name="tokensafe", standalone_mode=False)
     except click.exceptions.Abort:
         err("aborted")
         return 130
@@ -84,12 +78,6 @@ def run(argv: list[str] | None = None) -> int:
     except click.ClickException as e:
         err(e.format_message(), "see `tokensafe COMMAND --help`")
         return 2 if isinstance(e, click.UsageError) else e.exit_code
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        # The reader went away (e.g. `tokensafe get x | head -c1`): not an error of ours.
-        _silence_stdout()
-        return 0
     return rv if isinstance(rv, int) else 0
 
 

@@ -1,4 +1,8 @@
-"""Shared pieces of the CLI commands: the --vault option, unlocking, terminal checks."""
+"""Shared pieces of the CLI commands: the --vault option, unlocking, terminal checks.
+
+click is imported inside the option decorators only: the fast path of `get` uses the rest
+of this module without it.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
-import click
-
 from vault.errors import PolicyError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -17,6 +19,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def vault_option(f: F) -> F:
     """`--vault PATH` (or TOKENSAFE_VAULT); default under the platform's user data dir."""
+    import click
+
     return click.option(
         "--vault", "vault_path", envvar="TOKENSAFE_VAULT", type=click.Path(dir_okay=False),
         default=None, help="Vault file (default: platform data dir; env TOKENSAFE_VAULT).",
@@ -24,11 +28,15 @@ def vault_option(f: F) -> F:
 
 
 def env_option(f: F) -> F:
+    import click
+
     return click.option("--env", "-e", "env_name", default=None, metavar="ENV",
                         help="Environment (default: the current one).")(f)
 
 
 def passphrase_fd_option(f: F) -> F:
+    import click
+
     return click.option("--passphrase-fd", type=int, default=None, metavar="N",
                         help="Read the passphrase from file descriptor N.")(f)
 

@@ -14,10 +14,8 @@ from vault.cli.common import (
     is_tty,
     open_data,
     passphrase_fd_option,
-    refuse_tty,
     resolve_path,
     vault_option,
-    write_out,
 )
 from vault.errors import LockedError, PolicyError, UsageError
 from vault.store.paths import display
@@ -186,10 +184,9 @@ def set_cmd(vault_path, env_name, passphrase_fd, hosts, clear_hosts, name, value
 @click.argument("name")
 def get_cmd(vault_path, env_name, passphrase_fd, reveal, no_newline, name):
     """Print NAME's raw value to stdout, for a pipe (a terminal only with --reveal)."""
-    refuse_tty(reveal, f"the value of {name}")
-    data = open_data(vault_path, passphrase_fd)
-    value = data.env(env_name).get(name).value.reveal()
-    write_out(value if no_newline else value + "\n")
+    from vault.cli.getvalue import print_value
+
+    print_value(name, vault_path, env_name, passphrase_fd, reveal, no_newline)
 
 
 @click.command("rm", epilog="Example: tokensafe rm old_token --env dev")
