@@ -28,6 +28,15 @@ def _warn(text: str) -> None:
     click.echo(f"tokensafe: warning: {text}", err=True)
 
 
+def _error_masker(env):
+    """Masks error text: every value but hosts, which an error about hosts must name."""
+    from vault.inject.hosts import AUTH0_DOMAIN
+    from vault.inject.mask import Masker
+
+    return Masker({n: e.value.reveal() for n, e in env.entries.items()
+                   if n != AUTH0_DOMAIN and e.kind not in ("domain", "url")})
+
+
 def _masked_errors(masker):
     """Re-raise a TokensafeError with any secret in its text masked (belt and braces)."""
     from contextlib import contextmanager
@@ -231,7 +240,7 @@ def request_cmd(vault_path, env_name, method, url, headers, data, include, dry_r
     env = _env(vault_path, env_name)
     values = env.values()
     masker = Masker(values)
-    with _masked_errors(masker):
+    with _masked_errors(_error_masker(env)):
         res = Resolver([Layer("vault", values, secret=True)], dynamic=True)
         rurl = res.resolve(url, check=False)
         if "://" not in rurl:
@@ -337,7 +346,7 @@ def send_cmd(vault_path, env_name, collection, items, variables, list_only, dry_
                    "tokensafe does not execute scripts", err=True)
     base_dir = Path(collection).resolve().parent
     policy = HostPolicy.for_env(env, allow_unbound)
-    with _masked_errors(masker):
+    with _masked_errors(_error_masker(env)):
         reqs = []
         for it in reqs_items:
             res = Resolver([Layer("--var", overrides), Layer("vault", values, secret=True),

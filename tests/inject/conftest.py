@@ -1,0 +1,187 @@
+"""Fixtures for runtime injection: a recording HTTP(S) server on 127.0.0.1 and a vault
+holding a planted Auth0-style token bound to it."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import ssl
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+# Same shape as the shared planted secret: recognisable bytes that must leak nowhere.
+PLANTED = "tsPLANTED-inject-4b1d-SECRET-9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b"
+FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "postman"
+DATA = Path(__file__).with_name("data")
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Recorder:
+    """A stand-in for the Auth0 API that records every request it receives."""
+
+    url: str
+    host: str  # 127.0.0.1:PORT
+    seen: list[Seen] = field(default_factory=list)
+
+    def all_bytes(self) -> bytes:
+        return b"".join(s.path.encode() + json.dumps(s.headers).encode() + s.body for s in self.seen)
+
+
+def _handler(rec: Recorder) -> type[BaseHTTPRequestHandler]:
+    class H(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _any(self) -> None:
+            n = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(n) if n else b""
+            rec.seen.append(Seen(self.command, self.path, dict(self.headers.items()), body))
+            if self.path.startswith("/status/"):
+                code = int(self.path.split("/")[2])
+                payload = {"status": code}
+            else:
+                code = 200
+                # Echo what arrived, as a careless API or a debug endpoint would.
+                payload = {"ok": True, "method": self.command, "path": self.path,
+                           "authorization": self.headers.get("Authorization"),
+                           "body": body.decode("utf-8", "replace")}
+            out = json.dumps(payload).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _any
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return H
+
+
+def _serve(rec_factory, ssl_ctx: ssl.SSLContext | None = None) -> Iterator[Recorder]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), None)  # type: ignore[arg-type]
+    port = server.server_address[1]
+    scheme = "https" if ssl_ctx else "http"
+    rec = Recorder(f"{scheme}://127.0.0.1:{port}", f"127.0.0.1:{port}")
+    server.RequestHandlerClass = _handler(rec)
+    if ssl_ctx:
+        server.socket = ssl_ctx.wrap_socket(server.socket, server_side=True)
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    try:
+        yield rec
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def server() -> Iterator[Recorder]:
+    yield from _serve(None)
+
+
+@pytest.fixture
+def other_server() -> Iterator[Recorder]:
+    """A second server: requests bound elsewhere must never reach it."""
+    yield from _serve(None)
+
+
+@pytest.fixture
+def tls(tmp_path: Path) -> tuple[Path, ssl.SSLContext]:
+    """A throwaway CA and a server certificate for 127.0.0.1 (made with `cryptography`)."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "tokensafe test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+          .not_valid_before(now - datetime.timedelta(minutes=5))
+          .not_valid_after(now + datetime.timedelta(hours=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                       content_commitment=False, key_encipherment=False,
+                                       data_encipherment=False, key_agreement=False,
+                                       encipher_only=False, decipher_only=False), critical=True)
+          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+          .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+            .issuer_name(ca_name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                           critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    d = tmp_path / "tls"
+    d.mkdir()
+    (d / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    (d / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (d / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                  serialization.PrivateFormat.PKCS8,
+                                                  serialization.NoEncryption()))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(d / "cert.pem", d / "key.pem")
+    return d / "ca.pem", ctx
+
+
+@pytest.fixture
+def https_server(tls) -> Iterator[Recorder]:
+    yield from _serve(None, tls[1])
+
+
+def make_vault(session, envs: dict[str, dict[str, str | tuple[str, list[str]]]],
+               current: str) -> Path:
+    """A real vault at the session's TOKENSAFE_VAULT; a value may be (value, allowed_hosts)."""
+    from vault.store import keyslots
+    from vault.store.model import Entry, VaultData
+    from vault.store.vaultfile import create_vault
+
+    path = Path(session.env["TOKENSAFE_VAULT"])
+    data = VaultData(current=current)
+    for env_name, entries in envs.items():
+        env = data.ensure_env(env_name)
+        for name, spec in entries.items():
+            value, hosts = spec if isinstance(spec, tuple) else (spec, [])
+            env.entries[name] = Entry.new(name, value, hosts)
+    passphrase = session.env["TOKENSAFE_PASSPHRASE"]
+    create_vault(path, lambda vid, dk: [keyslots.new_passphrase_slot("k1", vid, dk, passphrase)], data)
+    return path
+
+
+@pytest.fixture
+def ts(session, server: Recorder):
+    """A session whose `dev` environment binds the planted token to the test server
+    (via auth0_domain), with proxies out of the way: loopback traffic only."""
+    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"):
+        session.env.pop(var, None)
+    session.env["NO_PROXY"] = "*"
+    make_vault(session, {
+        "dev": {"auth0_domain": server.host, "auth0_token": PLANTED, "client_id": "abcdefghij0123456789"},
+        "loose": {"api_token": PLANTED},
+    }, "dev")
+    return session

@@ -1,0 +1,176 @@
+"""`tokensafe run` end to end: masking, argv, exit codes, signals, stdin, volume, nesting."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import pty
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+
+import pytest
+
+from .conftest import PLANTED
+
+pytestmark = pytest.mark.e2e
+PY = sys.executable
+
+LEAKY_CHILD = r"""
+import base64, json, os, sys, time, urllib.parse
+t = os.environ["AUTH0_TOKEN"]
+forms = [t, base64.b64encode(t.encode()).decode(), base64.urlsafe_b64encode(t.encode()).decode(),
+         urllib.parse.quote(t, safe=""), json.dumps(t)[1:-1]]
+for f in forms:
+    half = len(f) // 2
+    sys.stdout.write("form:" + f[:half]); sys.stdout.flush()  # split across two writes
+    time.sleep(0.02)
+    sys.stdout.write(f[half:] + "\n"); sys.stdout.flush()
+sys.stderr.write("err:" + t + "\n")
+sys.exit(7)
+"""
+
+
+def test_child_gets_env_output_masked_exit_code_passed(ts) -> None:
+    r = ts("run", "--", PY, "-c", LEAKY_CHILD)
+    assert r.returncode == 7
+    out = r.stdout.decode()
+    assert out.count("form:<redacted:auth0_token>\n") == 5, out
+    assert r.stderr.decode() == "err:<redacted:auth0_token>\n"
+    ts.assert_no_leak(PLANTED)
+
+
+def test_names_are_upper_cased_or_as_is_and_only_filters(ts, server) -> None:
+    show = "import os,json; print(json.dumps({k: len(v) for k, v in os.environ.items() if 'auth0' in k.lower() or 'client' in k.lower()}))"
+    r = ts("run", "--", PY, "-c", show)
+    assert json.loads(r.stdout) == {"AUTH0_DOMAIN": len(server.host), "AUTH0_TOKEN": len(PLANTED),
+                                    "CLIENT_ID": 20}
+    r = ts("run", "--as-is", "--only", "auth0_token", "--", PY, "-c", show)
+    assert json.loads(r.stdout) == {"auth0_token": len(PLANTED)}
+    r = ts("run", "--only", "nope", "--", "true")
+    assert r.returncode == 4
+
+
+def test_passphrase_and_marker(ts) -> None:
+    r = ts("run", "--", PY, "-c", "import os; print(os.environ.get('TOKENSAFE_PASSPHRASE'), os.environ['TOKENSAFE_RUN'])")
+    assert r.stdout.decode().split() == ["None", "1"]
+
+
+def test_templates_in_argv_refused_before_anything_runs(ts, tmp_path) -> None:
+    marker = tmp_path / "ran"
+    r = ts("run", "--", "sh", "-c", f"touch {marker}; echo {{{{auth0_token}}}}")
+    assert r.returncode == 2 and not marker.exists()
+    assert b"refusing {{" in r.stderr and b"inject" in r.stderr
+    ts.assert_no_leak(PLANTED)
+
+
+def test_secret_not_in_any_cmdline(ts) -> None:
+    probe = ("import os; me=open('/proc/self/cmdline','rb').read(); "
+             "parent=open(f'/proc/{os.getppid()}/cmdline','rb').read(); print((me+parent).hex())")
+    r = ts("run", "--", PY, "-c", probe)
+    assert r.returncode == 0
+    cmdlines = bytes.fromhex(r.stdout.decode().strip())
+    assert b"tokensafe" in cmdlines and b"run" in cmdlines
+    assert PLANTED.encode() not in cmdlines
+
+
+def test_child_reads_stdin(ts) -> None:
+    r = ts("run", "--", "cat", input=b"hello " + PLANTED.encode() + b" bye\n")
+    assert r.stdout == b"hello <redacted:auth0_token> bye\n"
+
+
+def test_no_mask_execs_the_child(ts) -> None:
+    r = ts("run", "--no-mask", "--", "sh", "-c", 'printf %s "$AUTH0_TOKEN"; exit 5')
+    assert r.returncode == 5 and r.stdout == PLANTED.encode()
+
+
+def test_a_lot_of_output(ts) -> None:
+    child = ("import os,sys; t=os.environ['AUTH0_TOKEN'].encode(); "
+             "block=(b'x'*997+b' '+t+b'\\n'); w=sys.stdout.buffer\n"
+             "for _ in range(40000): w.write(block)\n")
+    r = ts("run", "--", PY, "-c", child, timeout=120)
+    assert r.returncode == 0
+    assert PLANTED.encode() not in r.stdout
+    assert r.stdout.count(b"<redacted:auth0_token>\n") == 40000
+    assert len(r.stdout) == 40000 * (997 + 1 + len(b"<redacted:auth0_token>") + 1)
+
+
+def test_exit_by_signal_is_128_plus_n(ts) -> None:
+    r = ts("run", "--", "sh", "-c", "kill -KILL $$")
+    assert r.returncode == 128 + signal.SIGKILL
+
+
+def test_command_not_found(ts) -> None:
+    r = ts("run", "--", "no-such-command-tokensafe")
+    assert r.returncode == 2 and b"command not found" in r.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1])
+def test_signals_are_forwarded(ts, sig) -> None:
+    child = ("import signal,sys,time\n"
+             "def h(n,f):\n print('got', n, flush=True); sys.exit(42)\n"
+             f"signal.signal({int(sig)}, h)\nprint('ready', flush=True)\ntime.sleep(30)\n")
+    p = subprocess.Popen([shutil.which("tokensafe"), "run", "--", PY, "-c", child],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                         env=ts.env, start_new_session=True)
+    assert p.stdout.readline() == b"ready\n"
+    p.send_signal(sig)
+    out, _ = p.communicate(timeout=20)
+    assert p.returncode == 42
+    assert out == f"got {int(sig)}\n".encode()
+
+
+def test_nesting_refused_unless_allowed(ts) -> None:
+    exe = shutil.which("tokensafe")
+    r = ts("run", "--", exe, "run", "--", "true")
+    assert r.returncode == 2
+    assert b"inside another" in r.stderr
+    # Allowed: the inner run gets past the check (and, without the passphrase, which is
+    # never handed to a child, stops at unlocking).
+    r = ts("run", "--", exe, "run", "--allow-nested", "--", "true")
+    assert b"inside another" not in r.stderr
+    assert r.returncode == 3
+
+
+def test_terminal_child_sees_a_terminal_and_output_is_masked(ts) -> None:
+    master, slave = pty.openpty()
+    child = ("import os,sys; print('tty' if sys.stdout.isatty() else 'pipe', "
+             "'\\x1b[31m'+os.environ['AUTH0_TOKEN']+'\\x1b[0m', flush=True)")
+    p = subprocess.Popen([shutil.which("tokensafe"), "run", "--", PY, "-c", child],
+                         stdout=slave, stderr=slave, stdin=subprocess.DEVNULL, env=ts.env)
+    os.close(slave)
+    buf = b""
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            buf += chunk
+        elif p.poll() is not None:
+            break
+    p.wait(timeout=10)
+    os.close(master)
+    assert p.returncode == 0
+    assert b"tty \x1b[31m<redacted:auth0_token>\x1b[0m" in buf, buf
+    assert PLANTED.encode() not in buf
+
+
+def test_every_encoding_masked_in_bulk(ts) -> None:
+    t = PLANTED.encode()
+    forms = [t, base64.b64encode(t), base64.urlsafe_b64encode(t).rstrip(b"="),
+             urllib.parse.quote(PLANTED, safe="").encode(), json.dumps(PLANTED)[1:-1].encode(),
+             base64.b64encode(b"user:" + t)]
+    r = ts("run", "--", "cat", input=b"\n".join(forms) + b"\n")
+    assert r.stdout.count(b"<redacted:auth0_token>") == len(forms)
+    for f in forms[:-1]:
+        assert f not in r.stdout
