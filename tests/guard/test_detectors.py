@@ -1,0 +1,167 @@
+"""(payload, expected detector or None) tables per detector, placeholders included."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from tests.guard.tokens import NOW, auth0_mgmt, client_secret, jwt, opaque
+from vault.guard import detectors
+from vault.guard.readers import FileScanner, ScanConfig
+
+JWT_IO = detectors.JWT_IO_EXAMPLE
+SCANNER = FileScanner(ScanConfig(b"k" * 32, now=NOW))
+
+
+def scan(text: str | bytes) -> list:
+    data = text.encode() if isinstance(text, str) else text
+    return SCANNER.scan_bytes(data, "t")
+
+
+def ids(text: str | bytes) -> list[str]:
+    return [f.detector for f in scan(text)]
+
+
+T_JWT = jwt()
+T_MGMT = auth0_mgmt()
+T_OPQ = opaque()
+T_CS = client_secret()
+PEM_BODY = base64.b64encode(bytes(range(256)) * 3).decode()
+PEM_BODY = "\n".join(PEM_BODY[i:i + 64] for i in range(0, len(PEM_BODY), 64))
+
+CASES: list[tuple[str, str | None]] = [
+    # --- jwt -----------------------------------------------------------------------
+    (f"token = {T_JWT}", "jwt"),
+    (f'{{"id_token": "{T_JWT}"}}', "jwt"),
+    (f"curl 'https://x.example.com/cb#access_token={T_JWT}&state=1'", "jwt"),
+    (f"const sampleJwt = \"{JWT_IO}\"", None),  # the public jwt.io example
+    ("eyJhbGciOiJIUzI1NiJ9.notbase64json!!.x", None),
+    ("data:image/png;base64,AAAAeyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln", None),  # inside a blob
+    ("header: eyJ", None),
+    # --- auth0-management-token --------------------------------------------------------
+    (f"AUTH0_MGMT_TOKEN={T_MGMT}", "auth0-management-token"),
+    (f"Authorization: Bearer {auth0_mgmt(exp=NOW - 10)}", "auth0-management-token"),
+    (f"x {jwt({'iss': 'https://acme.auth0.com/', 'aud': 'https://api.acme.com'})}", "jwt"),
+    # --- bearer ------------------------------------------------------------------------
+    (f"Authorization: Bearer {T_OPQ}", "bearer"),
+    (f"curl -H 'authorization: bearer {T_OPQ}' https://api.example.com", "bearer"),
+    (f'{{"key": "Authorization", "value": "Bearer {T_OPQ}"}}', "bearer"),
+    (f"GET /x?h=Authorization%3A%20Bearer%20{T_OPQ}", "bearer"),
+    ("Authorization: Bearer {{auth0_token}}", None),
+    ("Authorization: Bearer ${TOKEN}", None),
+    ("Authorization: Bearer $TOKEN", None),
+    ("Authorization: Bearer YOUR_TOKEN_HERE", None),
+    ("Authorization: Bearer <token>", None),
+    ("The Bearer authentication scheme is described in RFC 6750.", None),
+    ("Authorization: Basic " + base64.b64encode(b"admin:s3cr3t-Pa55w0rd").decode(), "bearer"),
+    ("Authorization: Basic " + base64.b64encode(b"user:<password>").decode(), None),
+    (f'{{"name": "authorization", "value": "Token {T_OPQ}"}}', "bearer"),
+    # --- postman-variable ----------------------------------------------------------------
+    ('{"key": "mgmt", "value": "' + T_OPQ + '", "type": "secret", "enabled": true}', "postman-variable"),
+    ('{"key": "auth0_token", "value": "{{auth0_token}}", "type": "secret"}', None),
+    ('{"key": "auth0_token", "value": "", "type": "secret"}', None),
+    ('{"key": "auth0_token", "value": "YOUR_TOKEN_HERE", "type": "secret"}', None),
+    ('{"key": "api_token",\n "value": "' + T_OPQ + '",\n "type": "default"}', "postman-variable"),
+    ('{"key": "auth0_domain", "value": "acme.eu.auth0.com", "type": "default"}', None),
+    ('{"key": "request_id", "value": "0b5c7a52-3f3d-4c5e-9a0a-2f1e4d3c2b1a", "type": "default"}', None),
+    # --- client-secret -------------------------------------------------------------------
+    (f"AUTH0_CLIENT_SECRET={T_CS}", "client-secret"),
+    (f'  client_secret: "{T_CS}"', "client-secret"),
+    (f'var Hx={{clientSecret:"{T_CS}",audience:"x"}};', "client-secret"),
+    (f"grant_type=client_credentials&client_id=abc&client_secret={T_CS}", "client-secret"),
+    (f'"{{\\"client_secret\\": \\"{T_CS}\\"}}"', "client-secret"),  # JSON inside a JSON string
+    ("client_secret: ${AUTH0_CLIENT_SECRET}", None),
+    ("AUTH0_CLIENT_SECRET=your-client-secret-here", None),
+    ("client_secret_expires_at: 0", None),
+    # --- private-key ---------------------------------------------------------------------
+    (f"-----BEGIN RSA PRIVATE KEY-----\n{PEM_BODY}\n-----END RSA PRIVATE KEY-----\n", "private-key"),
+    ('{"private_key": "-----BEGIN PRIVATE KEY-----\\n' + PEM_BODY.replace("\n", "\\n")
+     + '\\n-----END PRIVATE KEY-----\\n"}', "private-key"),
+    ("-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----", None),
+    ("-----BEGIN PUBLIC KEY-----\n" + PEM_BODY + "\n-----END PUBLIC KEY-----", None),
+    # --- high-entropy --------------------------------------------------------------------
+    (f"export API_KEY={T_OPQ}", "high-entropy"),
+    (f"x-api-key: {T_OPQ}", "high-entropy"),
+    (f"  api_token: {T_OPQ}", "high-entropy"),
+    ("SENTRY_RELEASE=3f786850e387550fdab836ed7e6dc881de23001b", None),
+    ("deploy_token_sha: 3f786850e387550fdab836ed7e6dc881de23001b", None),
+    ("token_type: Bearer", None),
+    ("TENANT_ID=0b5c7a52-3f3d-4c5e-9a0a-2f1e4d3c2b1a", None),
+    ('"integrity": "sha512-' + base64.b64encode(bytes(64)).decode() + '"', None),
+    ("refresh_token = os.environ.get('REFRESH_TOKEN')", None),
+    ("token_url: https://acme.eu.auth0.com/oauth/token", None),
+    ("secret_name: prod-db-credentials", None),
+    # --- password ------------------------------------------------------------------------
+    ('DB_PASSWORD="c0rrect-h0rse-Battery"', "password"),
+    ("password = os.environ.get('DB_PASSWORD')", None),
+    ("password: changeme", None),
+    ("PASSWORD_MIN_LENGTH=12", None),
+    # --- docker-auth ---------------------------------------------------------------------
+    ('{"auths": {"ghcr.io": {"auth": "' + base64.b64encode(b"bob:ghp_" + T_OPQ.encode()).decode()
+     + '"}}}', "docker-auth"),
+    ('{"auths": {"ghcr.io": {"auth": ""}}}', None),
+    # --- encodings -----------------------------------------------------------------------
+    ("data:\n  token: " + base64.b64encode(T_JWT.encode()).decode(), "jwt"),
+    # --- inline allow --------------------------------------------------------------------
+    (f"TOKEN={T_JWT}  # tokensafe:allow", None),
+]
+
+
+@pytest.mark.parametrize("payload,expected", CASES, ids=[f"{i}-{e}" for i, (_, e) in enumerate(CASES)])
+def test_table(payload: str, expected: str | None) -> None:
+    got = ids(payload)
+    if expected is None:
+        assert got == [], got
+    else:
+        assert expected in got, got
+
+
+def test_ids_are_unique_and_stable() -> None:
+    # Ids are forever: baselines and SARIF rules name them. Add, never rename.
+    assert [d.id for d in detectors.REGISTRY] == [
+        "auth0-management-token", "jwt", "private-key", "bearer", "docker-auth",
+        "postman-variable", "client-secret", "password", "high-entropy", "vault-known"]
+
+
+def test_severity_rules() -> None:
+    sev = {f.detector: f.severity for f in scan(f"a={auth0_mgmt('read:users delete:users')}")}
+    assert sev == {"auth0-management-token": "critical"}
+    assert [f.severity for f in scan(f"a={auth0_mgmt('read:users')}")] == ["high"]
+    assert [f.severity for f in scan(f"a={auth0_mgmt(exp=NOW - 1)}")] == ["low"]
+    assert [f.severity for f in scan(f"a={jwt({'exp': int(NOW) - 5})}")] == ["low"]
+
+
+def test_finding_facts_and_no_value() -> None:
+    text = f'{{\n\t"key": "auth0_token",\n\t"value": "{T_MGMT}",\n\t"type": "secret"\n}}'
+    data = b'{"_postman_variable_scope": "environment", "values": [' + text.encode() + b"]}"
+    [f] = SCANNER.scan_bytes(data, "env.json")
+    assert (f.line, f.detector) == (3, "auth0-management-token")
+    assert f.facts["key"] == "auth0_token" and f.facts["scope"] == "environment"
+    assert f.facts["type"] == "secret" and "delete:users" in f.facts["scopes"]
+    assert f.preview.startswith("eyJ") and f.preview.endswith(f"({len(T_MGMT)})")
+    assert T_MGMT not in repr(f) and T_MGMT not in str(f.to_json())
+
+
+def test_line_and_column_are_one_based() -> None:
+    [f] = scan(f"a\nbb\n  Authorization: Bearer {T_OPQ}\n")
+    assert (f.line, f.column) == (3, len("  Authorization: Bearer ") + 1)
+
+
+def test_unicode_column_counts_characters() -> None:
+    [f] = scan(f"é€ token={T_OPQ}")
+    assert f.column == len("é€ token=") + 1
+
+
+def test_vault_known_flags_values_without_other_evidence() -> None:
+    import hashlib
+    import hmac
+
+    vkey = b"v" * 32
+    value = "plain-but-known-" + opaque(12)
+    fp = hmac.new(vkey, value.encode(), hashlib.sha256).hexdigest()
+    sc = FileScanner(ScanConfig(b"k" * 32, vkey, frozenset({fp}), now=NOW))
+    [f] = sc.scan_bytes(f"notes: {value} end".encode())
+    assert f.detector == "vault-known" and f.facts["in_vault"] is True
+    [g] = sc.scan_bytes(f"TOKEN={T_JWT}".encode())
+    assert g.detector == "jwt" and g.facts["in_vault"] is False

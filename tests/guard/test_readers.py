@@ -1,0 +1,143 @@
+"""Readers: chunk boundaries, encodings, binaries, and files that misbehave."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.guard.tokens import NOW, auth0_mgmt, opaque
+from vault.guard import readers
+from vault.guard.engine import scan
+from vault.guard.readers import CHUNK, FileScanner, ScanConfig
+
+CFG = ScanConfig(b"k" * 32, now=NOW)
+
+
+def run(*paths: Path):
+    return scan([str(p) for p in paths], CFG, workers=1)
+
+
+@pytest.mark.parametrize("shift", [-5000, -300, -20, -1, 0, 1, 17, 4000])
+def test_token_across_chunk_boundary(tmp_path: Path, shift: int) -> None:
+    tok = auth0_mgmt(scope=" ".join(f"read:r{i}" for i in range(200)))  # ~4 KB
+    line = f"MGMT_TOKEN={tok}\n".encode()
+    at = CHUNK + readers.HEAD + shift
+    filler = (b"x" * 99 + b"\n") * (at // 100 + 1)
+    data = filler[:at] + line + filler
+    p = tmp_path / "big.env"
+    p.write_bytes(data)
+    res = run(p)
+    assert [(f.detector, f.line) for f in res.findings] == [
+        ("auth0-management-token", data.count(b"\n", 0, at) + 1)]
+    assert res.findings[0].offset == at + len("MGMT_TOKEN=")
+
+
+def test_many_chunks_each_found_once(tmp_path: Path) -> None:
+    toks = [opaque() for _ in range(30)]
+    chunks = [f"Authorization: Bearer {t}\n".encode() + b"y" * 200_000 + b"\n" for t in toks]
+    p = tmp_path / "log.log"
+    p.write_bytes(b"".join(chunks))
+    res = run(p)
+    assert len(res.findings) == 30
+    assert [f.line for f in res.findings] == [1 + 2 * i for i in range(30)]
+
+
+def test_long_single_line_column(tmp_path: Path) -> None:
+    tok = opaque()
+    data = b"var a=1;" * 300_000 + f'fetch(u,{{headers:{{Authorization:"Bearer {tok}"}}}})'.encode()
+    p = tmp_path / "app.min.js"
+    p.write_bytes(data)
+    [f] = run(p).findings
+    assert f.line == 1 and f.column == data.index(tok.encode()) + 1
+
+
+def test_utf16_with_bom(tmp_path: Path) -> None:
+    tok = opaque()
+    for enc, bom in (("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff")):
+        p = tmp_path / f"{enc}.txt"
+        p.write_bytes(bom + f"hello\r\nAPI_TOKEN={tok}\r\n".encode(enc))
+        [f] = run(p).findings
+        assert (f.detector, f.line, f.column) == ("high-entropy", 2, 11)
+
+
+def test_binary_files_only_strong_shapes(tmp_path: Path) -> None:
+    tok = opaque()
+    p = tmp_path / "000123.ldb"
+    p.write_bytes(os.urandom(5000) + b"\x00authorization\x00Bearer " + tok.encode() + b"\x00"
+                  + b"\x00api_token=" + opaque().encode() + os.urandom(100))
+    res = run(p)
+    assert [f.detector for f in res.findings] == ["bearer"]
+    assert res.stats.binary == 1
+
+
+def test_errors_are_reported_and_the_run_goes_on(tmp_path: Path) -> None:
+    good = tmp_path / "good.env"
+    good.write_text(f"API_TOKEN={opaque()}\n")
+    (tmp_path / "loop1").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(tmp_path / "loop1")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "up").symlink_to(tmp_path)  # folder loop
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    os.mkfifo(tmp_path / "fifo")
+    res = run(tmp_path, tmp_path / "missing.json")
+    assert len(res.findings) == 1
+    reasons = {Path(e.path).name: e.reason for e in res.errors}
+    assert reasons["loop1"] == reasons["loop2"] == "symlink loop"
+    assert "missing.json" in reasons and "dangling" in reasons
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads everything")
+def test_unreadable_file(tmp_path: Path) -> None:
+    p = tmp_path / "secret.env"
+    p.write_text("x")
+    p.chmod(0)
+    res = run(tmp_path)
+    assert [e.reason for e in res.errors] == ["permission denied"]
+
+
+def test_file_vanishing_mid_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = [tmp_path / f"f{i}.env" for i in range(5)]
+    for p in files:
+        p.write_text(f"API_TOKEN={opaque()}\n")
+    real = FileScanner.scan_path
+
+    def flaky(self, path: str):
+        if path.endswith("f2.env"):
+            os.unlink(path)
+        return real(self, path)
+    monkeypatch.setattr(FileScanner, "scan_path", flaky)
+    res = run(tmp_path)
+    assert len(res.findings) == 4
+    assert [e.reason for e in res.errors] == ["vanished before it could be read"]
+
+
+def test_non_utf8_file_name(tmp_path: Path) -> None:
+    name = os.fsencode(tmp_path) + b"/caf\xe9-\xff.env"
+    with open(name, "wb") as f:
+        f.write(f"API_TOKEN={opaque()}\n".encode())
+    [f] = run(tmp_path).findings
+    assert f.path.endswith("caf\ufffd-\ufffd.env")
+    f.path.encode("utf-8")  # printable, JSON-able
+
+
+def test_excludes(tmp_path: Path) -> None:
+    for sub in ("a", "b", ".git", "node_modules"):
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / "x.env").write_text(f"API_TOKEN={opaque()}\n")
+    res = scan([str(tmp_path)], CFG, excludes=("node_modules", "b/*"), workers=1)
+    assert sorted(Path(f.path).parent.name for f in res.findings) == ["a"]
+
+
+def test_pool_and_in_process_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vault.guard import engine
+
+    for i in range(40):
+        (tmp_path / f"f{i}.env").write_text(f"API_TOKEN={opaque()}\n" + "z=1\n" * 100)
+    one = scan([str(tmp_path)], CFG, workers=1)
+    monkeypatch.setattr(engine, "IN_PROCESS_BYTES", 0)
+    monkeypatch.setattr(engine, "BATCH_BYTES", 1000)
+    two = scan([str(tmp_path)], CFG, workers=2)
+    assert [f.to_json() for f in one.findings] == [f.to_json() for f in two.findings]
+    assert len(one.findings) == 40

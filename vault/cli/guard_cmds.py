@@ -1,0 +1,135 @@
+"""`audit`, `watch`, `import`, `restore`: thin shells over vault.guard."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from vault.cli.common import is_tty, resolve_path, vault_option
+from vault.errors import UsageError
+
+SEVERITY_CHOICE = click.Choice(["low", "medium", "high", "critical"])
+
+
+def _warn(msg: str) -> None:
+    click.echo(f"tokensafe: warning: {msg}", err=True)
+
+
+def _scan_config(vault_path: str | None):
+    from vault.guard.keys import load_guard_key, load_known
+    from vault.guard.readers import ScanConfig
+
+    try:
+        known = load_known(resolve_path(vault_path))
+    except Exception:  # no vault, unreadable sidecar: audit works without the in-vault flag
+        known = None
+    key = load_guard_key()
+    if known is None:
+        return ScanConfig(key)
+    return ScanConfig(key, known[0], known[1])
+
+
+@click.command("audit")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="One JSON document with a `findings` list.")
+@click.option("--sarif", "as_sarif", is_flag=True, help="SARIF 2.1.0 (code scanning).")
+@click.option("--baseline", type=click.Path(dir_okay=False), help="Silence findings listed here.")
+@click.option("--update-baseline", is_flag=True, help="Write the current findings to --baseline.")
+@click.option("--fail-on", type=SEVERITY_CHOICE, default="low", show_default=True,
+              help="Exit 1 when a finding at or above this severity remains.")
+@click.option("--exclude", multiple=True, metavar="GLOB",
+              help="Skip files/folders matching GLOB (name, or path with /). Repeatable.")
+@click.option("--staged", is_flag=True, help="Scan what git is about to commit.")
+@click.option("--workers", type=click.IntRange(1, 256), default=None, hidden=True)
+@vault_option
+def audit_cmd(paths: tuple[str, ...], as_json: bool, as_sarif: bool, baseline: str | None,
+              update_baseline: bool, fail_on: str, exclude: tuple[str, ...], staged: bool,
+              workers: int | None, vault_path: str | None) -> int:
+    """Find tokens in files and folders (default: the current folder).
+
+    Findings show where, which detector, how severe, a redacted preview and a keyed
+    fingerprint; never the value. Exit 1 when a finding at or above --fail-on remains.
+    A line containing `tokensafe:allow` is never reported.
+
+    \b
+    Examples:
+      tokensafe audit ~/Downloads ./postman
+      tokensafe audit --sarif . > tokensafe.sarif
+      tokensafe audit --baseline .tokensafe-baseline --update-baseline .
+      tokensafe audit --staged            # as a git pre-commit hook
+    """
+    from vault.guard import baseline as bl
+    from vault.guard import report
+    from vault.guard.model import SEVERITY_RANK
+
+    if as_json and as_sarif:
+        raise UsageError("--json and --sarif are exclusive", "pick one output format")
+    if update_baseline and not baseline:
+        raise UsageError("--update-baseline needs --baseline FILE",
+                         "e.g. --baseline .tokensafe-baseline --update-baseline")
+    if staged and paths:
+        raise UsageError("--staged scans the git index; it takes no paths",
+                         "drop the paths, or drop --staged")
+    cfg = _scan_config(vault_path)
+    if staged:
+        from vault.guard.staged import scan_staged
+
+        result = scan_staged(cfg)
+    else:
+        from vault.guard.engine import scan
+
+        progress = None
+        bar = None
+        if not (as_json or as_sarif) and is_tty(sys.stderr):
+            bar = _Progress()
+            progress = bar.update
+        try:
+            result = scan(paths or (".",), cfg, exclude, workers=workers, progress=progress)
+        finally:
+            if bar:
+                bar.close()
+    for e in result.errors:
+        _warn(f"skipped {e.path}: {e.reason}")
+    findings = result.findings
+    suppressed = 0
+    if baseline:
+        bpath = Path(baseline)
+        if update_baseline:
+            bl.save(bpath, findings, cfg.guard_key)
+            click.echo(f"tokensafe: wrote {len(findings)} fingerprints to {bpath}", err=True)
+            return 0
+        known = bl.load(bpath, cfg.guard_key)
+        kept = [f for f in findings if f.fingerprint not in known]
+        suppressed = len(findings) - len(kept)
+        findings = kept
+    if as_sarif:
+        click.echo(report.render_sarif(findings, result.stats, result.errors), nl=False)
+    elif as_json:
+        click.echo(report.render_json(findings, result.stats, result.errors, suppressed), nl=False)
+    else:
+        colour = is_tty(sys.stdout)
+        click.echo(report.render_text(findings, result.stats, result.errors,
+                                      click.style if colour else None), nl=False)
+        if suppressed:
+            click.echo(f"({suppressed} known findings silenced by {baseline})")
+    threshold = SEVERITY_RANK[fail_on]
+    return 1 if any(SEVERITY_RANK[f.severity] >= threshold for f in findings) else 0
+
+
+class _Progress:
+    """A byte-based progress bar on stderr, only on a terminal."""
+
+    def __init__(self) -> None:
+        self.bar = None
+
+    def update(self, n: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=max(total, 1), label="scanning", file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)

@@ -1,0 +1,282 @@
+"""Detectors: tiny classifiers with ids that never change (baselines and SARIF rules name them).
+
+Each takes a Candidate (a value plus where and how it was assigned) and returns a Verdict or
+None. `REGISTRY` is ordered: the first detector that claims a value wins, so specific ones
+(Auth0 Management token) come before general ones (any JWT, high entropy).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from vault.guard import filters
+from vault.guard.model import Candidate
+from vault.store.model import jwt_claims as _decode_claims
+
+# The public example token of jwt.io: documentation, never a leak.
+JWT_IO_EXAMPLE = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwi"
+                  "aWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c")
+_DOC_JWT_SIGNATURES = ("SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",)
+_AUTH0_ISS = re.compile(r"^https://[A-Za-z0-9.\-]+\.auth0\.com/?$")
+_WRITE_SCOPE = re.compile(r"^(create|update|delete|write|manage)[:_]")
+
+
+@dataclass
+class Verdict:
+    severity: str
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Context:
+    """What a detector may consult besides the candidate: the clock."""
+
+    now: float = field(default_factory=time.time)
+
+
+class Detector:
+    id: ClassVar[str]
+    title: ClassVar[str]
+    description: ClassVar[str]
+    default_severity: ClassVar[str]
+
+    def classify(self, c: Candidate, ctx: Context) -> Verdict | None:
+        raise NotImplementedError
+
+
+def jwt_claims(value: str) -> dict[str, Any] | None:
+    """Decoded JWT payload, memoised for the one value being classified (it is decoded by
+    two detectors, and Auth0 tokens with every scope are 4 KB)."""
+    if not value.startswith("eyJ"):
+        return None
+    if _last[0] != value:
+        _last[0], _last[1] = value, _decode_claims(value)
+    return _last[1]
+
+
+_last: list[Any] = ["", None]
+
+
+def _key_kind(c: Candidate) -> str | None:
+    if c.key_kind == "":
+        c.key_kind = filters.secret_key_kind(c.key)
+    return c.key_kind
+
+
+def _jwt_facts(claims: dict[str, Any], now: float) -> dict[str, Any]:
+    facts: dict[str, Any] = {}
+    for k in ("iss", "aud", "azp", "gty"):
+        if isinstance(claims.get(k), str | list):
+            facts[k] = claims[k]
+    scope = claims.get("scope", claims.get("scp", claims.get("permissions")))
+    if isinstance(scope, str):
+        facts["scopes"] = scope.split()
+    elif isinstance(scope, list):
+        facts["scopes"] = [str(s) for s in scope]
+    exp = claims.get("exp")
+    if isinstance(exp, int | float):
+        facts["exp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(exp))
+        facts["expired"] = exp < now
+    return facts
+
+
+def _is_doc_jwt(value: str) -> bool:
+    return value == JWT_IO_EXAMPLE or value.rsplit(".", 1)[-1] in _DOC_JWT_SIGNATURES
+
+
+class Auth0ManagementToken(Detector):
+    id = "auth0-management-token"
+    title = "Auth0 Management API token"
+    description = "A JWT issued by an Auth0 tenant for its Management API (/api/v2/)."
+    default_severity = "high"
+
+    def classify(self, c: Candidate, ctx: Context) -> Verdict | None:
+        claims = jwt_claims(c.value)
+        if not claims or _is_doc_jwt(c.value):
+            return None
+        iss = claims.get("iss")
+        aud = claims.get("aud")
+        auds = aud if isinstance(aud, list) else [aud]
+        if not (isinstance(iss, str) and _AUTH0_ISS.match(iss)):
+            return None
+        if not any(isinstance(a, str) and a.rstrip("/").endswith("/api/v2") for a in auds):
+            return None
+        facts = _jwt_facts(claims, ctx.now)
+        if facts.get("expired"):
+            sev = "low"
+        elif any(_WRITE_SCOPE.match(s) for s in facts.get("scopes", [])):
+            sev = "critical"
+        else:
+            sev = "high"
+        return Verdict(sev, facts)
+
+
+class Jwt(Detector):
+    id = "jwt"
+    title = "JSON Web Token"
+    description = "A decodable JWT (header with alg, JSON payload); claims reported, never verified."
+    default_severity = "high"
+
+    def classify(self, c: Candidate, ctx: Context) -> Verdict | None:
+        claims = jwt_claims(c.value)
+        if claims is None or _is_doc_jwt(c.value):
+            return None
+        facts = _jwt_facts(claims, ctx.now)
+        return Verdict("low" if facts.get("expired") else "high", facts)
+
+
+class PrivateKey(Detector):
+    id = "private-key"
+    title = "Private key (PEM)"
+    description = "A PEM private key block with a body."
+    default_severity = "critical"
+
+    def classify(self, c: Candidate, ctx: Context) -> Verdict | None:
+        if c.source != "pem":
+            return None
+        m = re.match(r"-----BEGIN ([A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?)-----", c.value)
+        return Verdict("critical", {"type": m.group(1)}) if m else None
+
+
+class Bearer(Detector):
+    id = "bearer"
+    title = "Authorization header credential"
+    description = "`Authorization: Bearer …` or `Basic …` with a real value (not a template)."
+    default_severity = "high"
+
+    def classify(self, c: Candidate, ctx: Context) -> Verdict | None:
+        if c.source == "basic":
+            try:
+                raw = base64.b64decode(c.value, validate=True).decode("utf-8")
+            except (binascii.Error, ValueError):
+                return None
+            user, sep, pw = raw.partition(":")
+            if not sep or not pw or filters.is_placeholder(pw) or len(pw) < 4:
+                return None
+            return Verdict("high", {"scheme": "basic"})
+        if c.source in ("bearer", "authz"):
+            if not filters.looks_random(c.value, min_len=16, min_entropy=3.0):
+                return None
+            return Verdict("high", {"scheme": "bearer" if c.source == "bearer" else "raw"})
+        return None
+
+
+class DockerAuth(Detector):
+    id = "docker-auth"
+    title = "Registry credential (docker config.json auth)"
+    description = "A base64 `user:password` in an `\"auth\"` field, as docker and podman store them."
+    default_severity = "high"
+
+    def classify(self, c: Candidate, ctx: Context) -> Verdict | None:
+        if c.source != "kv" or not c.key or c.key.lower() != "auth":
+            return None
+        try:
+            raw = base64.b64decode(c.value, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            return None
+        user, sep, pw = raw.partition(":")
+        if not sep or len(pw) < 4 or filters.is_placeholder(pw):
+            return None
+        return Verdict("high", {"encoding": "base64"})
+
+
+class PostmanVariable(Detector):
+    id = "postman-variable"
+    title = "Postman variable holding a secret"
+    description = ("A Postman environment/globals/collection variable of type `secret` or with "
+                   "a secret-like key, holding a real value.")
+    default_severity = "high"
+
+    def classify(self, c: Candidate, ctx: Context) -> Verdict | None:
+        if c.source != "pair" or not c.scope:
+            return None
+        v = c.value
+        if c.var_type == "secret":
+            if len(v) < 8 or filters.is_placeholder(v) or any(ch.isspace() for ch in v):
+                return None
+            return Verdict("high")
+        kind = _key_kind(c)
+        if kind == "password":
+            return Verdict("medium") if len(v) >= 6 and not filters.is_placeholder(v) else None
+        if kind and filters.looks_random(v):
+            return Verdict("high")
+        return None
+
+
+class ClientSecret(Detector):
+    id = "client-secret"
+    title = "OAuth client secret"
+    description = "A random value assigned to a client-secret field (client_secret, clientSecret)."
+    default_severity = "high"
+
+    def classify(self, c: Candidate, ctx: Context) -> Verdict | None:
+        if c.source not in ("kv", "pair") or _key_kind(c) != "client-secret":
+            return None
+        return Verdict("high") if filters.looks_random(c.value, 16, 3.0, strong_key=True) else None
+
+
+class Password(Detector):
+    id = "password"
+    title = "Password"
+    description = "A literal value assigned to a password field."
+    default_severity = "medium"
+
+    def classify(self, c: Candidate, ctx: Context) -> Verdict | None:
+        if c.source not in ("kv", "pair") or _key_kind(c) != "password":
+            return None
+        v = c.value
+        if len(v) < 6 or filters.is_placeholder(v) or filters._DOTTED_CODE.match(v):
+            return None
+        if v.isdigit() or (v.isalpha() and v.islower() and len(v) < 10):
+            return None  # ports, flags, words: not worth a finding alone
+        return Verdict("medium")
+
+
+class HighEntropy(Detector):
+    id = "high-entropy"
+    title = "High-entropy value in a secret field"
+    description = ("A random-looking value assigned to a secret-like key (token, secret, api_key, "
+                   "credentials); thresholds tuned on the labelled corpus.")
+    default_severity = "medium"
+
+    def classify(self, c: Candidate, ctx: Context) -> Verdict | None:
+        if c.source not in ("kv", "pair"):
+            return None
+        kind = _key_kind(c)
+        if kind != "secret":
+            return None
+        words = filters.key_words(c.key or "")
+        strong = bool(words) and words[-1] not in ("token", "tokens", "auth")
+        return Verdict("medium") if filters.looks_random(c.value, 16, 3.3, strong) else None
+
+
+class VaultKnown(Detector):
+    """Claims values that only the vault's fingerprints recognise; the engine sets the flag."""
+
+    id = "vault-known"
+    title = "Value that is in your vault"
+    description = "A value whose keyed fingerprint matches one in the vault's fingerprint file."
+    default_severity = "high"
+
+    def classify(self, c: Candidate, ctx: Context) -> Verdict | None:
+        return None  # decided by the engine, which holds the fingerprints
+
+
+REGISTRY: tuple[Detector, ...] = (
+    Auth0ManagementToken(), Jwt(), PrivateKey(), Bearer(), DockerAuth(), PostmanVariable(),
+    ClientSecret(), Password(), HighEntropy(), VaultKnown(),
+)
+BY_ID: dict[str, Detector] = {d.id: d for d in REGISTRY}
+
+
+def classify(c: Candidate, ctx: Context) -> tuple[Detector, Verdict] | None:
+    for det in REGISTRY:
+        v = det.classify(c, ctx)
+        if v is not None:
+            return det, v
+    return None

@@ -1,0 +1,112 @@
+"""Plain functions that tell real values from placeholders, and secret keys from others."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+_WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
+
+# Head nouns that make a key secret: `api_token`, `clientSecret`, `DB_PASSWORD`.
+SECRET_HEADS = frozenset({
+    "token", "tokens", "secret", "secrets", "password", "passwd", "pwd", "passphrase",
+    "apikey", "credential", "credentials", "jwt", "bearer", "pat", "auth",
+})
+# `…_key` is secret only with one of these before it: `api_key`, `secret_key`, not `sort_key`.
+KEY_MODIFIERS = frozenset({"api", "secret", "private", "access", "signing", "encryption",
+                           "master", "client", "app", "auth", "license", "service"})
+# Trailing words that describe metadata about a secret, not the secret: `token_type`, `token_sha`.
+NOT_SECRET_TAILS = frozenset({
+    "type", "url", "uri", "endpoint", "name", "id", "ids", "sha", "hash", "digest", "etag",
+    "expires", "expiry", "exp", "ttl", "length", "len", "count", "path", "file", "prefix",
+    "header", "field", "param", "hint", "policy", "version", "at", "in", "cache", "store",
+    "size", "lifetime", "format", "location", "ref", "env", "var", "key_id", "kind", "mode",
+})
+
+
+def key_words(key: str) -> list[str]:
+    return [w.lower() for w in _WORD_SPLIT.split(key) if w]
+
+
+def secret_key_kind(key: str | None) -> str | None:
+    """Classify a field name: client-secret | password | secret | None (not secret-like)."""
+    if not key:
+        return None
+    words = key_words(key)
+    if not words:
+        return None
+    while len(words) > 1 and words[-1] in ("value", "b64", "base64", "raw", "str"):
+        words.pop()
+    head = words[-1]
+    if head in NOT_SECRET_TAILS:
+        return None
+    if head in ("secret", "secrets") and any(w in ("client", "consumer", "app") for w in words):
+        return "client-secret"
+    if head in ("password", "passwd", "pwd", "passphrase"):
+        return "password"
+    if head == "auth" and not (len(words) == 1 or words[-2] in ("basic", "raw", "http", "proxy")):
+        return None  # `signup_auth`, `oauth_basic_auth`: names and flags, rarely values
+    if head in SECRET_HEADS:
+        return "secret"
+    if head == "key" and len(words) > 1 and words[-2] in KEY_MODIFIERS:
+        return "secret"
+    return None
+
+
+_PLACEHOLDER_EXACT = re.compile(
+    r"^(x+|\*+|\.+|-+|_+|0+|1234\d*|null|none|nil|undefined|true|false|changeme|change_?me|"
+    r"secret|password|passwd|token|todo|tbd|fixme|redacted|example|sample|test|dummy|fake|"
+    r"placeholder|empty|required|optional|string|bearer|value)$", re.I)
+_PLACEHOLDER_PART = re.compile(
+    r"your|_here|-here|here_|replace|change.?me|placeholder|example|redacted|dummy|xxxx|\*\*\*|"
+    r"<|>|\{\{|\}\}|\$\{|\$\(|%s|%\(|\.\.\.|…|insert|paste|todo|fixme|sample", re.I)
+_CODE_REF = re.compile(r"^(\$[A-Za-z_]|process\.env|os\.environ|os\.getenv|env\(|getenv|"
+                       r"secrets\.|vars\.|!Ref|!Sub|vault:)", re.I)
+_DOTTED_CODE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+(\(\))?$")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+_HASH_PREFIX = re.compile(r"^(sha1|sha256|sha384|sha512|md5|sha)[:\-]", re.I)
+
+
+def is_placeholder(value: str) -> bool:
+    """Templates (`{{x}}`, `${X}`), references (`$TOKEN`, `process.env.X`) and stand-ins."""
+    v = value.strip().strip("'\"")
+    if not v:
+        return True
+    if _PLACEHOLDER_EXACT.match(v) or _PLACEHOLDER_PART.search(v) or _CODE_REF.match(v):
+        return True
+    return len(set(v)) <= 2
+
+
+def entropy(value: str) -> float:
+    """Shannon entropy in bits per character."""
+    if not value:
+        return 0.0
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
+
+
+def looks_random(value: str, min_len: int = 16, min_entropy: float = 3.3,
+                 strong_key: bool = False) -> bool:
+    """A token-shaped value: long enough, mixed letters and digits, high entropy, not a
+    UUID, hash, URL, path, version or dotted name."""
+    v = value
+    if len(v) < min_len or any(c.isspace() for c in v) or is_placeholder(v):
+        return False
+    if _UUID.match(v) or _HASH_PREFIX.match(v) or _DOTTED_CODE.match(v):
+        return False
+    if "://" in v or v.startswith(("/", "./", "~/")) or v.count("/") > 3:
+        return False
+    if not (any(c.isdigit() for c in v) and any(c.isalpha() for c in v)):
+        return False
+    if _HEX.match(v):
+        # Hex of hash lengths is far more often a commit/digest than a token.
+        if len(v) in (40, 64, 128) and not strong_key:
+            return False
+        return len(v) >= 32 and entropy(v) >= 3.0
+    return entropy(v) >= min_entropy
+
+
+def is_uuid(value: str) -> bool:
+    return bool(_UUID.match(value))

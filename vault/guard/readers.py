@@ -1,0 +1,233 @@
+"""Files to findings: encodings, binaries, chunked reads with overlap, line/column mapping.
+
+A file is never read whole unless it must be decoded (UTF-16); everything else streams in
+1 MiB chunks that overlap by the longest value an anchor can start, so memory stays flat
+whatever the file size.
+"""
+
+from __future__ import annotations
+
+import errno
+import hmac
+import os
+import re
+import stat
+from dataclasses import dataclass, field
+from hashlib import sha256
+
+from vault.guard import detectors
+from vault.guard.extract import LOOKAHEAD, LOOKBACK, Extractor
+from vault.guard.model import Candidate, FileError, FileResult, Finding, display_path
+from vault.secret import preview
+
+CHUNK = 1024 * 1024
+HEAD = 8192
+MAX_DECODE = 64 * 1024 * 1024  # UTF-16 files are decoded whole; beyond this they are skipped
+ALLOW_MARK = b"tokensafe:allow"
+_SCOPE_RE = re.compile(rb'"_postman_variable_scope"\s*:\s*"(\w+)"')
+SOURCE_RANK = {"pem": 0, "jwt": 1, "b64jwt": 1, "pair": 2, "kv": 3, "bearer": 4, "authz": 5,
+               "basic": 5, "run": 9}
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    """Everything a worker needs; picklable, holds keys but never a secret value."""
+
+    guard_key: bytes
+    vault_key: bytes | None = None
+    known: frozenset[str] = field(default_factory=frozenset)
+    now: float | None = None
+
+    def fingerprint(self, value: str) -> str:
+        return hmac.new(self.guard_key, value.encode("utf-8", "surrogatepass"), sha256).hexdigest()
+
+    def in_vault(self, value: str) -> bool | None:
+        if self.vault_key is None:
+            return None
+        fp = hmac.new(self.vault_key, value.encode("utf-8", "surrogatepass"), sha256).hexdigest()
+        return fp in self.known
+
+
+def sniff_scope(head: bytes) -> str | None:
+    m = _SCOPE_RE.search(head)
+    if m:
+        return m.group(1).decode("ascii", "replace")
+    if b"schema.getpostman.com" in head or b"_postman_id" in head:
+        return "collection"
+    return None
+
+
+def is_binary(head: bytes) -> bool:
+    return b"\x00" in head
+
+
+class _Lines:
+    """Maps absolute byte offsets to 1-based line and column while chunks stream by."""
+
+    def __init__(self) -> None:
+        self.newlines_before = 0  # newlines before the current buffer's first byte
+        self.last_nl = -1  # absolute offset of the last newline before the buffer
+
+    def locate(self, buf: bytes, base: int, rel: int) -> tuple[int, int]:
+        line = self.newlines_before + buf.count(b"\n", 0, rel) + 1
+        nl = buf.rfind(b"\n", 0, rel)
+        if nl >= 0 or base == 0:
+            col = len(buf[nl + 1:rel].decode("utf-8", "replace")) + 1
+        else:
+            col = base + rel - self.last_nl  # line began before this buffer: count bytes
+        return line, col
+
+    def advance(self, buf: bytes, base: int, drop: int) -> None:
+        self.newlines_before += buf.count(b"\n", 0, drop)
+        nl = buf.rfind(b"\n", 0, drop)
+        if nl >= 0:
+            self.last_nl = base + nl
+
+
+def _line_allows(buf: bytes, rel: int) -> bool:
+    start = buf.rfind(b"\n", 0, rel) + 1
+    end = buf.find(b"\n", rel)
+    return buf.find(ALLOW_MARK, start, end if end >= 0 else len(buf)) >= 0
+
+
+def _merge(cands: list[Candidate]) -> list[Candidate]:
+    """One candidate per value start; context (key, scope, type) pooled from the others."""
+    by_start: dict[int, Candidate] = {}
+    for c in sorted(cands, key=lambda c: SOURCE_RANK.get(c.source, 8)):
+        have = by_start.get(c.start)
+        if have is None:
+            by_start[c.start] = c
+        else:
+            have.key = have.key or c.key
+            have.scope = have.scope or c.scope
+            have.var_type = have.var_type or c.var_type
+            have.encoding = have.encoding or c.encoding
+    return list(by_start.values())
+
+
+class FileScanner:
+    """Scans one file or one byte string; stateless between files."""
+
+    def __init__(self, cfg: ScanConfig) -> None:
+        self.cfg = cfg
+        self.ctx = detectors.Context() if cfg.now is None else detectors.Context(now=cfg.now)
+
+    def _findings(self, cands: list[Candidate], buf: bytes, base: int, lines: _Lines,
+                  path: str, seen: set[int]) -> list[Finding]:
+        out: list[Finding] = []
+        for c in _merge(cands):
+            start = c.start + base
+            if start in seen:
+                continue
+            in_vault = self.cfg.in_vault(c.value) if (self.cfg.known or c.source != "run") else None
+            if c.source == "run":
+                if not in_vault:
+                    continue
+                hit = (detectors.BY_ID["vault-known"], detectors.Verdict("high"))
+            else:
+                hit = detectors.classify(c, self.ctx)
+                if hit is None and in_vault:
+                    hit = (detectors.BY_ID["vault-known"], detectors.Verdict("high"))
+            if hit is None or _line_allows(buf, c.start):
+                continue
+            seen.add(start)
+            det, verdict = hit
+            facts = dict(verdict.facts)
+            if c.key is not None:
+                facts["key"] = c.key
+            if c.scope:
+                facts["scope"] = c.scope
+            if c.var_type:
+                facts["type"] = c.var_type
+            if c.encoding:
+                facts["encoding"] = c.encoding
+            if in_vault is not None:
+                facts["in_vault"] = in_vault
+            line, col = lines.locate(buf, base, c.start)
+            out.append(Finding(path, line, col, det.id, verdict.severity, preview(c.value),
+                               self.cfg.fingerprint(c.value), facts, start, c.end - c.start))
+        return out
+
+    def scan_bytes(self, data: bytes, path: str = "<bytes>", binary: bool | None = None) -> list[Finding]:
+        """Scan an in-memory file (staged blobs, tests)."""
+        head = data[:HEAD]
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            data = data.decode("utf-16", "replace").encode("utf-8")
+            binary = False
+        binary = is_binary(head) if binary is None else binary
+        ex = Extractor(sniff_scope(head), binary, runs=bool(self.cfg.known))
+        lines = _Lines()
+        return self._findings(ex.extract(data, 0, len(data)), data, 0, lines, path, set())
+
+    def scan_path(self, path: str) -> FileResult:
+        shown = display_path(path)
+        res = FileResult(shown)
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        except OSError as e:
+            res.error = FileError(shown, _reason(e))
+            return res
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                res.error = FileError(shown, "not a regular file")
+                return res
+            with os.fdopen(fd, "rb", buffering=0) as f:
+                fd = -1
+                self._scan_stream(f, res)
+        except OSError as e:
+            res.error = FileError(shown, _reason(e))
+        finally:
+            if fd >= 0:
+                os.close(fd)
+        return res
+
+    def _scan_stream(self, f, res: FileResult) -> None:
+        head = f.read(HEAD)
+        if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            rest = f.read(MAX_DECODE + 1)
+            if len(rest) > MAX_DECODE:
+                res.error = FileError(res.path, "UTF-16 file too large to decode")
+                return
+            res.nbytes = len(head) + len(rest)
+            res.kind = "utf-16"
+            data = (head + rest).decode("utf-16", "replace").encode("utf-8")
+            res.findings = self.scan_bytes(data, res.path, binary=False)
+            return
+        binary = is_binary(head)
+        res.binary = binary
+        res.kind = "binary" if binary else "text"
+        ex = Extractor(sniff_scope(head), binary, runs=bool(self.cfg.known))
+        lines = _Lines()
+        seen: set[int] = set()
+        buf, base, own = head, 0, 0
+        eof = len(head) < HEAD
+        while True:
+            if not eof:
+                new = f.read(CHUNK)
+                eof = len(new) < CHUNK
+                buf += new
+            end = base + len(buf)
+            own_end = end if eof else max(own, end - LOOKAHEAD)
+            if own_end > own:
+                cands = ex.extract(buf, own - base, own_end - base)
+                if cands:
+                    res.findings.extend(self._findings(cands, buf, base, lines, res.path, seen))
+            if eof:
+                res.nbytes = end
+                return
+            drop = max(0, own_end - LOOKBACK - base)
+            lines.advance(buf, base, drop)
+            buf, base, own = buf[drop:], base + drop, own_end
+
+
+def _reason(e: OSError) -> str:
+    if e.errno == errno.ELOOP:
+        return "symlink loop"
+    if e.errno == errno.ENOENT:
+        return "vanished before it could be read"
+    if e.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if e.errno == errno.EISDIR:
+        return "is a directory"
+    return e.strerror or type(e).__name__
