@@ -226,6 +226,8 @@ def _url_parts(url: Any) -> tuple[str, list[dict[str, Any]] | None, list[dict[st
     query = _kv_list(url.get("query")) if url.get("query") is not None else None
     if host is not None or not raw:
         proto = _str(url.get("protocol"))
+        if not proto and "://" in raw:
+            proto = raw.split("://", 1)[0]  # never fall back to http when raw says https
         host_s = ".".join(_str(h) for h in host) if isinstance(host, list) else _str(host)
         port = _str(url.get("port"))
         if isinstance(path, list):

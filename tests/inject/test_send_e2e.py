@@ -1,0 +1,145 @@
+"""`tokensafe send` of Postman collections against real servers on 127.0.0.1, and real
+newman fed by `tokensafe export --format postman` on stdin."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import urllib.parse
+
+import pytest
+
+from .conftest import DATA, PLANTED, make_vault
+
+pytestmark = pytest.mark.e2e
+MGMT = str(DATA / "auth0-management.postman_collection.json")
+AUTHN = str(DATA / "auth0-authentication.postman_collection.json")
+SINK = str(DATA / "kitchen-sink.v2.0.postman_collection.json")
+
+
+@pytest.fixture
+def tls_ts(session, https_server, tls):
+    """An Auth0-shaped vault whose domain is an HTTPS server trusted through a test CA."""
+    session.env["NO_PROXY"] = "*"
+    session.env["SSL_CERT_FILE"] = str(tls[0])
+    make_vault(session, {"dev": {"auth0_domain": https_server.host, "auth0_token": PLANTED,
+                                 "client_id": "cid-0123456789", "client_secret": "cs-" + PLANTED[::-1]}},
+               "dev")
+    return session
+
+
+def test_send_the_management_collection_over_https(tls_ts, https_server) -> None:
+    r = tls_ts("send", MGMT, "--var", "id=auth0|42")
+    assert r.returncode == 0, r.stderr
+    paths = [s.path for s in https_server.seen]
+    assert paths == ["/api/v2/users?per_page=10&search_engine=v3", "/api/v2/users/auth0%7C42",
+                     "/api/v2/users/auth0%7C42", "/api/v2/stats/active-users"]
+    assert all(s.headers["Authorization"] == f"Bearer {PLANTED}" for s in https_server.seen)
+    assert [s.method for s in https_server.seen] == ["GET", "GET", "PATCH", "GET"]
+    err = r.stderr.decode()
+    assert err.count("scripts") == 1 and "not execute" in err
+    assert "Users/Get a user: GET https://" in err and "→ 200 OK" in err
+    assert r.stdout.count(b'"authorization": "Bearer <redacted:auth0_token>"') == 4
+    tls_ts.assert_no_leak(PLANTED)
+
+
+def test_send_one_item_and_a_folder(tls_ts, https_server) -> None:
+    assert tls_ts("send", MGMT, "Users/Get users").returncode == 0
+    assert len(https_server.seen) == 1
+    assert tls_ts("send", MGMT, "Stats").returncode == 0
+    assert https_server.seen[-1].path == "/api/v2/stats/active-users"
+    r = tls_ts("send", MGMT, "Nope")
+    assert r.returncode == 4 and len(https_server.seen) == 2
+
+
+def test_send_the_authentication_collection(tls_ts, https_server) -> None:
+    r = tls_ts("send", AUTHN)
+    assert r.returncode == 0, r.stderr
+    body = urllib.parse.parse_qs(https_server.seen[0].body.decode(), keep_blank_values=True)
+    assert body["client_secret"] == ["cs-" + PLANTED[::-1]] and body["audience"] == [""]
+    assert "Authorization" not in https_server.seen[0].headers
+    assert PLANTED[::-1].encode() not in r.stdout
+    tls_ts.assert_no_leak(PLANTED)
+    tls_ts.assert_no_leak(PLANTED[::-1])
+
+
+def test_list_and_dry_run(tls_ts, https_server) -> None:
+    r = tls_ts("send", MGMT, "--list")
+    assert b"Users/" in r.stdout and b"PATCH   Update a user" in r.stdout
+    r = tls_ts("send", MGMT, "--dry-run", "--var", "id=1")
+    assert r.returncode == 0 and https_server.seen == []
+    assert r.stdout.count(b"Authorization: Bearer <redacted:auth0_token>") == 4
+    tls_ts.assert_no_leak(PLANTED)
+
+
+def test_a_folder_with_one_refused_request_sends_nothing(session, server, other_server) -> None:
+    session.env["NO_PROXY"] = "*"
+    make_vault(session, {"dev": {"auth0_domain": server.host, "auth0_token": PLANTED}}, "dev")
+    col = {"info": {"name": "mixed"}, "auth": {"type": "bearer", "bearer": [{"key": "token", "value": "{{auth0_token}}"}]},
+           "item": [{"name": "ok", "request": {"url": "http://{{auth0_domain}}/ok"}},
+                    {"name": "typo", "request": {"url": f"{other_server.url}/typo"}}]}
+    path = session.cwd / "mixed.json"
+    path.write_text(json.dumps(col))
+    r = session("send", str(path))
+    assert r.returncode == 2 and b"refusing to send 'auth0_token'" in r.stderr
+    assert server.seen == [] and other_server.seen == []
+    session.assert_no_leak(PLANTED)
+
+
+def test_kitchen_sink_v2_0_against_the_server(ts, server) -> None:
+    # client_secret is not in this vault: --var provides it (and beats the vault).
+    r = ts("send", SINK, "--var", "client_secret=s3cret-from-var")
+    assert r.returncode == 0, r.stderr
+    seen = {s.path.split("?")[0]: s for s in server.seen}
+    assert set(seen) == {"/basic", "/apikey", "/q", "/none", "/graphql", "/upload"}
+    assert seen["/apikey"].headers["X-Api-Key"] == PLANTED
+    assert b"hello upload" in seen["/upload"].body and b"abcdefghij0123456789" in seen["/upload"].body
+    assert PLANTED.encode() not in r.stdout
+    ts.assert_no_leak(PLANTED)
+
+
+NEWMAN_COLLECTION = {
+    "info": {"name": "newman via tokensafe export",
+             "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+    "auth": {"type": "bearer", "bearer": [{"key": "token", "value": "{{auth0_token}}", "type": "string"}]},
+    "item": [{
+        "name": "Get users",
+        "event": [{"listen": "test", "script": {"type": "text/javascript", "exec": [
+            "pm.test('status 200', () => pm.response.to.have.status(200));",
+            "pm.test('token from the environment reached the server', () => {",
+            "  pm.expect(pm.response.json().authorization).to.eql('Bearer ' + pm.environment.get('auth0_token'));",
+            "});",
+            "pm.test('domain resolved', () => pm.expect(pm.response.json().path).to.eql('/api/v2/users'));",
+        ]}}],
+        "request": {"method": "GET", "url": {"raw": "http://{{auth0_domain}}/api/v2/users",
+                                              "protocol": "http", "host": ["{{auth0_domain}}"],
+                                              "path": ["api", "v2", "users"]}},
+    }],
+}
+
+
+@pytest.mark.newman
+def test_real_newman_reads_the_exported_environment_from_stdin(ts, server) -> None:
+    newman = shutil.which("newman")
+    if newman is None:
+        pytest.skip("newman is not installed (.ci/run installs it)")
+    col = ts.cwd / "c.json"
+    col.write_text(json.dumps(NEWMAN_COLLECTION))
+    exe = shutil.which("tokensafe")
+    exp = subprocess.Popen([exe, "export", "--format", "postman"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=ts.env)
+    nm = subprocess.run([newman, "run", str(col), "-e", "/dev/stdin", "--color", "off", "--disable-unicode"],
+                        stdin=exp.stdout, capture_output=True, env=ts.env, cwd=ts.cwd, timeout=120)
+    exp.stdout.close()
+    exp_err = exp.stderr.read()
+    exp.wait(timeout=30)
+    assert exp.returncode == 0, exp_err
+    assert nm.returncode == 0, nm.stdout.decode()[-3000:]
+    out = nm.stdout.decode()
+    # newman's summary table: "│ assertions │ 3 │ 0 │" (executed, failed)
+    row = next(line for line in out.splitlines() if "assertions" in line)
+    assert [c.strip() for c in row.split("|") if c.strip()][1:] == ["3", "0"], out
+    assert server.seen[-1].headers["Authorization"] == f"Bearer {PLANTED}"
+    assert PLANTED.encode() not in nm.stdout + nm.stderr + exp_err
+    assert not list(ts.cwd.rglob("*.postman_environment.json"))  # nothing written to disk
