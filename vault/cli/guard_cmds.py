@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from vault.cli.common import is_tty, resolve_path, vault_option
+from vault.cli.common import env_option, is_tty, passphrase_fd_option, resolve_path, vault_option
 from vault.errors import UsageError
 
 SEVERITY_CHOICE = click.Choice(["low", "medium", "high", "critical"])
@@ -133,3 +133,81 @@ class _Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
+
+
+def _vault_io(vault_path: str | None, passphrase_fd: int | None):
+    from vault.cli.common import edit_data, open_data
+
+    return (lambda: edit_data(vault_path, passphrase_fd)), (lambda: open_data(vault_path, passphrase_fd))
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@env_option
+@click.option("--scrub", is_flag=True,
+              help="Then rewrite FILE with {{vault:name}} in place of its secret values.")
+@click.option("--overwrite", is_flag=True, help="Replace entries that hold a different value.")
+@click.option("--all", "import_all", is_flag=True,
+              help="Also import plain values (ids, emails); default: secrets, domains and URLs.")
+@click.option("--format", "fmt", type=click.Choice(["postman", "dotenv"]), default=None,
+              help="Input format (default: detected).")
+@vault_option
+@passphrase_fd_option
+def import_cmd(file: str, env_name: str | None, scrub: bool, overwrite: bool, import_all: bool,
+               fmt: str | None, vault_path: str | None, passphrase_fd: int | None) -> int:
+    """Move the values of a Postman environment/globals export or a .env file into the vault.
+
+    With --scrub the file is then rewritten atomically, each secret value replaced by a
+    {{vault:name}} reference; its original bytes stay encrypted in the vault, and
+    `tokensafe restore FILE` puts them back. Nothing is scrubbed before its value is
+    safely in the vault.
+
+    \b
+    Examples:
+      tokensafe import ~/Downloads/prod.postman_environment.json --env prod --scrub
+      tokensafe import .env --env dev
+      tokensafe restore ~/Downloads/prod.postman_environment.json
+    """
+    from vault.guard import scrub as sc
+    from vault.guard.readers import FileScanner
+
+    path = Path(file)
+    plan = sc.plan_import(path, FileScanner(_scan_config(vault_path)), fmt)
+    edit, read = _vault_io(vault_path, passphrase_fd)
+    out = sc.commit(plan, edit, read, env_name, scrub, overwrite, import_all)
+    for note in plan.notes:
+        click.echo(f"tokensafe: {note}", err=True)
+    click.echo(f"imported {len(out.imported)} value(s) into environment {out.env!r}"
+               + (f": {', '.join(out.imported)}" if out.imported else "")
+               + (f" ({len(out.unchanged)} already there)" if out.unchanged else ""))
+    if out.left:
+        click.echo(f"left in the file (not secret; --all imports them too): {', '.join(out.left)}")
+    if scrub:
+        if out.scrubbed:
+            click.echo(f"scrubbed {file}: {', '.join(out.scrubbed)} now read "
+                       + ", ".join(sc.reference(n) for n in out.scrubbed[:3])
+                       + (" …" if len(out.scrubbed) > 3 else ""))
+            click.echo(f"the original is kept encrypted in the vault: tokensafe restore {file}")
+        else:
+            click.echo(f"nothing to scrub in {file}: no secret values found")
+    return 0
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite changes made to FILE since it was scrubbed.")
+@vault_option
+@passphrase_fd_option
+def restore_cmd(file: str, force: bool, vault_path: str | None, passphrase_fd: int | None) -> int:
+    """Bring back a file scrubbed by `import --scrub` or `watch --action scrub`, byte for byte.
+
+    \b
+    Example:
+      tokensafe restore ~/Downloads/prod.postman_environment.json
+    """
+    from vault.guard import scrub as sc
+
+    edit, _ = _vault_io(vault_path, passphrase_fd)
+    sc.restore(Path(file), edit, force)
+    click.echo(f"restored {file}")
+    return 0

@@ -1,0 +1,299 @@
+"""`import` and `--scrub`: move values into the vault, then leave `{{vault:name}}` behind.
+
+The order is the safety argument: (1) plan in memory, (2) write entries and the original
+file's bytes into the vault and let it commit, (3) read the vault back and check every value
+is there, (4) only then rewrite the file, atomically, if it has not changed meanwhile.
+A crash at any point leaves either the untouched file or a vault that can restore it.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import os
+import re
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vault.errors import IntegrityError, NotFoundError, PolicyError, UsageError
+from vault.guard import filters
+from vault.guard.extract import PAIR_RE
+from vault.guard.readers import FileScanner
+
+_NAME_BAD = re.compile(r"[^A-Za-z0-9_.\-]")
+_DOTENV_RE = re.compile(
+    rb"^[ \t]*(?:export[ \t]+)?(?P<k>[A-Za-z_][A-Za-z0-9_.\-]*)[ \t]*=[ \t]*"
+    rb"(?:\"(?P<dq>(?:[^\"\\\n]|\\.)*)\"|'(?P<sq>[^'\n]*)'|(?P<bare>[^\s#'\"][^\n#]*?|))[ \t]*(?:#.*)?$",
+    re.M)
+
+
+def reference(name: str) -> str:
+    return "{{vault:" + name + "}}"
+
+
+def entry_name(key: str) -> str:
+    """A vault entry name for a variable key: `API Token` -> `API_Token`."""
+    name = _NAME_BAD.sub("_", key.strip())[:128] or "value"
+    return name if re.match(r"[A-Za-z_]", name) else "_" + name[:127]
+
+
+@dataclass
+class Var:
+    key: str
+    value: str
+    start: int  # raw span of the value in the file
+    end: int
+    secret: bool = False
+    name: str = ""  # vault entry name, unique within the plan
+
+
+@dataclass
+class Plan:
+    """What an import/scrub will do. Holds values: keep it in memory, never print it."""
+
+    path: Path
+    original: bytes
+    fmt: str
+    vars: list[Var] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        return f"Plan(path={str(self.path)!r}, fmt={self.fmt!r}, vars={len(self.vars)})"
+
+    def name_vars(self) -> None:
+        """Give each value an entry name; a key seen twice with another value gets `_2`, `_3`."""
+        taken: dict[str, str] = {}
+        for v in self.vars:
+            base = entry_name(v.key)
+            name, n = base, 1
+            while name in taken and taken[name] != v.value:
+                n += 1
+                name = f"{base[:120]}_{n}"
+            taken[name] = v.value
+            v.name = name
+
+    def scrubbed(self) -> bytes:
+        out = self.original
+        for v in sorted((v for v in self.vars if v.secret), key=lambda v: -v.start):
+            out = out[:v.start] + reference(v.name).encode() + out[v.end:]
+        return out
+
+
+def detect_format(path: Path, data: bytes) -> str:
+    head = data[:4096]
+    if b'"_postman_variable_scope"' in head or path.name.endswith(
+            (".postman_environment.json", ".postman_globals.json")):
+        return "postman"
+    name = path.name
+    if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
+        return "dotenv"
+    return "other"
+
+
+def _postman_vars(data: bytes) -> list[Var]:
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise UsageError(f"not valid JSON ({e.__class__.__name__})",
+                         "export the environment again from Postman") from None
+    values = doc.get("values") if isinstance(doc, dict) else None
+    if not isinstance(values, list):
+        raise UsageError("no `values` list: not a Postman environment or globals export",
+                         "export it from Postman: Environments → … → Export")
+    # Raw spans come from the text, matched in order to the parsed variables.
+    spans = [(m.group("k"), m.group("v"), m.start("v"), m.end("v")) for m in PAIR_RE.finditer(data)]
+    out: list[Var] = []
+    i = 0
+    for item in values:
+        if not isinstance(item, dict) or not isinstance(item.get("key"), str):
+            continue
+        value = item.get("value")
+        if not isinstance(value, str) or not value:
+            continue
+        while i < len(spans):
+            k, raw, s, e = spans[i]
+            i += 1
+            if json.loads(b'"' + k + b'"') == item["key"] and json.loads(b'"' + raw + b'"') == value:
+                out.append(Var(item["key"], value, s, e, secret=item.get("type") == "secret"))
+                break
+        else:
+            raise UsageError(f"cannot locate the value of {item['key']!r} in the file text",
+                             "re-export the file from Postman; nothing was changed")
+    return out
+
+
+def _dotenv_vars(data: bytes) -> list[Var]:
+    out = []
+    for m in _DOTENV_RE.finditer(data):
+        for g in ("dq", "sq", "bare"):
+            if m.group(g) is not None:
+                raw = m.group(g)
+                if not raw:
+                    break
+                value = raw.decode("utf-8", "replace")
+                if g == "dq":
+                    value = value.replace('\\"', '"').replace("\\\\", "\\")
+                out.append(Var(m.group("k").decode(), value, m.start(g), m.end(g)))
+                break
+    return out
+
+
+def plan_import(path: Path, scanner: FileScanner, fmt: str | None = None) -> Plan:
+    """Read a Postman environment/globals export or a .env file; mark the secret values."""
+    data = path.read_bytes()
+    fmt = fmt or detect_format(path, data)
+    if fmt == "postman":
+        found = _postman_vars(data)
+    elif fmt == "dotenv":
+        found = _dotenv_vars(data)
+    else:
+        raise UsageError(f"{path.name}: not a Postman environment/globals export or a .env file",
+                         "`tokensafe audit FILE` finds tokens in any file; "
+                         "`tokensafe watch --action scrub` scrubs them")
+    plan = Plan(path, data, fmt)
+    flagged = {f.offset for f in scanner.scan_bytes(data, str(path))}
+    for v in found:
+        if filters.is_placeholder(v.value) or "{{vault:" in v.value:
+            plan.notes.append(f"skipped {v.key}: a template, placeholder or example value")
+            continue
+        v.secret = v.secret or v.start in flagged
+        plan.vars.append(v)
+    plan.name_vars()
+    return plan
+
+
+def plan_findings(path: Path, scanner: FileScanner) -> Plan:
+    """For any text file: each finding becomes an entry named after its key or detector."""
+    data = path.read_bytes()
+    if b"\x00" in data[:8192] or data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise UsageError(f"{path.name}: binary or UTF-16 files are not scrubbed", "quarantine it instead")
+    plan = Plan(path, data, "findings")
+    for f in scanner.scan_bytes(data, str(path)):
+        raw = data[f.offset:f.offset + f.length].decode("utf-8", "replace")
+        if f.facts.get("encoding"):
+            plan.notes.append(f"skipped an encoded {f.detector} value at line {f.line}")
+            continue
+        key = f.facts.get("key") or f"{f.detector}_{f.fingerprint[:8]}"
+        plan.vars.append(Var(key, raw, f.offset, f.offset + f.length, secret=True))
+    plan.name_vars()
+    return plan
+
+
+def _sha(b: bytes) -> str:
+    return hashlib.sha256(b).hexdigest()
+
+
+@dataclass
+class Outcome:
+    env: str
+    imported: list[str]
+    scrubbed: list[str]
+    unchanged: list[str]
+    left: list[str] = field(default_factory=list)
+
+
+def commit(plan: Plan, edit: Callable[[], AbstractContextManager[Any]],
+           read: Callable[[], Any], env: str | None, scrub: bool, overwrite: bool = False,
+           import_all: bool = False) -> Outcome:
+    """Put the plan's values in the vault; with `scrub`, then rewrite the file.
+
+    Imported: the secret values, and domains/URLs (needed to run requests, never flagged).
+    Other plain values (ids, emails, hashes) only with `import_all`: once in the vault they
+    would be reported as `vault-known` wherever they appear.
+    """
+    from vault.store.model import Entry, detect_kind
+
+    path = plan.path.resolve()
+    todo = {v.name: v.value for v in plan.vars
+            if import_all or v.secret or detect_kind(v.value)[0] in ("domain", "url")}
+    left = sorted({v.name for v in plan.vars} - set(todo))
+    secret_names = sorted({v.name for v in plan.vars if v.secret})
+    if scrub and not secret_names:
+        scrub = False
+    new_bytes = plan.scrubbed() if scrub else plan.original
+    st = os.stat(path)
+    imported, unchanged = [], []
+    with edit() as data:
+        env_name = env or data.current
+        e = data.ensure_env(env_name)
+        for name, value in todo.items():
+            have = e.entries.get(name)
+            if have is not None and have.value.reveal() == value:
+                unchanged.append(name)
+                continue
+            if have is not None and not overwrite:
+                raise PolicyError(f"{name!r} in environment {env_name!r} holds a different value",
+                                  "nothing was changed; use --overwrite to replace it, "
+                                  "or --env to import into another environment")
+            e.entries[name] = Entry.new(name, value)
+            imported.append(name)
+        if scrub:
+            if str(path) in data.originals:
+                raise PolicyError(f"{path} was scrubbed before and not restored",
+                                  f"`tokensafe restore {plan.path}` first")
+            data.originals[str(path)] = {
+                "content": base64.b64encode(plan.original).decode(), "sha256": _sha(plan.original),
+                "scrubbed_sha256": _sha(new_bytes), "mode": st.st_mode & 0o7777,
+                "env": env_name, "names": secret_names, "time": time.time(),
+            }
+    if scrub:
+        # Read back: the values must be retrievable before their only copy is removed.
+        check = read()
+        ce = check.env(env_name)
+        for name in secret_names:
+            got = ce.entries.get(name)
+            if got is None or got.value.reveal() != todo.get(name, got.value.reveal()):
+                raise IntegrityError(f"{name!r} did not read back from the vault; file left as is",
+                                     "run `tokensafe list` and try again")
+        if str(path) not in check.originals:
+            raise IntegrityError("the original did not read back from the vault; file left as is")
+        if _sha(path.read_bytes()) != _sha(plan.original):
+            raise PolicyError(f"{plan.path} changed while it was being imported; not scrubbed",
+                              f"run the import again; `tokensafe restore {plan.path}` is not needed")
+        atomic_replace(path, new_bytes, st.st_mode & 0o7777)
+    return Outcome(env_name, imported, secret_names if scrub else [], unchanged, left)
+
+
+def atomic_replace(path: Path, data: bytes, mode: int) -> None:
+    """Temp file in the same folder, fsync, os.replace, fsync the folder; mode preserved."""
+    from vault.store.fileio import fsync_dir, write_temp
+
+    tmp = write_temp(path.parent, "." + path.name + ".", data, mode)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    with contextlib.suppress(OSError):
+        os.chmod(path, mode)  # write_temp honours umask-free mode; be explicit anyway
+    fsync_dir(path.parent)
+
+
+def restore(path: Path, edit: Callable[[], AbstractContextManager[Any]], force: bool = False) -> str:
+    """Put the original bytes back; the vault forgets the original only once they are."""
+    ap = path.expanduser().absolute()
+    key = str(ap.resolve()) if ap.exists() else str(ap)
+    with edit() as data:
+        orig = data.originals.get(key) or data.originals.get(str(ap))
+        if orig is None:
+            raise NotFoundError(f"the vault holds no original of {path}",
+                                "`tokensafe import --scrub` stores one; give the same path")
+        content = base64.b64decode(orig["content"])
+        if _sha(content) != orig["sha256"]:
+            raise IntegrityError(f"the stored original of {path} does not match its checksum")
+        if ap.exists() and not force and _sha(ap.read_bytes()) != orig["scrubbed_sha256"]:
+            raise PolicyError(f"{path} changed since it was scrubbed",
+                              "use --force to overwrite those changes with the original")
+        atomic_replace(ap, content, int(orig.get("mode", 0o600)))
+        if _sha(ap.read_bytes()) != orig["sha256"]:
+            raise IntegrityError(f"{path} did not read back as the original; the vault keeps it")
+        data.originals.pop(key, None)
+        data.originals.pop(str(ap), None)
+    return key
