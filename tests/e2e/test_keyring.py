@@ -1,0 +1,265 @@
+"""The real OS keyring: gnome-keyring's Secret Service on a private D-Bus session bus.
+
+Each test starts its own `dbus-daemon` and `gnome-keyring-daemon` (HOME, XDG_DATA_HOME and
+XDG_RUNTIME_DIR private to the test), so the user's real keyring is never touched. Also: no
+D-Bus at all, and a "Secret Service" that accepts connections and never answers.
+Missing daemons skip the tests locally and fail them under CI (CI must run every test).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import PLANTED, files_containing
+
+pytestmark = [pytest.mark.e2e, pytest.mark.keyring]
+
+HANG_BOUND_S = 15  # "does not hang", not a performance figure
+KEYRING_PASSWORD = b"test keyring password"
+
+
+def need(*exes: str) -> None:
+    missing = [e for e in exes if shutil.which(e) is None]
+    if missing:
+        msg = f"not installed: {', '.join(missing)} (Debian: apt-get install dbus gnome-keyring)"
+        if os.environ.get("CI"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+
+
+def _stop(p: subprocess.Popen) -> None:
+    if p.poll() is None:
+        p.terminate()
+        try:
+            p.wait(5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(5)
+
+
+def _name_has_owner(address: str, name: str) -> bool:
+    from jeepney import DBusAddress, new_method_call
+    from jeepney.io.blocking import open_dbus_connection
+
+    bus = DBusAddress("/org/freedesktop/DBus", bus_name="org.freedesktop.DBus",
+                      interface="org.freedesktop.DBus")
+    with open_dbus_connection(bus=address) as conn:
+        reply = conn.send_and_get_reply(new_method_call(bus, "NameHasOwner", "s", (name,)), timeout=5)
+    return bool(reply.body[0])
+
+
+@dataclass
+class SecretService:
+    address: str
+    env: dict[str, str]  # for the tokensafe command: keyring on, no passphrase
+
+
+@pytest.fixture
+def secret_service(session, home: Path) -> Iterator[SecretService]:
+    """A private session bus with an unlocked gnome-keyring Secret Service on it."""
+    need("dbus-daemon", "gnome-keyring-daemon")
+    run_dir = Path(tempfile.mkdtemp(prefix="ts-kr-"))  # short: unix socket paths are limited
+    os.chmod(run_dir, 0o700)
+    daemon_env = {k: v for k, v in os.environ.items() if not k.startswith(("DBUS_", "GNOME_KEYRING"))}
+    daemon_env.update(HOME=str(home), XDG_DATA_HOME=str(home / ".local/share"),
+                      XDG_CONFIG_HOME=str(home / ".config"), XDG_RUNTIME_DIR=str(run_dir))
+    bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1",
+                            f"--address=unix:path={run_dir}/bus"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                           env=daemon_env)
+    procs = [bus]
+    try:
+        assert bus.stdout is not None
+        address = bus.stdout.readline().decode().strip()
+        assert address.startswith("unix:"), "dbus-daemon did not start"
+        daemon_env["DBUS_SESSION_BUS_ADDRESS"] = address
+        gk = subprocess.Popen(["gnome-keyring-daemon", "--foreground", "--unlock",
+                               "--components=secrets"], stdin=subprocess.PIPE,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=daemon_env)
+        procs.append(gk)
+        assert gk.stdin is not None
+        gk.stdin.write(KEYRING_PASSWORD)
+        gk.stdin.close()
+        deadline = time.monotonic() + 10
+        while not _name_has_owner(address, "org.freedesktop.secrets"):
+            assert gk.poll() is None, "gnome-keyring-daemon exited"
+            assert time.monotonic() < deadline, "gnome-keyring did not register on the bus"
+            time.sleep(0.05)
+        env = {**session.env, "DBUS_SESSION_BUS_ADDRESS": address, "XDG_RUNTIME_DIR": str(run_dir)}
+        env.pop("PYTHON_KEYRING_BACKEND", None)
+        env.pop("TOKENSAFE_PASSPHRASE", None)
+        session.env = env
+        yield SecretService(address, env)
+    finally:
+        for p in reversed(procs):
+            _stop(p)
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def keyring_cmd(env: dict[str, str], code: str) -> str:
+    """Run python with `keyring` against the test's Secret Service (as another app would)."""
+    r = subprocess.run([sys.executable, "-c", f"import keyring\n{code}"], env=env, capture_output=True,
+                       timeout=HANG_BOUND_S, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, r.stderr.decode()
+    return r.stdout.decode()
+
+
+def recovery_key_of(stderr: bytes) -> str:
+    return next(w for w in stderr.decode().split() if w.startswith("TSR1-"))
+
+
+def test_init_and_get_with_no_passphrase_at_all(secret_service: SecretService, session) -> None:
+    assert "TOKENSAFE_PASSPHRASE" not in session.env
+    r = session("init", timeout=HANG_BOUND_S)
+    assert r.returncode == 0, r.stderr.decode()
+    assert b"keyring" in r.stderr and b"No OS keyring" not in r.stderr
+    recovery = recovery_key_of(r.stderr)
+    assert r.stderr.count(recovery.encode()) == 1  # shown once
+
+    slots = json.loads(session("keys", "list", "--json").stdout)["keyslots"]
+    assert [s["type"] for s in slots] == ["keyring", "recovery"]
+    account = slots[0]["detail"].split("account=")[1]
+    vault_id = json.loads(session("keys", "list", "--json").stdout)["vault_id"]
+    assert account == f"{vault_id}/k1"
+    stored = keyring_cmd(session.env, f"print(keyring.get_password('tokensafe', {account!r}))")
+    assert len(stored.strip()) == 44  # base64 of 32 random bytes
+
+    assert session("set", "auth0_token", input=PLANTED).returncode == 0
+    r = session("get", "-n", "auth0_token", timeout=HANG_BOUND_S)
+    assert (r.returncode, r.stdout) == (0, PLANTED.encode()), r.stderr.decode()
+    assert b"passphrase" not in r.stderr.lower()
+    assert b"keyring" in session("keys", "list").stdout
+
+    # The keyring entry goes away: no way in without the recovery key, and that one works.
+    keyring_cmd(session.env, f"keyring.delete_password('tokensafe', {account!r})")
+    r = session("get", "auth0_token", timeout=HANG_BOUND_S)
+    assert r.returncode == 3
+    assert b"TOKENSAFE_RECOVERY_KEY" in r.stderr
+    r = session("get", "-n", "auth0_token", env={"TOKENSAFE_RECOVERY_KEY": recovery})
+    assert (r.returncode, r.stdout) == (0, PLANTED.encode()), r.stderr.decode()
+    session.assert_no_leak(PLANTED)
+    # Nor is the token stored in the keyring's files: only the slot key is.
+    keyrings = list(Path(session.env["HOME"]).rglob("*.keyring"))
+    assert keyrings, "gnome-keyring kept its files outside the test's HOME"
+    assert files_containing(Path(session.env["HOME"]), PLANTED.encode()) == []
+
+
+def test_keys_add_and_rm_keyring_slot(secret_service: SecretService, session, vault: Path) -> None:
+    """A passphrase vault gains a keyring slot; removing the slot removes the keyring entry."""
+    env_pw = {"TOKENSAFE_PASSPHRASE": "correct horse battery staple", "TOKENSAFE_VAULT": str(vault)}
+    assert session("keys", "add", "keyring", env=env_pw).returncode == 0
+    slots = json.loads(session("keys", "list", "--json", env=env_pw).stdout)["keyslots"]
+    assert [s["type"] for s in slots] == ["passphrase", "keyring"]
+    account = slots[1]["detail"].split("account=")[1]
+    session("set", "t", input="value-t", env=env_pw)
+    r = session("get", "-n", "t", env={"TOKENSAFE_VAULT": str(vault)})
+    assert (r.returncode, r.stdout) == (0, b"value-t"), r.stderr.decode()
+    assert session("keys", "rm", "k2", env=env_pw).returncode == 0
+    assert keyring_cmd(session.env, f"print(keyring.get_password('tokensafe', {account!r}))").strip() == "None"
+    assert session("get", "t", env={"TOKENSAFE_VAULT": str(vault)}).returncode == 3
+
+
+def test_no_dbus_session_falls_back_to_passphrase_fast(session) -> None:
+    gone = ("DBUS_SESSION_BUS_ADDRESS", "PYTHON_KEYRING_BACKEND", "TOKENSAFE_PASSPHRASE")
+    env = {k: v for k, v in session.env.items() if k not in gone}
+    session.env = env
+    t = time.monotonic()
+    r = session("init", env={"TOKENSAFE_PASSPHRASE": "pw"}, timeout=HANG_BOUND_S)
+    took = time.monotonic() - t
+    assert r.returncode == 0, r.stderr.decode()
+    assert b"No OS keyring" in r.stderr
+    assert took < 10
+    keys = json.loads(session("keys", "list", "--json").stdout)["keyslots"]
+    assert [k["type"] for k in keys] == ["passphrase"]
+    # Without a passphrase either: a clear exit 3, at once.
+    Path(env["TOKENSAFE_VAULT"]).unlink()
+    t = time.monotonic()
+    r = session("init", timeout=HANG_BOUND_S)
+    assert r.returncode == 3 and b"TOKENSAFE_PASSPHRASE" in r.stderr
+    assert time.monotonic() - t < 10
+    r = session("init", "--keyring", timeout=HANG_BOUND_S)
+    assert r.returncode == 3 and b"keyring" in r.stderr
+
+
+@contextlib.contextmanager
+def silent_bus() -> Iterator[str]:
+    """A unix socket that accepts D-Bus clients and never says a word."""
+    d = Path(tempfile.mkdtemp(prefix="ts-mute-"))
+    path = str(d / "bus")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        srv.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                continue
+            held.append(conn)  # read nothing, answer nothing
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        yield f"unix:path={path}"
+    finally:
+        stop.set()
+        t.join(2)
+        for c in held:
+            c.close()
+        srv.close()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_a_keyring_that_never_answers_does_not_hang(session) -> None:
+    gone = ("PYTHON_KEYRING_BACKEND", "TOKENSAFE_PASSPHRASE")
+    env = {k: v for k, v in session.env.items() if k not in gone}
+    session.env = env
+    with silent_bus() as address:
+        env.update(DBUS_SESSION_BUS_ADDRESS=address, TOKENSAFE_KEYRING_TIMEOUT="1")
+        t = time.monotonic()
+        r = session("init", env={"TOKENSAFE_PASSPHRASE": "pw"}, timeout=HANG_BOUND_S)
+        assert r.returncode == 0, r.stderr.decode()
+        assert b"did not answer" in r.stderr or b"No OS keyring" in r.stderr
+        assert time.monotonic() - t < 10
+        slots = json.loads(session("keys", "list", "--json").stdout)["keyslots"]
+        assert [s["type"] for s in slots] == ["passphrase"]
+        t = time.monotonic()
+        r = session("init", "--keyring", "--vault", str(Path(env["TOKENSAFE_VAULT"]).with_name("v2")),
+                    timeout=HANG_BOUND_S)
+        assert r.returncode == 3 and b"keyring" in r.stderr
+        assert time.monotonic() - t < 10
+
+
+def test_wedged_keyring_on_a_keyring_vault_falls_back_to_recovery(
+        secret_service: SecretService, session) -> None:
+    r = session("init", timeout=HANG_BOUND_S)
+    assert r.returncode == 0, r.stderr.decode()
+    recovery = recovery_key_of(r.stderr)
+    assert session("set", "t", input="value-t").returncode == 0
+    with silent_bus() as address:
+        mute = {"DBUS_SESSION_BUS_ADDRESS": address, "TOKENSAFE_KEYRING_TIMEOUT": "1"}
+        t = time.monotonic()
+        r = session("get", "t", env=mute, timeout=HANG_BOUND_S)
+        assert r.returncode == 3, r.stderr.decode()
+        assert b"keyring" in r.stderr and b"TOKENSAFE_RECOVERY_KEY" in r.stderr
+        r = session("get", "-n", "t", env={**mute, "TOKENSAFE_RECOVERY_KEY": recovery},
+                    timeout=HANG_BOUND_S)
+        assert (r.returncode, r.stdout) == (0, b"value-t"), r.stderr.decode()
+        assert time.monotonic() - t < 2 * 10
