@@ -226,4 +226,5 @@ def test_recovery_text_of_the_reference() -> None:
 def test_installed_command_exists() -> None:
     exe = shutil.which("tokensafe")
     assert exe
-    assert subprocess.run([exe, "--help"], capture_output=True, timeout=30).returncode == 0
+    r = subprocess.run([exe, "get", "--help"], capture_output=True, timeout=30)
+    assert r.returncode == 0 and b"--reveal" in r.stdout

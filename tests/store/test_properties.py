@@ -26,7 +26,7 @@ from vault.store.model import (
 )
 from vault.store.unlock import Unlocker
 
-SETTINGS = settings(max_examples=150, deadline=None,
+SETTINGS = settings(max_examples=80, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 names = st.from_regex(NAME_RE, fullmatch=True).filter(lambda s: "\n" not in s)
@@ -39,12 +39,12 @@ hosts = st.lists(st.sampled_from(["example.com", "*.auth0.com", "api.example.com
 
 @st.composite
 def vault_data(draw: st.DrawFn) -> VaultData:
-    envs = draw(st.lists(env_names, min_size=1, max_size=4, unique=True))
+    envs = draw(st.lists(env_names, min_size=1, max_size=3, unique=True))
     data = VaultData(current=draw(st.sampled_from(envs)),
                      fingerprint_key=draw(st.binary(min_size=32, max_size=32)))
     for en in envs:
         env = data.ensure_env(en)
-        for n in draw(st.lists(names, max_size=5, unique=True)):
+        for n in draw(st.lists(names, max_size=4, unique=True)):
             e = Entry.new(n, draw(values), draw(hosts), now=draw(times))
             env.entries[n] = e
     if draw(st.booleans()):
