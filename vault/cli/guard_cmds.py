@@ -211,3 +211,96 @@ def restore_cmd(file: str, force: bool, vault_path: str | None, passphrase_fd: i
     sc.restore(Path(file), edit, force)
     click.echo(f"restored {file}")
     return 0
+
+
+@click.command("watch")
+@click.argument("paths", nargs=-1, type=click.Path(file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line, as findings come.")
+@click.option("--action", type=click.Choice(["report", "quarantine", "scrub"]), default="report",
+              show_default=True, help="What to do with a file that holds a token.")
+@click.option("--quarantine-dir", type=click.Path(file_okay=False), default=None,
+              help="Private folder for --action quarantine (default: in the tokensafe data dir).")
+@click.option("--no-notify", is_flag=True, help="No desktop notifications (notify-send).")
+@env_option
+@vault_option
+@passphrase_fd_option
+def watch_cmd(paths: tuple[str, ...], as_json: bool, action: str, quarantine_dir: str | None,
+              no_notify: bool, env_name: str | None, vault_path: str | None,
+              passphrase_fd: int | None) -> int:
+    """Watch folders; report each token-bearing file the moment it is written.
+
+    Default folders: your Downloads folder and the current one. Files written, changed or
+    renamed into place are scanned once writes settle. --action quarantine moves such a file
+    into a private 0700 folder; --action scrub does what `import --scrub` does (values into
+    the vault, {{vault:name}} references left behind; `tokensafe restore FILE` undoes it).
+    Stops cleanly on Ctrl-C or SIGTERM.
+
+    \b
+    Examples:
+      tokensafe watch
+      tokensafe watch ~/Downloads ~/work --action quarantine
+      tokensafe watch --json ~/Downloads | jq .
+    """
+    import json
+    import signal
+    import threading
+
+    from vault.guard import report, watcher
+    from vault.guard.model import Finding, display_path
+
+    dirs = [Path(p) for p in paths] if paths else watcher.default_paths()
+    missing = [str(p) for p in dirs if not p.is_dir()]
+    if missing:
+        raise UsageError(f"not a folder: {', '.join(missing)}", "watch takes folders to watch")
+    cfg = _scan_config(vault_path)
+    qdir = Path(quarantine_dir) if quarantine_dir else watcher.quarantine_dir()
+    scrub_fn = None
+    if action == "scrub":
+        from vault.guard import scrub as sc
+        from vault.guard.readers import FileScanner
+
+        edit, read = _vault_io(vault_path, passphrase_fd)
+        read()  # unlock once now: fail at start, not on the first leaked file
+        scanner = FileScanner(cfg)
+
+        def scrub_fn(p: Path) -> str:
+            fmt = sc.detect_format(p, p.read_bytes()[:4096])
+            plan = sc.plan_import(p, scanner) if fmt != "other" else sc.plan_findings(p, scanner)
+            out = sc.commit(plan, edit, read, env_name, scrub=True)
+            return ", ".join(sc.reference(n) for n in out.scrubbed) or "nothing to scrub"
+
+    lock = threading.Lock()
+
+    def emit(obj: dict, text: str) -> None:
+        with lock:
+            click.echo(json.dumps(obj) if as_json else text)
+            sys.stdout.flush()
+
+    def on_finding(f: Finding) -> None:
+        emit({"event": "finding", **f.to_json()},
+             f"{f.path}:{f.line}:{f.column}  {f.severity.upper()}  {f.detector}  {f.preview}  "
+             f"{report.describe_facts(f.facts)}".rstrip())
+
+    def on_action(what: str, p: Path, detail: str) -> None:
+        shown = display_path(str(p))
+        emit({"event": what, "path": shown, "detail": detail},
+             f"{shown}: {what}" + (f" to {detail}" if what == "quarantined" else f" ({detail})")
+             + ("; `tokensafe restore` brings it back" if what == "scrubbed" else ""))
+
+    def on_error(e) -> None:
+        _warn(f"{e.path}: {e.reason}")
+
+    w = watcher.Watcher(dirs, cfg, watcher.Sink(on_finding, on_action, on_error), action,
+                        qdir if action == "quarantine" else None, scrub_fn, notify=not no_notify)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+
+    def ready() -> None:
+        where = ", ".join(display_path(str(p)) for p in dirs)
+        extra = f"; quarantine: {qdir}" if action == "quarantine" else ""
+        click.echo(f"tokensafe: watching {where} (action: {action}{extra}); Ctrl-C stops", err=True)
+
+    w.run(stop, ready)
+    click.echo("tokensafe: stopped", err=True)
+    return 0

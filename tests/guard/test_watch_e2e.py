@@ -1,0 +1,125 @@
+"""`tokensafe watch` end to end: real files, real events, the installed command."""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import create_passphrase_vault, files_containing
+from tests.guard.test_audit_e2e import postman_env
+from tests.guard.tokens import auth0_mgmt, opaque
+from tests.guard.watchproc import WatchProc
+
+pytestmark = pytest.mark.e2e
+
+
+def plant() -> str:
+    return "tsPLANTED" + opaque(40)
+
+
+def leak_check(session, w: WatchProc, secrets: list[str], root: Path, allowed: set[Path]) -> None:
+    session.transcript.append((w.argv, bytes(w.out), bytes(w.err)))
+    for s in secrets:
+        session.assert_no_leak(s)
+        assert set(files_containing(root, s.encode())) <= allowed
+
+
+def test_written_renamed_slow_and_burst(session, tmp_path: Path) -> None:
+    watched = tmp_path / "Downloads"
+    watched.mkdir()
+    w = WatchProc(session.env, tmp_path, str(watched))
+    secrets = [plant() for _ in range(3)]
+    try:
+        # 1. written in one go
+        (watched / "a.env").write_text(f"API_TOKEN={secrets[0]}\n")
+        # 2. written elsewhere (temp name), renamed into place: editors, browsers
+        tmp = watched / "b.env.crdownload"
+        tmp.write_text(f"Authorization: Bearer {secrets[1]}\n")
+        os.rename(tmp, watched / "b.txt")
+        # 3. written slowly, in pieces, with pauses inside the token
+        with open(watched / "c.env", "w") as f:
+            s = f"API_KEY={secrets[2]}\n"
+            for i in range(0, len(s), 7):
+                f.write(s[i:i + 7])
+                f.flush()
+                time.sleep(0.15)
+        got = w.take(3)
+        names = sorted(Path(o["path"]).name for _, o in got)
+        assert names == ["a.env", "b.txt", "c.env"], (names, bytes(w.err))
+        c = next(o for _, o in got if o["path"].endswith("c.env"))
+        assert c["preview"].endswith(f"({len(secrets[2])})")  # the whole token, not a piece
+        # 4. a burst: 300 files at once, a third of them with tokens
+        sub = watched / "burst"
+        sub.mkdir()
+        for i in range(300):
+            (sub / f"f{i}.env").write_text(f"API_TOKEN={opaque()}\n" if i % 3 == 0 else "PORT=1\n")
+        burst = w.take(100, timeout=30)
+        assert len(burst) == 100
+        assert w.quiet(0.5) == []  # nothing twice
+        assert w.stop() == 0
+        assert b"stopped" in w.err
+    finally:
+        if w.p.poll() is None:
+            w.p.kill()
+    leak_check(session, w, secrets, tmp_path, {watched / "a.env", watched / "b.txt", watched / "c.env"})
+
+
+def test_quarantine(session, tmp_path: Path) -> None:
+    watched = tmp_path / "w"
+    watched.mkdir()
+    q = tmp_path / "q"
+    w = WatchProc(session.env, tmp_path, str(watched), "--action", "quarantine", "--quarantine-dir", str(q))
+    tok = plant()
+    body = f"curl -H 'Authorization: Bearer {tok}' https://api.example.com\n".encode()
+    try:
+        (watched / "history.txt").write_bytes(body)
+        (watched / "clean.txt").write_text("nothing here\n")
+        got = [o for _, o in w.take(2)]
+        assert [o["event"] for o in got] == ["finding", "quarantined"]
+        dest = Path(got[1]["detail"])
+        assert dest.parent == q and dest.read_bytes() == body
+        assert stat.S_IMODE(q.stat().st_mode) == 0o700 and stat.S_IMODE(dest.stat().st_mode) == 0o600
+        assert not (watched / "history.txt").exists() and (watched / "clean.txt").exists()
+        assert b"quarantine: " + str(q).encode() in w.err
+        assert w.stop(signal.SIGINT) == 0
+    finally:
+        if w.p.poll() is None:
+            w.p.kill()
+    leak_check(session, w, [tok], tmp_path, {dest})
+
+
+def test_scrub_then_restore_byte_equal(session, tmp_path: Path) -> None:
+    create_passphrase_vault(Path(session.env["TOKENSAFE_VAULT"]))
+    watched = tmp_path / "w"
+    watched.mkdir()
+    mgmt = auth0_mgmt(exp=4_000_000_000)
+    tok = plant()
+    w = WatchProc(session.env, tmp_path, str(watched), "--action", "scrub", "--env", "dev")
+    env_file = watched / "prod.postman_environment.json"
+    log_file = watched / "debug.log"
+    env_bytes = postman_env({"auth0_domain": ("acme.eu.auth0.com", "default"),
+                             "auth0_token": (mgmt, "secret")}).encode()
+    log_bytes = f"GET /x headers={{'Authorization': 'Bearer {tok}'}}\nok\n".encode()
+    try:
+        tmp = watched / ".env.json.tmp"
+        tmp.write_bytes(env_bytes)
+        os.rename(tmp, env_file)
+        log_file.write_bytes(log_bytes)
+        got = [o for _, o in w.take(4, timeout=30)]
+        assert sorted(o["event"] for o in got) == ["finding", "finding", "scrubbed", "scrubbed"], got
+        assert w.quiet(0.5) == []  # its own rewrite is not a new finding
+        assert w.stop() == 0
+    finally:
+        if w.p.poll() is None:
+            w.p.kill()
+    assert mgmt.encode() not in env_file.read_bytes() and b"{{vault:auth0_token}}" in env_file.read_bytes()
+    assert tok.encode() not in log_file.read_bytes() and b"{{vault:bearer_" in log_file.read_bytes()
+    leak_check(session, w, [mgmt, tok], tmp_path, set())
+    assert session("restore", str(env_file)).returncode == 0
+    assert session("restore", str(log_file)).returncode == 0
+    assert env_file.read_bytes() == env_bytes and log_file.read_bytes() == log_bytes
