@@ -110,6 +110,18 @@ def create_vault(path: Path, header_slots, data: VaultData | None = None) -> Ope
         return opened
 
 
+def _keep_aside(path: Path) -> Path:
+    """Hard-link `path` to a new `NAME.replaced-TIME[-N]` (never over an earlier one)."""
+    stamp, n = int(time.time()), 0
+    while True:
+        kept = path.with_name(f"{path.name}.replaced-{stamp}" + (f"-{n}" if n else ""))
+        try:
+            os.link(path, kept)
+            return kept
+        except FileExistsError:
+            n += 1
+
+
 def restore_backup(path: Path, unlocker: Unlocker) -> tuple[OpenVault, Path | None]:
     """Bring back the previous generation, after checking that it opens with our key.
 
@@ -122,10 +134,7 @@ def restore_backup(path: Path, unlocker: Unlocker) -> tuple[OpenVault, Path | No
                                 "a backup is kept from the second write of a vault on")
         raw = read_bytes(bak)
         opened = decode(path, raw, unlocker)
-        kept = None
-        if path.exists():
-            kept = path.with_name(f"{path.name}.replaced-{int(time.time())}")
-            os.link(path, kept)
+        kept = _keep_aside(path) if path.exists() else None
         fileio.atomic_write(path, raw)
         fingerprints.write(path, opened.data)
         return opened, kept
