@@ -362,6 +362,14 @@ def test_backup_restore(ts: Run, filled: Path) -> None:
     assert len(kept) == 1
 
 
+def test_backup_restore_twice_in_a_second_keeps_both(ts: Run, filled: Path) -> None:
+    ts("set", "a", input="value-a")
+    assert ts("backup", "restore").code == 0
+    r = ts("backup", "restore")
+    assert r.code == 0, r.err
+    assert len(list(filled.parent.glob(filled.name + ".replaced-*"))) == 2
+
+
 def test_backup_restore_after_tampering(ts: Run, filled: Path) -> None:
     ts("set", "a", input="value-a")
     bad = tamper(filled)
