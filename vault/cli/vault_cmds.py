@@ -154,10 +154,13 @@ def set_cmd(vault_path, env_name, passphrase_fd, hosts, clear_hosts, name, value
     """Store NAME; the value comes from a hidden prompt or from stdin, never from argv."""
     from vault.store.model import Entry, check_host_pattern, check_name
 
-    if value:
+    if value or "=" in name:
+        # `set NAME=VALUE` too; the name is not quoted back, since it may hold the value.
+        name = name.split("=", 1)[0] if "=" in name else name
+        shown = name if name and len(name) <= 128 and "=" not in name else "NAME"
         raise PolicyError(
             "refusing a value on the command line: every user of this machine can read argv",
-            f"pipe it in (`… | tokensafe set {name}`) or run `tokensafe set {name}` and type it")
+            f"pipe it in (`… | tokensafe set {shown}`) or run `tokensafe set {shown}` and type it")
     check_name(name)
     patterns = [check_host_pattern(h) for h in hosts]
     new_value = read_value()
