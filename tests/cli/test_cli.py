@@ -180,6 +180,16 @@ def test_set_refuses_value_on_argv_and_stores_nothing(ts: Run, vault: Path) -> N
     assert ts("get", "x").code == 4
 
 
+@pytest.mark.parametrize("args", [["set", f"auth0_token={PLANTED}"], ["set", "auth0_token", PLANTED],
+                                  ["set", "--env", "dev", "auth0_token", "--", PLANTED]])
+def test_value_typed_on_argv_is_never_echoed(ts: Run, vault: Path, args: list[str]) -> None:
+    r = ts(*args, input="from stdin")
+    assert r.code == 2
+    assert "refusing a value on the command line" in r.err
+    assert PLANTED not in r.err + r.out
+    assert json.loads(ts("list", "--json").out)["environments"][0]["entries"] == []
+
+
 def test_get_refuses_a_terminal_without_reveal(ts: Run, filled: Path) -> None:
     r = ts("get", "auth0_token", tty=True)
     assert r.code == 2
