@@ -128,6 +128,8 @@ def restore_backup(path: Path, unlocker: Unlocker) -> tuple[OpenVault, Path | No
     The current file (perhaps damaged) is kept beside it, never lost; returns its new name.
     """
     bak = backup_path(path)
+    if not path.parent.is_dir():
+        raise _missing(path)
     with fileio.locked(lock_path(path)):
         if not bak.exists():
             raise NotFoundError(f"no backup at {display(bak)}",
