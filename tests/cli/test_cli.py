@@ -98,6 +98,9 @@ CODES = [
     (["get", "auth0_token"], None, {"TOKENSAFE_VAULT": "/nonexistent/dir/v.tokensafe"}, 4, "no vault"),
     (["list"], None, {"TOKENSAFE_VAULT": "/nonexistent/dir/v.tokensafe"}, 4, "no vault"),
     (["set", "x"], "v", {"TOKENSAFE_VAULT": "/nonexistent/dir/v.tokensafe"}, 4, "no vault"),
+    *[(args, None, {"TOKENSAFE_VAULT": "/nonexistent/dir/v.tokensafe"}, 4, "no vault")
+      for args in (["backup", "restore"], ["keys", "list"], ["keys", "add", "recovery"], ["passwd"],
+                   ["env", "list"], ["env", "create", "x"], ["rm", "a"])],
 ]
 
 
