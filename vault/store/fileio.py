@@ -151,7 +151,8 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600, keep_backup: Path |
 def clean_stale_temps(path: Path, older_than_s: float = 0.0) -> None:
     """Remove temp files left by writers that crashed (called under the lock)."""
     now = time.time()
-    for p in path.parent.glob(f".{path.name}.*.tmp"):
+    strays = [*path.parent.glob(f".{path.name}.*.tmp"), *path.parent.glob(f".{path.name}.*.link")]
+    for p in strays:  # temp files, and backup links a writer made before it was killed
         with contextlib.suppress(OSError):
             if now - p.stat().st_mtime > older_than_s:
                 p.unlink()
