@@ -1,0 +1,123 @@
+"""The vault file on disk: atomic writes, backup, stray files, lock, sidecars."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import PASSPHRASE, PLANTED, create_passphrase_vault
+
+from vault.errors import IntegrityError, TokensafeError
+from vault.store import fileio, fingerprints, vaultfile
+from vault.store.model import Entry
+from vault.store.paths import backup_path, fingerprints_path, lock_path
+from vault.store.unlock import Unlocker
+
+
+def unlocker() -> Unlocker:
+    return Unlocker(use_keyring=False, _passphrase=PASSPHRASE)
+
+
+def add(path: Path, name: str, value: str) -> None:
+    with vaultfile.edit_vault(path, unlocker()) as opened:
+        opened.data.env().entries[name] = Entry.new(name, value)
+
+
+def test_generation_and_backup(vault_path: Path) -> None:
+    create_passphrase_vault(vault_path)
+    assert not backup_path(vault_path).exists()  # nothing to keep after the first write
+    first = vault_path.read_bytes()
+    add(vault_path, "a", "value-a")
+    assert backup_path(vault_path).read_bytes() == first
+    second = vault_path.read_bytes()
+    add(vault_path, "b", "value-b")
+    assert backup_path(vault_path).read_bytes() == second
+    assert vaultfile.read_vault(vault_path, unlocker()).header.generation == 3
+
+
+def test_stray_files_of_crashed_writers_are_cleaned_by_the_next_write(vault_path: Path) -> None:
+    create_passphrase_vault(vault_path)
+    folder = vault_path.parent
+    strays = [folder / f".{vault_path.name}.k2j3h4.tmp", folder / f".{vault_path.name}.fp.x1y2.tmp",
+              folder / f".{vault_path.name}.bak.4242.link"]
+    for p in strays:
+        p.write_bytes(b"half a vault")
+    add(vault_path, "a", "value-a")
+    assert [p.name for p in strays if p.exists()] == []
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [vault_path.name, *(vault_path.name + s for s in (".bak", ".fp", ".lock"))])
+
+
+def test_a_failed_edit_writes_nothing(vault_path: Path) -> None:
+    create_passphrase_vault(vault_path)
+    before = vault_path.read_bytes()
+    with pytest.raises(RuntimeError), vaultfile.edit_vault(vault_path, unlocker()) as opened:
+        opened.data.env().entries["a"] = Entry.new("a", "value-a")
+        raise RuntimeError("boom")
+    assert vault_path.read_bytes() == before
+
+
+def test_tampered_vault_is_never_overwritten(vault_path: Path) -> None:
+    create_passphrase_vault(vault_path)
+    raw = bytearray(vault_path.read_bytes())
+    raw[-1] ^= 1
+    vault_path.write_bytes(bytes(raw))
+    with pytest.raises(IntegrityError), vaultfile.edit_vault(vault_path, unlocker()):
+        pytest.fail("the block must not run")
+    assert vault_path.read_bytes() == bytes(raw)
+
+
+def test_fingerprint_sidecar_holds_no_value(vault_path: Path) -> None:
+    create_passphrase_vault(vault_path, entries={"t": PLANTED, "d": "example.eu.auth0.com"})
+    fp = fingerprints_path(vault_path)
+    doc = json.loads(fp.read_text())
+    assert PLANTED not in fp.read_text() and "auth0" not in fp.read_text()
+    key, known = fingerprints.load_known(vault_path) or (b"", set())
+    from vault import crypto
+
+    assert crypto.fingerprint(key, PLANTED) in known
+    assert crypto.fingerprint(key, "example.eu.auth0.com") not in known  # guessable: left out
+    assert len(doc["fingerprints"]) == 1
+    assert oct(fp.stat().st_mode & 0o777) == "0o600"
+
+
+def test_lock_waits_then_gives_up_with_a_message(vault_path: Path) -> None:
+    create_passphrase_vault(vault_path)
+    release = threading.Event()
+    held = threading.Event()
+
+    def holder() -> None:
+        with fileio.locked(lock_path(vault_path)):
+            held.set()
+            release.wait(10)
+
+    t = threading.Thread(target=holder)
+    t.start()
+    try:
+        held.wait(5)
+        started = time.monotonic()
+        with pytest.raises(TokensafeError) as exc, fileio.locked(lock_path(vault_path), wait_s=0.3):
+            pass
+        assert "locked by another tokensafe process" in exc.value.message
+        assert time.monotonic() - started < 10
+    finally:
+        release.set()
+        t.join()
+    with fileio.locked(lock_path(vault_path), wait_s=0.3):
+        pass  # free again
+
+
+def test_atomic_write_keeps_mode_private_under_any_umask(tmp_path: Path) -> None:
+    old = os.umask(0)
+    try:
+        target = tmp_path / "f"
+        fileio.atomic_write(target, b"one")
+        fileio.atomic_write(target, b"two", keep_backup=tmp_path / "f.bak")
+    finally:
+        os.umask(old)
+    assert target.read_bytes() == b"two" and (tmp_path / "f.bak").read_bytes() == b"one"
+    assert target.stat().st_mode & 0o777 == 0o600
