@@ -79,7 +79,8 @@ def test_sigkill_during_writes_leaves_old_or_new(vault_path: Path, tmp_path: Pat
     # The next ordinary write cleans up whatever the killed writers left behind.
     with vaultfile.edit_vault(vault_path, Unlocker(use_keyring=False, _passphrase=PASSPHRASE)):
         pass
-    assert not list(vault_path.parent.glob(".*.tmp"))
+    assert sorted(p.name for p in vault_path.parent.iterdir()) == sorted(
+        [vault_path.name, *(vault_path.name + x for x in (".bak", ".fp", ".lock"))])
     assert read(vault_path.with_name(vault_path.name + ".bak")).header.generation >= count
 
 
