@@ -5,10 +5,12 @@ Forms masked for each value: raw UTF-8, JSON-escaped (ASCII and not, with and wi
 base64/base64url *cores* of the value at the three byte alignments, so a secret inside a
 larger base64 blob (e.g. `Basic base64(user:secret)`) is caught too.
 
-Speed: all forms go into one Aho-Corasick automaton (`ahocorasick_rs`, a Rust DFA; several
-hundred MB/s) with leftmost-longest semantics; without it, one compiled alternation regex
-(correct but slow). Across reads, only a tail that is a prefix of some form is held back,
-so prompts and partial lines flow through immediately and a value split over two reads
+Speed: every form goes into one multi-literal matcher that reports all (overlapping)
+occurrences; a greedy leftmost-longest pass then picks what to replace. Backends, fastest
+first: Hyperscan (SIMD literal matching, GB/s), `ahocorasick_rs` (a Rust DFA over short
+prefixes of the forms, verified in Python), and a compiled alternation regex (stdlib,
+correct but slow). Across reads, only a tail that is a proper prefix of some form is held
+back, so prompts and partial lines flow through at once and a value split over two reads
 is still masked.
 """
 
@@ -59,10 +61,84 @@ def forms(value: str) -> set[bytes]:
     return {f for f in out if len(f) >= MIN_VALUE_LEN}
 
 
-class Masker:
-    """Masks a byte stream; `feed()` chunks in order, then `flush()` once at the end."""
+BACKENDS = ("hyperscan", "ahocorasick_rs", "re")
+# ahocorasick_rs searches these many leading bytes of each form: a small automaton stays in
+# cache (a DFA over whole 400-byte forms runs 3x slower); candidates are verified in full.
+_AC_PREFIX = 12
 
-    def __init__(self, secrets: Mapping[str, str]) -> None:
+Match = tuple[int, int, int]  # (pattern index, start, end)
+
+
+def _hyperscan(patterns: list[bytes]):
+    import hyperscan as hs
+
+    db = hs.Database(mode=hs.HS_MODE_BLOCK)
+    db.compile(expressions=patterns, ids=list(range(len(patterns))), elements=len(patterns),
+               flags=[0] * len(patterns), literal=True)
+    lengths = [len(p) for p in patterns]
+
+    def find(data: bytes) -> list[Match]:
+        found: list[Match] = []
+
+        def on_match(idx: int, _from: int, to: int, _flags: int, _ctx: object) -> int:
+            found.append((idx, to - lengths[idx], to))
+            return 0
+
+        if data:
+            db.scan(data, match_event_handler=on_match)
+        return found
+
+    return find
+
+
+def _ahocorasick(patterns: list[bytes]):
+    import ahocorasick_rs as ac
+
+    keys = sorted({p[:_AC_PREFIX] for p in patterns})
+    by_key: dict[int, list[int]] = {}
+    index = {k: i for i, k in enumerate(keys)}
+    for i, p in enumerate(patterns):
+        by_key.setdefault(index[p[:_AC_PREFIX]], []).append(i)
+    auto = ac.BytesAhoCorasick(keys, matchkind=ac.MatchKind.Standard,
+                               implementation=ac.Implementation.DFA)
+
+    def find(data: bytes) -> list[Match]:
+        found: list[Match] = []
+        for k, start, _ in auto.find_matches_as_indexes(data, overlapping=True):
+            for i in by_key[k]:
+                if data.startswith(patterns[i], start):
+                    found.append((i, start, start + len(patterns[i])))
+        return found
+
+    return find
+
+
+def _regex(patterns: list[bytes]):
+    # A lookahead finds overlapping occurrences too; longest first within one position.
+    rx = re.compile(b"(?=(" + b"|".join(re.escape(p) for p in patterns) + b"))")
+    index = {p: i for i, p in enumerate(patterns)}
+    return lambda data: [(index[m.group(1)], m.start(), m.start() + len(m.group(1)))
+                         for m in rx.finditer(data)]
+
+
+def _select(matches: list[Match]) -> list[Match]:
+    """Leftmost-longest, non-overlapping, from all occurrences."""
+    if len(matches) < 2:
+        return matches
+    matches.sort(key=lambda m: (m[1], m[1] - m[2]))
+    out: list[Match] = []
+    pos = 0
+    for m in matches:
+        if m[1] >= pos:
+            out.append(m)
+            pos = m[2]
+    return out
+
+
+class Masker:
+    """Masks a byte stream; `stream()` gives an independent state for `feed()`/`flush()`."""
+
+    def __init__(self, secrets: Mapping[str, str], backend: str | None = None) -> None:
         table: dict[bytes, bytes] = {}
         # Longer values first, so a value that contains another keeps its own name.
         for name, value in sorted(secrets.items(), key=lambda kv: -len(kv[1] or "")):
@@ -74,16 +150,22 @@ class Masker:
         self._patterns = sorted(table, key=len, reverse=True)
         self._labels = [table[p] for p in self._patterns]
         self._max = max((len(p) for p in self._patterns), default=0)
-        self._prefixes = {p[:k] for p in self._patterns for k in range(1, len(p))}
-        self._pre4 = {p[:4] for p in self._patterns}
+        # For the held-back tail: forms by their first 4 bytes, and all prefixes under 4.
+        self._by4: dict[bytes, list[bytes]] = {}
+        for p in self._patterns:
+            self._by4.setdefault(p[:4], []).append(p)
+        self._short = {p[:k] for p in self._patterns for k in range(1, min(4, len(p)))}
         self._tail = b""
-        self._find = self._build()
+        self.backend, self._find = self._build(backend)
+        # The same kind of matcher over the 4-byte keys finds tail candidates in one call.
+        self._keys4 = sorted(self._by4)
+        self._find4 = self._build(self.backend, self._keys4)[1]
 
     def __repr__(self) -> str:
-        return f"Masker(<{len(self._patterns)} forms>)"
+        return f"Masker(<{len(self._patterns)} forms, {self.backend}>)"
 
     def stream(self) -> Masker:
-        """A masker sharing this one's automaton, with its own held-back tail."""
+        """A masker sharing this one's matcher, with its own held-back tail."""
         other = object.__new__(Masker)
         other.__dict__.update(self.__dict__)
         other._tail = b""
@@ -93,60 +175,71 @@ class Masker:
     def active(self) -> bool:
         return bool(self._patterns)
 
-    def _build(self):
-        if not self._patterns:
-            return lambda data: []
-        try:
-            import ahocorasick_rs as ac
-        except ImportError:
-            # Leftmost-first alternation, longest first = leftmost-longest among forms.
-            rx = re.compile(b"|".join(re.escape(p) for p in self._patterns))
-            index = {p: i for i, p in enumerate(self._patterns)}
-            return lambda data: [(index[m.group()], m.start(), m.end()) for m in rx.finditer(data)]
-        auto = ac.BytesAhoCorasick(self._patterns, matchkind=ac.MatchKind.LeftmostLongest,
-                                   implementation=ac.Implementation.DFA)
-        return auto.find_matches_as_indexes
+    def _build(self, backend: str | None, patterns: list[bytes] | None = None):
+        patterns = self._patterns if patterns is None else patterns
+        if not patterns:
+            return "none", lambda data: []
+        builders = {"hyperscan": _hyperscan, "ahocorasick_rs": _ahocorasick, "re": _regex}
+        for name in [backend] if backend else BACKENDS:
+            try:
+                return name, builders[name](patterns)
+            except ImportError:
+                if backend:
+                    raise
+        raise AssertionError("unreachable: the re backend always imports")
 
     def mask(self, data: bytes) -> bytes:
         """Mask a complete buffer (no streaming state)."""
-        return self._apply(data, self._find(data), len(data))[0]
+        parts, _ = self._apply(data, _select(self._find(data)), len(data))
+        return b"".join(parts)
 
-    def _apply(self, data: bytes, matches, limit: int) -> tuple[bytes, int]:
-        """Replace matches starting before `limit`; return (output, bytes consumed)."""
+    def _apply(self, data: bytes, matches: list[Match], limit: int) -> tuple[list[bytes | memoryview], int]:
+        """Pieces of output for matches starting before `limit`, and the bytes consumed.
+
+        Pieces are memoryview slices (no copy): the caller writes them with writev."""
+        view = memoryview(data)
         if not matches:
-            return data[:limit], limit
-        parts: list[bytes] = []
+            return [view[:limit]], limit
+        parts: list[bytes | memoryview] = []
         pos = 0
         for idx, start, end in matches:
             if start >= limit:
                 break
-            parts.append(data[pos:start])
+            parts.append(view[pos:start])
             parts.append(self._labels[idx])
             pos = end
         limit = max(limit, pos)
-        parts.append(data[pos:limit])
-        return b"".join(parts), limit
+        parts.append(view[pos:limit])
+        return parts, limit
 
     def _held(self, data: bytes) -> int:
         """Start of the longest suffix of `data` that is a proper prefix of some form
         (it must wait for the next read); len(data) if there is none."""
         n = len(data)
-        pre4, prefixes = self._pre4, self._prefixes
-        for i in range(max(0, n - self._max + 1), n):
-            # A 4-byte slice and set lookup first: cheap, and rules out almost every position.
-            if (n - i < 4 or data[i:i + 4] in pre4) and data[i:] in prefixes:
+        base = max(0, n - self._max + 1)
+        window = data[base:]
+        for idx, start, _ in sorted(self._find4(window), key=lambda m: m[1]):
+            rest = window[start:]
+            if any(len(p) > len(rest) and p.startswith(rest) for p in self._by4[self._keys4[idx]]):
+                return base + start
+        for i in range(max(base, n - 3), n):
+            if data[i:] in self._short:
                 return i
         return n
 
-    def feed(self, chunk: bytes) -> bytes:
+    def feed_parts(self, chunk: bytes) -> list[bytes | memoryview]:
+        """Mask the next chunk of the stream; pieces to write in order (see `feed`)."""
         if not self._patterns:
-            return chunk
+            return [chunk]
         data = self._tail + chunk if self._tail else chunk
         # Matches that start before the held-back tail are final: a longer form starting
         # there would make the rest of `data` a proper prefix, i.e. part of the tail.
-        out, used = self._apply(data, self._find(data), self._held(data))
+        parts, used = self._apply(data, _select(self._find(data)), self._held(data))
         self._tail = data[used:]
-        return out
+        return parts
+
+    def feed(self, chunk: bytes) -> bytes:
+        return b"".join(self.feed_parts(chunk))
 
     def flush(self) -> bytes:
         data, self._tail = self._tail, b""

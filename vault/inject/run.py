@@ -76,16 +76,22 @@ def _exit_code(status: int) -> int:
     return 128 - status if status < 0 else status
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
+def _write_all(fd: int, parts: list[bytes | memoryview]) -> None:
+    """writev every piece, resuming after partial writes (pieces are views: no copying)."""
+    parts = [p for p in parts if len(p)]
+    while parts:
         try:
-            n = os.write(fd, view)
+            n = os.writev(fd, parts[:1024])  # IOV_MAX
         except InterruptedError:
             continue
         except BrokenPipeError:
             return  # our reader went away; keep draining the child so it is not blocked
-        view = view[n:]
+        while n and parts:
+            if n >= len(parts[0]):
+                n -= len(parts.pop(0))
+            else:
+                parts[0] = memoryview(parts[0])[n:]
+                n = 0
 
 
 def _big_pipe() -> tuple[int, int]:
@@ -227,10 +233,10 @@ def _pump(routes: dict[int, int], masker: Masker) -> None:
                 chunk = b""
             m = maskers[fd]
             if not chunk:
-                _write_all(routes[fd], m.flush())
+                _write_all(routes[fd], [m.flush()])
                 sel.unregister(fd)
                 os.close(fd)
                 open_fds.discard(fd)
                 continue
-            _write_all(routes[fd], m.feed(chunk))
+            _write_all(routes[fd], m.feed_parts(chunk))
     sel.close()
