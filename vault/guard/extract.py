@@ -17,7 +17,7 @@ from vault.guard.model import Candidate
 
 # (anchor in lowercase, handler); every handler must cope with a false anchor.
 ANCHORS: tuple[tuple[bytes, str], ...] = (
-    (b"eyj", "jwt"), (b"zxlk", "b64jwt"), (b"bearer", "bearer"), (b"authoriz", "authz"),
+    (b"eyj", "jwt"), (b"bearer", "bearer"), (b"authoriz", "authz"),
     (b"secret", "kv"), (b"token", "kv"), (b"passw", "kv"), (b"private", "pem"),
     (b"api_key", "kv"), (b"apikey", "kv"), (b"api-key", "kv"), (b'auth"', "kv"),
 )
@@ -174,6 +174,12 @@ class Extractor:
         m = KV_RE.match(buf, s)
         if not m or m.end("k") <= p:
             return []
+        if buf.startswith(b"ZXlK", m.start("v")):
+            # base64 of a JWT (Kubernetes Secret `data:`, CI variables): report the JWT
+            got = self._b64jwt(buf, lo, m.start("v"))
+            if got:
+                got[0].key = _s(m.group("k"))
+                return got
         return [Candidate(_s(m.group("v")), m.start("v"), m.end("v"), "kv",
                           key=_s(m.group("k")))]
 

@@ -64,7 +64,8 @@ def render_text(findings: list[Finding], stats: ScanStats, errors: list[FileErro
     mb = stats.bytes / 1e6
     lines.append(f"{len(findings)} finding{'s' if len(findings) != 1 else ''}"
                  f"{f' ({summary})' if summary else ''} in {len(by_file)} file"
-                 f"{'s' if len(by_file) != 1 else ''}; scanned {stats.files} files, {mb:.1f} MB"
+                 f"{'s' if len(by_file) != 1 else ''}; scanned {stats.files} file"
+                 f"{'s' if stats.files != 1 else ''}, {mb:.1f} MB"
                  f" in {stats.seconds:.2f} s"
                  + (f", {stats.binary} binary" if stats.binary else "")
                  + (f", {len(errors)} unreadable" if errors else ""))
