@@ -30,6 +30,9 @@ T_CS = client_secret()
 PEM_BODY = base64.b64encode(bytes(range(256)) * 3).decode()
 PEM_BODY = "\n".join(PEM_BODY[i:i + 64] for i in range(0, len(PEM_BODY), 64))
 
+PM = '{"_postman_variable_scope": "environment", "values": [%s]}'
+COLL = '{"info": {"schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"}, "auth": {"type": "bearer", "bearer": [%s]}}'
+
 CASES: list[tuple[str, str | None]] = [
     # --- jwt -----------------------------------------------------------------------
     (f"token = {T_JWT}", "jwt"),
@@ -57,14 +60,16 @@ CASES: list[tuple[str, str | None]] = [
     ("Authorization: Basic " + base64.b64encode(b"admin:s3cr3t-Pa55w0rd").decode(), "bearer"),
     ("Authorization: Basic " + base64.b64encode(b"user:<password>").decode(), None),
     (f'{{"name": "authorization", "value": "Token {T_OPQ}"}}', "bearer"),
-    # --- postman-variable ----------------------------------------------------------------
-    ('{"key": "mgmt", "value": "' + T_OPQ + '", "type": "secret", "enabled": true}', "postman-variable"),
-    ('{"key": "auth0_token", "value": "{{auth0_token}}", "type": "secret"}', None),
-    ('{"key": "auth0_token", "value": "", "type": "secret"}', None),
-    ('{"key": "auth0_token", "value": "YOUR_TOKEN_HERE", "type": "secret"}', None),
-    ('{"key": "api_token",\n "value": "' + T_OPQ + '",\n "type": "default"}', "postman-variable"),
-    ('{"key": "auth0_domain", "value": "acme.eu.auth0.com", "type": "default"}', None),
-    ('{"key": "request_id", "value": "0b5c7a52-3f3d-4c5e-9a0a-2f1e4d3c2b1a", "type": "default"}', None),
+    # --- postman-variable (PM: inside an environment export) -------------------------------
+    (PM % ('{"key": "mgmt", "value": "' + T_OPQ + '", "type": "secret", "enabled": true}'), "postman-variable"),
+    (PM % '{"key": "auth0_token", "value": "{{auth0_token}}", "type": "secret"}', None),
+    (PM % '{"key": "auth0_token", "value": "", "type": "secret"}', None),
+    (PM % '{"key": "auth0_token", "value": "YOUR_TOKEN_HERE", "type": "secret"}', None),
+    (PM % ('{"key": "api_token",\n "value": "' + T_OPQ + '",\n "type": "default"}'), "postman-variable"),
+    (PM % '{"key": "auth0_domain", "value": "acme.eu.auth0.com", "type": "default"}', None),
+    (PM % '{"key": "request_id", "value": "0b5c7a52-3f3d-4c5e-9a0a-2f1e4d3c2b1a", "type": "default"}', None),
+    (COLL % ('{"key": "token", "value": "' + T_OPQ + '", "type": "string"}'), "postman-variable"),
+    ('{"name": "api_token", "value": "' + T_OPQ + '"}', "high-entropy"),  # HAR/Insomnia pair
     # --- client-secret -------------------------------------------------------------------
     (f"AUTH0_CLIENT_SECRET={T_CS}", "client-secret"),
     (f'  client_secret: "{T_CS}"', "client-secret"),

@@ -39,8 +39,10 @@ AUTHZ_RE = re.compile(
     rb"\\?[\"']?(?:(?P<scheme>[A-Za-z][A-Za-z\-]{1,15})(?:[ \t]+|%20))?"
     rb"(?P<v>[A-Za-z0-9._~+/\-]{8,}=*)")
 KV_RE = re.compile(
-    rb"(?P<k>[A-Za-z0-9_.\-]{1,100})\\?[\"']?[ \t]*(?:=>|:=|=|:)[ \t]*(?:\\?[\"'`])?"
-    rb"(?P<v>[^\s\"'`\\,;&<>{}()\[\]]{1,8192})")
+    rb"(?P<k>[A-Za-z0-9_.\-]{1,100})(?:\\?[\"']|%22|%27)?[ \t]*(?:=>|:=|=|:|%3[AaDd])[ \t]*"
+    rb"(?:\\?[\"'`]|%22|%27)?(?P<v>[^\s\"'`\\,;&<>{}()\[\]]{1,8192})")
+# In URL-encoded text a value ends at an encoded quote, ampersand, comma or brace.
+_URL_END = re.compile(rb"%(?:22|27|26|2[Cc]|7[Dd]|5[Dd]|20)")
 # A Postman/HAR pair: {"key"|"name": "K", "value": "V"[, "type": "T"]}
 PAIR_RE = re.compile(
     rb"\"(?:key|name)\"[ \t]*:[ \t]*\"(?P<k>(?:[^\"\\\r\n]|\\.){1,200})\"\s*,\s*"
@@ -159,6 +161,8 @@ class Extractor:
         s = p
         while s > 0 and p - s < 100 and buf[s - 1] in _IDENT:
             s -= 1
+        if s > 0 and buf[s - 1] == 0x25 and p - s >= 2:
+            s += 2  # `%26client_secret`: the ident starts after the URL escape
         before = buf[s - 1] if s > 0 else 0
         if before == 0x24 or (before == 0x7B and s >= 2 and buf[s - 2] in b"{$"):
             return []  # `{{auth0_token}}`, `${TOKEN}`, `$TOKEN`: templates
@@ -180,13 +184,23 @@ class Extractor:
             if got:
                 got[0].key = _s(m.group("k"))
                 return got
-        return [Candidate(_s(m.group("v")), m.start("v"), m.end("v"), "kv",
-                          key=_s(m.group("k")))]
+        v0, v1 = m.start("v"), m.end("v")
+        enc = None
+        if b"%" in m.group("v"):
+            cut = _URL_END.search(buf, v0, v1)
+            v1 = cut.start() if cut else v1
+            enc = "url"
+        value = _s(buf[v0:v1])
+        if enc:
+            from urllib.parse import unquote
+
+            value = unquote(value)
+        return [Candidate(value, v0, v1, "kv", key=_s(m.group("k")), encoding=enc)]
 
     def _pair(self, m: re.Match[bytes]) -> Candidate:
         t = m.group("t")
         return Candidate(_json_unescape(m.group("v")), m.start("v"), m.end("v"), "pair",
-                         key=_json_unescape(m.group("k")), scope=self.scope or "unknown",
+                         key=_json_unescape(m.group("k")), scope=self.scope,
                          var_type=_s(t) if t else None)
 
     def _pem(self, buf: bytes, lo: bytes, p: int) -> list[Candidate]:
