@@ -43,7 +43,7 @@ class Recorder:
 def _handler(rec: Recorder) -> type[BaseHTTPRequestHandler]:
     class H(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out in two writes
+        disable_nagle_algorithm = True  # headers and body go out in two writes
 
         def _any(self) -> None:
             n = int(self.headers.get("Content-Length") or 0)
