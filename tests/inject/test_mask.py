@@ -122,3 +122,27 @@ def test_byte_by_byte() -> None:
 
 def test_repr_has_no_value() -> None:
     assert TOKEN not in repr(Masker(SECRETS))
+
+
+def _backends() -> list[str]:
+    import importlib.util
+
+    return [b for b in ("hyperscan", "ahocorasick_rs") if importlib.util.find_spec(b)] + ["re"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    noise=st.lists(st.sampled_from([b"a", b"tsPL", b" ", b"\\", b"%2F", b"dHNQ", b"tenant.eu", b"\n"]),
+                   max_size=30),
+    which=st.integers(min_value=0, max_value=7),
+    cut=st.integers(min_value=0, max_value=300),
+)
+def test_every_backend_agrees_with_the_regex(noise: list[bytes], which: int, cut: int) -> None:
+    data = b"".join(noise[: len(noise) // 2]) + encodings(TOKEN)[which] + b"".join(noise[len(noise) // 2:])
+    ref = Masker(SECRETS, backend="re").mask(data)
+    assert TOKEN.encode() not in ref
+    for backend in _backends():
+        m = Masker(SECRETS, backend=backend)
+        assert m.backend == backend
+        assert m.mask(data) == ref, backend
+        assert stream(m, data, [cut % (len(data) + 1)]) == ref, backend
