@@ -276,7 +276,8 @@ def _check_hosts(policy, req) -> None:
         _warn(f"--allow-unbound: sending {name!r} to {request_host(req.url)!r}, a host no rule allows")
 
 
-def _send_and_show(reqs, masker, include, max_time, connect_timeout, fail, summary: bool) -> int:
+def _send_and_show(reqs, masker, include, max_time, connect_timeout, fail, summary: bool,
+                   summary_masker=None) -> int:
     from vault.inject.http import client, send
 
     pretty = is_tty()
@@ -286,7 +287,8 @@ def _send_and_show(reqs, masker, include, max_time, connect_timeout, fail, summa
             resp = send(cl, req)
             if summary:
                 line = f"{req.name}: {req.method} {req.url} → {resp.status} {resp.reason} ({resp.elapsed * 1000:.0f} ms)"
-                click.echo(masker.mask(line.encode()).decode("utf-8", "replace"), err=True)
+                click.echo((summary_masker or masker).mask(line.encode()).decode("utf-8", "replace"),
+                           err=True)
             out = (resp.head_text().encode() if include else b"") + resp.body_text(pretty)
             if out and not out.endswith(b"\n") and pretty:
                 out += b"\n"
@@ -359,5 +361,7 @@ def send_cmd(vault_path, env_name, collection, items, variables, list_only, dry_
             for req in reqs:
                 write_out(masker.mask(f"# {req.name}\n{req.describe()}\n".encode()))
             return 0
-        return _send_and_show(reqs, masker, include, max_time, connect_timeout, fail, summary=True)
+        # Summary lines name the hosts, as host-binding errors do; everything else is masked.
+        return _send_and_show(reqs, masker, include, max_time, connect_timeout, fail, summary=True,
+                              summary_masker=_error_masker(env))
 
