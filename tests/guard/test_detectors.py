@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 
@@ -170,3 +171,13 @@ def test_vault_known_flags_values_without_other_evidence() -> None:
     assert f.detector == "vault-known" and f.facts["in_vault"] is True
     [g] = sc.scan_bytes(f"TOKEN={T_JWT}".encode())
     assert g.detector == "jwt" and g.facts["in_vault"] is False
+
+
+def test_postman_export_in_any_key_order() -> None:
+    doc = {"_postman_variable_scope": "globals", "values": [
+        {"enabled": True, "key": "mgmt ключ", "type": "secret", "value": T_OPQ},
+        {"enabled": True, "key": "plain", "type": "default", "value": "hello"}]}
+    data = json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False).encode()
+    [f] = SCANNER.scan_bytes(data, "globals.json")
+    assert (f.detector, f.facts["key"], f.facts["scope"]) == ("postman-variable", "mgmt ключ", "globals")
+    assert data[f.offset:f.offset + f.length] == T_OPQ.encode()

@@ -250,7 +250,7 @@ class HighEntropy(Detector):
         kind = _key_kind(c)
         if kind != "secret":
             return None
-        words = filters.key_words(c.key or "")
+        words = filters.head_words(c.key or "")
         strong = bool(words) and words[-1] not in ("token", "tokens", "auth")
         return Verdict("medium") if filters.looks_random(c.value, 16, 3.3, strong) else None
 

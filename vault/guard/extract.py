@@ -52,6 +52,7 @@ TYPE_SECRET_PRE = re.compile(rb"\"type\"[ \t]*:[ \t]*\"\Z")
 PEM_RE = re.compile(
     rb"-----BEGIN (?P<t>[A-Z0-9 ]{0,20}PRIVATE KEY(?: BLOCK)?)-----"
     rb"(?P<body>(?:[A-Za-z0-9+/=\s:,\-]|\\n|\\r){64,12000}?)-----END (?P=t)-----")
+STRUCT_MAX = 8 * 1024 * 1024
 RUN_RE = re.compile(rb"[A-Za-z0-9_\-+/=.~]{8,512}")
 
 
@@ -80,10 +81,16 @@ class Extractor:
             "authz": self._authz, "kv": self._kv, "pem": self._pem,
         }
 
-    def extract(self, buf: bytes, own_start: int, own_end: int) -> list[Candidate]:
-        """Candidates for anchors at positions [own_start, own_end) of `buf` (offsets relative)."""
+    def extract(self, buf: bytes, own_start: int, own_end: int,
+                whole: bool = False) -> list[Candidate]:
+        """Candidates for anchors at positions [own_start, own_end) of `buf` (offsets relative).
+
+        `whole`: `buf` is the entire file, so a Postman environment can also be read as JSON.
+        """
         lo = buf.lower()
         out: list[Candidate] = []
+        if whole and self.scope in ("environment", "globals") and len(buf) <= STRUCT_MAX:
+            out.extend(self._postman_struct(buf))
         for anchor, name in ANCHORS:
             if self.binary and name not in BINARY_HANDLERS:
                 continue
@@ -196,6 +203,32 @@ class Extractor:
 
             value = unquote(value)
         return [Candidate(value, v0, v1, "kv", key=_s(m.group("k")), encoding=enc)]
+
+    def _postman_struct(self, buf: bytes) -> list[Candidate]:
+        """Variables of a Postman environment/globals export, whatever their key order
+        (`jq -S` and other tools re-serialise exports with `type` before `value`)."""
+        try:
+            doc = json.loads(buf)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return []  # malformed: the anchored text scan still runs
+        values = doc.get("values") if isinstance(doc, dict) else None
+        out: list[Candidate] = []
+        cursor = 0
+        for item in values if isinstance(values, list) else []:
+            if not isinstance(item, dict):
+                continue
+            key, value, typ = item.get("key"), item.get("value"), item.get("type")
+            if not (isinstance(key, str) and isinstance(value, str) and value):
+                continue
+            for ascii_only in (False, True):
+                raw = json.dumps(value, ensure_ascii=ascii_only)[1:-1].encode()
+                at = buf.find(b'"' + raw + b'"', cursor)
+                if at >= 0:
+                    cursor = at + len(raw) + 2
+                    out.append(Candidate(value, at + 1, at + 1 + len(raw), "pair", key=key,
+                                         scope=self.scope, var_type=typ if isinstance(typ, str) else None))
+                    break
+        return out
 
     def _pair(self, m: re.Match[bytes]) -> Candidate:
         t = m.group("t")

@@ -29,15 +29,21 @@ def key_words(key: str) -> list[str]:
     return [w.lower() for w in _WORD_SPLIT.split(key) if w]
 
 
+def head_words(key: str) -> list[str]:
+    """Key words without trailing noise: `token_value` -> [token]."""
+    words = key_words(key)
+    while len(words) > 1 and words[-1] in ("value", "b64", "base64", "raw", "str"):
+        words.pop()
+    return words
+
+
 def secret_key_kind(key: str | None) -> str | None:
     """Classify a field name: client-secret | password | secret | None (not secret-like)."""
     if not key:
         return None
-    words = key_words(key)
+    words = head_words(key)
     if not words:
         return None
-    while len(words) > 1 and words[-1] in ("value", "b64", "base64", "raw", "str"):
-        words.pop()
     head = words[-1]
     if head in NOT_SECRET_TAILS:
         return None

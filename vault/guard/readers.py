@@ -157,7 +157,7 @@ class FileScanner:
         binary = is_binary(head) if binary is None else binary
         ex = Extractor(sniff_scope(head), binary, runs=bool(self.cfg.known))
         lines = _Lines()
-        return self._findings(ex.extract(data, 0, len(data)), data, 0, lines, path, set())
+        return self._findings(ex.extract(data, 0, len(data), whole=True), data, 0, lines, path, set())
 
     def scan_path(self, path: str) -> FileResult:
         shown = display_path(path)
@@ -210,7 +210,7 @@ class FileScanner:
             end = base + len(buf)
             own_end = end if eof else max(own, end - LOOKAHEAD)
             if own_end > own:
-                cands = ex.extract(buf, own - base, own_end - base)
+                cands = ex.extract(buf, own - base, own_end - base, whole=eof and base == 0)
                 if cands:
                     res.findings.extend(self._findings(cands, buf, base, lines, res.path, seen))
             if eof:
