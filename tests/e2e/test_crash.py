@@ -58,11 +58,12 @@ def test_sigkill_during_writes_leaves_old_or_new(vault_path: Path, tmp_path: Pat
         p = subprocess.Popen([sys.executable, "-c", WRITER, str(vault_path), str(count)], env=env,
                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         assert p.stdout is not None
-        assert p.stdout.readline() == b"ready\n", p.stderr.read() if p.stderr else ""
+        if p.stdout.readline() != b"ready\n":
+            pytest.fail(f"the writer did not start: {p.communicate(timeout=30)[1].decode()[-2000:]}")
         time.sleep(rng.uniform(0, 0.15))
         os.kill(p.pid, signal.SIGKILL)
-        out, _ = p.communicate(timeout=30)
-        assert p.returncode == -signal.SIGKILL
+        out, err = p.communicate(timeout=30)
+        assert p.returncode == -signal.SIGKILL, err.decode()[-2000:]
         acked = [int(x) for x in out.split()]
         last = acked[-1] if acked else count - 1
         # The file opens (never an integrity error) and holds the acknowledged state,
@@ -84,7 +85,7 @@ def test_sigkill_during_writes_leaves_old_or_new(vault_path: Path, tmp_path: Pat
     assert read(vault_path.with_name(vault_path.name + ".bak")).header.generation >= count
 
 
-def test_sigkill_of_the_installed_set(session, vault_path: Path) -> None:
+def test_sigkill_of_the_installed_set(session, vault_path: Path, tmp_path: Path) -> None:
     """`tokensafe set` killed at random moments: the vault opens with the old value or the new."""
     create_passphrase_vault(vault_path, entries={"t": "value-0"})
     exe = shutil.which("tokensafe")
@@ -95,14 +96,17 @@ def test_sigkill_of_the_installed_set(session, vault_path: Path) -> None:
     for i in range(1, 31):
         if time.monotonic() > deadline:
             break
-        p = subprocess.Popen([exe, "set", "t"], env=env, stdin=subprocess.PIPE,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        errlog = tmp_path / f"stderr-{i}"
+        with errlog.open("wb") as errf:
+            p = subprocess.Popen([exe, "set", "t"], env=env, stdin=subprocess.PIPE,
+                                 stdout=subprocess.DEVNULL, stderr=errf)
         assert p.stdin is not None
         p.stdin.write(f"value-{i}".encode())
         p.stdin.close()
         time.sleep(rng.uniform(0.05, 0.35))
         p.send_signal(signal.SIGKILL)
         p.wait(timeout=30)
+        assert p.returncode in (0, -signal.SIGKILL), errlog.read_text()[-2000:]
         value = read(vault_path).data.env().get("t").value.reveal()
         assert value in (f"value-{current}", f"value-{i}"), (i, value)
         if value == f"value-{i}":
