@@ -113,10 +113,14 @@ def _ahocorasick(patterns: list[bytes]):
     return find
 
 
-def _regex(patterns: list[bytes]):
-    # A lookahead finds overlapping occurrences too; longest first within one position.
-    rx = re.compile(b"(?=(" + b"|".join(re.escape(p) for p in patterns) + b"))")
+def _regex(patterns: list[bytes], overlapping: bool = False):
+    # Longest first: leftmost-first alternation is then leftmost-longest among the forms.
+    alt = b"|".join(re.escape(p) for p in patterns)
     index = {p: i for i, p in enumerate(patterns)}
+    if not overlapping:
+        rx = re.compile(alt)
+        return lambda data: [(index[m.group()], m.start(), m.end()) for m in rx.finditer(data)]
+    rx = re.compile(b"(?=(" + alt + b"))")  # a lookahead also finds overlapping occurrences
     return lambda data: [(index[m.group(1)], m.start(), m.start() + len(m.group(1)))
                          for m in rx.finditer(data)]
 
@@ -159,7 +163,8 @@ class Masker:
         self.backend, self._find = self._build(backend)
         # The same kind of matcher over the 4-byte keys finds tail candidates in one call.
         self._keys4 = sorted(self._by4)
-        self._find4 = self._build(self.backend, self._keys4)[1]
+        self._find4 = (_regex(self._keys4, overlapping=True) if self.backend == "re"
+                       else self._build(self.backend, self._keys4)[1])
 
     def __repr__(self) -> str:
         return f"Masker(<{len(self._patterns)} forms, {self.backend}>)"
