@@ -174,13 +174,32 @@ def make_vault(session, envs: dict[str, dict[str, str | tuple[str, list[str]]]],
     return path
 
 
+def leaked_files(root: Path, secret: str, allowed: set[Path]) -> list[Path]:
+    needle = secret.encode()
+    return [p for p in root.rglob("*") if p.is_file() and not p.is_symlink()
+            and p.resolve() not in allowed and needle in p.read_bytes()]
+
+
 @pytest.fixture
-def ts(session, server: Recorder):
-    """A session whose `dev` environment binds the planted token to the test server
-    (via auth0_domain), with proxies out of the way: loopback traffic only."""
+def session(session, tmp_path: Path) -> Iterator:
+    """The shared session, plus: loopback only (no proxies), a private TMPDIR, and after the
+    test no file under tmp_path (home, vault folder, TMPDIR, cwd) holding the planted secret
+    unless the test named it (session.allowed_files)."""
     for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"):
         session.env.pop(var, None)
     session.env["NO_PROXY"] = "*"
+    tmpdir = tmp_path / "tmpdir"
+    tmpdir.mkdir(exist_ok=True)
+    session.env["TMPDIR"] = str(tmpdir)
+    session.allowed_files = set()
+    yield session
+    assert leaked_files(tmp_path, PLANTED, session.allowed_files) == []
+
+
+@pytest.fixture
+def ts(session, server: Recorder):
+    """A session whose `dev` environment binds the planted token to the test server
+    (via auth0_domain)."""
     make_vault(session, {
         "dev": {"auth0_domain": server.host, "auth0_token": PLANTED, "client_id": "abcdefghij0123456789"},
         "loose": {"api_token": PLANTED},

@@ -123,6 +123,7 @@ def test_inject_file_output_is_private_and_atomic(ts, tmp_path) -> None:
     src = tmp_path / "t.tmpl"
     src.write_text("token={{auth0_token}}\nid={{$guid}}\n")
     dst = tmp_path / "out.cfg"
+    ts.allowed_files.add(dst.resolve())  # the file the user named
     r = ts("inject", "-i", str(src), "-o", str(dst))
     assert r.returncode == 0 and r.stdout == b""
     assert dst.read_text() == f"token={PLANTED}\nid={{{{$guid}}}}\n"
