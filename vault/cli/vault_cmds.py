@@ -199,6 +199,7 @@ def get_cmd(vault_path, env_name, passphrase_fd, reveal, no_newline, name):
 @click.argument("names", nargs=-1, required=True, metavar="NAME…")
 def rm_cmd(vault_path, env_name, passphrase_fd, names):
     """Remove entries."""
+    names = tuple(dict.fromkeys(names))  # `rm a a` removes a once
     with edit_data(vault_path, passphrase_fd) as data:
         env = data.env(env_name)
         for name in names:
