@@ -246,6 +246,13 @@ def test_rm(ts: Run, filled: Path) -> None:
     assert "no entries" in ts("list").out
 
 
+def test_rm_the_same_name_twice(ts: Run, filled: Path) -> None:
+    r = ts("rm", "auth0_token", "auth0_token")
+    assert r.code == 0, r.err
+    assert ts("get", "auth0_token").code == 4
+    assert ts("get", "-n", "auth0_domain").out == DOMAIN
+
+
 def test_rm_is_all_or_nothing(ts: Run, filled: Path) -> None:
     assert ts("rm", "auth0_token", "nope").code == 4
     assert ts("get", "-n", "auth0_token").out == PLANTED
