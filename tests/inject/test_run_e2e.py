@@ -174,3 +174,15 @@ def test_every_encoding_masked_in_bulk(ts) -> None:
     assert r.stdout.count(b"<redacted:auth0_token>") == len(forms)
     for f in forms[:-1]:
         assert f not in r.stdout
+
+
+def test_reader_going_away_ends_the_child_like_a_plain_pipe(ts) -> None:
+    exe = shutil.which("tokensafe")
+    r = subprocess.run(["sh", "-c", f"{exe} run -- yes | head -n 2"], capture_output=True,
+                       env=ts.env, timeout=60)
+    assert r.stdout == b"y\ny\n"
+    p = subprocess.Popen([exe, "run", "--", "yes"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL, env=ts.env)
+    assert p.stdout.read(4) == b"y\ny\n"
+    p.stdout.close()
+    assert p.wait(timeout=30) == 128 + signal.SIGPIPE

@@ -76,8 +76,10 @@ def _exit_code(status: int) -> int:
     return 128 - status if status < 0 else status
 
 
-def _write_all(fd: int, parts: list[bytes | memoryview]) -> None:
-    """writev every piece, resuming after partial writes (pieces are views: no copying)."""
+def _write_all(fd: int, parts: list[bytes | memoryview]) -> bool:
+    """writev every piece, resuming after partial writes (pieces are views: no copying).
+
+    False when our reader has gone away (EPIPE)."""
     parts = [p for p in parts if len(p)]
     while parts:
         try:
@@ -85,13 +87,14 @@ def _write_all(fd: int, parts: list[bytes | memoryview]) -> None:
         except InterruptedError:
             continue
         except BrokenPipeError:
-            return  # our reader went away; keep draining the child so it is not blocked
+            return False
         while n and parts:
             if n >= len(parts[0]):
                 n -= len(parts.pop(0))
             else:
                 parts[0] = memoryview(parts[0])[n:]
                 n = 0
+    return True
 
 
 def _big_pipe() -> tuple[int, int]:
@@ -232,11 +235,14 @@ def _pump(routes: dict[int, int], masker: Masker) -> None:
                     raise
                 chunk = b""
             m = maskers[fd]
-            if not chunk:
+            if chunk:
+                if _write_all(routes[fd], m.feed_parts(chunk)):
+                    continue
+                # Our reader went away (`… | head`): closing our end gives the child
+                # SIGPIPE/EPIPE on its next write, as it would get without tokensafe.
+            else:
                 _write_all(routes[fd], [m.flush()])
-                sel.unregister(fd)
-                os.close(fd)
-                open_fds.discard(fd)
-                continue
-            _write_all(routes[fd], m.feed_parts(chunk))
+            sel.unregister(fd)
+            os.close(fd)
+            open_fds.discard(fd)
     sel.close()
