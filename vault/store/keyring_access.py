@@ -16,7 +16,18 @@ from typing import TypeVar
 from vault.errors import LockedError
 
 SERVICE = "tokensafe"
-KEYRING_TIMEOUT_S = float(os.environ.get("TOKENSAFE_KEYRING_TIMEOUT", "5"))
+
+
+def _timeout_from_env(default: float = 5.0) -> float:
+    """TOKENSAFE_KEYRING_TIMEOUT in seconds; a value that is not a positive number is ignored."""
+    try:
+        value = float(os.environ.get("TOKENSAFE_KEYRING_TIMEOUT", default))
+    except ValueError:
+        return default
+    return value if 0 < value < 3600 else default
+
+
+KEYRING_TIMEOUT_S = _timeout_from_env()
 T = TypeVar("T")
 
 _HINT = (
