@@ -31,7 +31,10 @@ def _read_fd(fd: int) -> str:
     except OSError as e:
         raise LockedError(f"cannot read the passphrase from file descriptor {fd} ({e.strerror})",
                           "pass an open descriptor, e.g. --passphrase-fd 3 3<passfile") from None
-    return b"".join(chunks).split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8")
+    try:
+        return b"".join(chunks).split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8")
+    except UnicodeDecodeError:
+        raise LockedError(f"the passphrase on file descriptor {fd} is not UTF-8 text") from None
 
 
 def has_terminal() -> bool:
