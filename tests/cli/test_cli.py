@@ -305,6 +305,17 @@ def test_passphrase_fd(ts: Run, filled: Path) -> None:
     assert (r.code, r.out) == (0, PLANTED)
 
 
+def test_passphrase_fd_that_is_not_utf8(ts: Run, filled: Path) -> None:
+    rfd, wfd = os.pipe()
+    os.write(wfd, b"\xff\xfe\n")
+    os.close(wfd)
+    try:
+        r = ts("get", "auth0_token", "--passphrase-fd", str(rfd), env={"TOKENSAFE_PASSPHRASE": None})
+    finally:
+        os.close(rfd)
+    assert r.code == 3 and "not UTF-8" in r.err
+
+
 def test_keys_add_recovery_then_unlock_with_it(ts: Run, filled: Path) -> None:
     r = ts("keys", "add", "recovery")
     assert r.code == 0, r.err

@@ -194,6 +194,12 @@ def test_no_dbus_session_falls_back_to_passphrase_fast(session) -> None:
     assert r.returncode == 3 and b"keyring" in r.stderr
 
 
+@pytest.mark.parametrize("timeout", ["abc", "-1", ""])
+def test_a_bad_keyring_timeout_value_is_ignored(session, timeout: str) -> None:
+    r = session("init", env={"TOKENSAFE_KEYRING_TIMEOUT": timeout}, timeout=HANG_BOUND_S)
+    assert r.returncode == 0, r.stderr.decode()[-1000:]
+
+
 @contextlib.contextmanager
 def silent_bus() -> Iterator[str]:
     """A unix socket that accepts D-Bus clients and never says a word."""
