@@ -21,6 +21,7 @@ import json
 import re
 import urllib.parse
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 # Shorter values would mask ordinary words; they are not masked (documented in README).
 MIN_VALUE_LEN = 4
@@ -160,14 +161,32 @@ class Masker:
             self._by4.setdefault(p[:4], []).append(p)
         self._short = {p[:k] for p in self._patterns for k in range(1, min(4, len(p)))}
         self._tail = b""
-        self.backend, self._find = self._build(backend)
-        # The same kind of matcher over the 4-byte keys finds tail candidates in one call.
         self._keys4 = sorted(self._by4)
-        self._find4 = (_regex(self._keys4, overlapping=True) if self.backend == "re"
-                       else self._build(self.backend, self._keys4)[1])
+        self._backend = backend
+        # Matchers are compiled on first use: a child that prints nothing costs nothing.
+        self._matchers: list[Any] = []
+
+    def _compiled(self) -> list[Any]:
+        if not self._matchers:
+            name, find = self._build(self._backend)
+            # The same kind of matcher over the 4-byte keys finds tail candidates in one call.
+            find4 = (_regex(self._keys4, overlapping=True) if name == "re"
+                     else self._build(name, self._keys4)[1])
+            self._matchers[:] = [name, find, find4]  # in place: streams share it
+        return self._matchers
+
+    @property
+    def backend(self) -> str:
+        return self._compiled()[0]
+
+    def _find(self, data: bytes) -> list[Match]:
+        return self._compiled()[1](data)
+
+    def _find4(self, data: bytes) -> list[Match]:
+        return self._compiled()[2](data)
 
     def __repr__(self) -> str:
-        return f"Masker(<{len(self._patterns)} forms, {self.backend}>)"
+        return f"Masker(<{len(self._patterns)} forms>)"
 
     def stream(self) -> Masker:
         """A masker sharing this one's matcher, with its own held-back tail."""
