@@ -4,7 +4,9 @@
 - An entry with none, in an environment that holds `auth0_domain`, is bound to that domain:
   a token can never go to a host typed by mistake.
 - An entry with none and no `auth0_domain` is *unbound*: refused too, so that nothing is
-  sent to a host nobody allowed. `allow_unbound` lets unbound entries go anywhere, loudly.
+  sent to a host nobody allowed.
+- `allow_unbound` lifts both defaults (never an entry's own allowed hosts): entries without
+  allowed hosts go anywhere, and each one sent beyond the default is reported, loudly.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ def request_host(url: str) -> str:
 
 @dataclass
 class HostPolicy:
-    bound: Mapping[str, list[str]]  # entry name -> patterns; [] = unbound
+    explicit: Mapping[str, list[str]]  # entry name -> its own allowed hosts ([] = none)
+    default: list[str]  # where entries without their own go: [auth0_domain] or []
     allow_unbound: bool = False
 
     @classmethod
@@ -51,8 +54,8 @@ class HostPolicy:
         if AUTH0_DOMAIN in env.entries:
             host = normalise_host(env.entries[AUTH0_DOMAIN].value.reveal())
             default = [host] if host else []
-        bound = {name: list(e.allowed_hosts) or list(default) for name, e in env.entries.items()}
-        return cls(bound, allow_unbound)
+        explicit = {name: list(e.allowed_hosts) for name, e in env.entries.items()}
+        return cls(explicit, default, allow_unbound)
 
     def check(self, url: str, used: Iterable[str]) -> list[str]:
         """Raise PolicyError if any used entry may not go to the URL's host.
@@ -61,11 +64,12 @@ class HostPolicy:
         host = request_host(url)
         unbound: list[str] = []
         for name in sorted(set(used)):
-            patterns = self.bound.get(name, [])
-            if not patterns:
-                if self.allow_unbound:
+            patterns = self.explicit.get(name, []) or self.default
+            if not self.explicit.get(name) and self.allow_unbound:
+                if not (host and patterns and host_allowed(host, patterns)):
                     unbound.append(name)
-                    continue
+                continue
+            if not patterns:
                 raise PolicyError(
                     f"refusing to send {name!r} to {host or url!r}: the entry is bound to no host",
                     f"`tokensafe set {name} --allow-host HOST` binds it; --allow-unbound sends it anyway",
