@@ -175,6 +175,37 @@ def test_set_keeps_created_and_hosts_on_update(ts: Run, vault: Path) -> None:
     assert json.loads(ts("list", "--json").out)["environments"][0]["entries"][0]["allowed_hosts"] == []
 
 
+GET_FORMS = [
+    (["get", "auth0_token"], 0, PLANTED + "\n"),
+    (["get", "-n", "auth0_token"], 0, PLANTED),
+    (["get", "auth0_token", "-n"], 0, PLANTED),
+    (["get", "--env", "dev", "auth0_token"], 0, PLANTED + "\n"),
+    (["get", "--env=dev", "auth0_token"], 0, PLANTED + "\n"),
+    (["get", "-e", "dev", "auth0_token"], 0, PLANTED + "\n"),
+    (["get", "--reveal", "auth0_token"], 0, PLANTED + "\n"),
+    (["get", "--", "auth0_token"], 0, PLANTED + "\n"),
+    (["get", "--vault", "{vault}", "auth0_token"], 0, PLANTED + "\n"),
+    (["get", "--vault={vault}", "-n", "auth0_token"], 0, PLANTED),
+    (["get", "--env", "prod", "auth0_token"], 4, ""),
+    (["get", "--env"], 2, ""),
+    (["get", "auth0_token", "auth0_domain"], 2, ""),
+    (["get", "-n=1", "auth0_token"], 2, ""),
+    (["get", "--passphrase-fd", "x", "auth0_token"], 2, ""),
+    (["get", "--help"], 0, None),
+]
+
+
+@pytest.mark.parametrize("args, code, out", GET_FORMS, ids=[" ".join(a) for a, _, _ in GET_FORMS])
+def test_get_command_line_forms(ts: Run, filled: Path, args: list[str], code: int,
+                                out: str | None) -> None:
+    r = ts(*[a.replace("{vault}", str(filled)) for a in args])
+    assert r.code == code, r.err
+    if out is not None:
+        assert r.out == out
+    if code:
+        assert PLANTED not in r.out + r.err
+
+
 def test_set_refuses_value_on_argv_and_stores_nothing(ts: Run, vault: Path) -> None:
     r = ts("set", "x", PLANTED)
     assert r.code == 2
