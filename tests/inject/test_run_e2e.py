@@ -186,3 +186,17 @@ def test_reader_going_away_ends_the_child_like_a_plain_pipe(ts) -> None:
     assert p.stdout.read(4) == b"y\ny\n"
     p.stdout.close()
     assert p.wait(timeout=30) == 128 + signal.SIGPIPE
+
+
+def test_passphrase_fd_is_read_and_not_inherited(ts) -> None:
+    exe = shutil.which("tokensafe")
+    env = {k: v for k, v in ts.env.items() if k != "TOKENSAFE_PASSPHRASE"}
+    r, w = os.pipe()
+    os.write(w, ts.env["TOKENSAFE_PASSPHRASE"].encode())
+    os.close(w)
+    probe = f"import os; print(os.path.exists('/proc/self/fd/{r}'))"
+    p = subprocess.run([exe, "run", "--passphrase-fd", str(r), "--no-mask", "--", PY, "-c", probe],
+                       pass_fds=(r,), capture_output=True, env=env, timeout=60)
+    os.close(r)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == b"False\n"

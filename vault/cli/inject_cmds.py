@@ -13,14 +13,21 @@ from pathlib import Path
 
 import click
 
-from vault.cli.common import env_option, is_tty, refuse_tty, vault_option, write_out
+from vault.cli.common import (
+    env_option,
+    is_tty,
+    passphrase_fd_option,
+    refuse_tty,
+    vault_option,
+    write_out,
+)
 from vault.errors import NotFoundError, TokensafeError, UsageError
 
 
-def _env(vault_path: str | None, env_name: str | None):
+def _env(vault_path: str | None, env_name: str | None, passphrase_fd: int | None = None):
     from vault.cli import common
 
-    data = common.open_data(vault_path)
+    data = common.open_data(vault_path, passphrase_fd)
     return data.env(env_name)
 
 
@@ -58,13 +65,14 @@ def _masked_errors(masker):
 @click.command("inject", epilog="Example: tokensafe inject -i curl.cfg.tmpl | curl -K - https://…")
 @vault_option
 @env_option
+@passphrase_fd_option
 @click.option("-i", "--input", "input_file", type=click.Path(dir_okay=False), default=None,
               help="Template file (default: stdin).")
 @click.option("-o", "--output", "output_file", type=click.Path(dir_okay=False), default=None,
               help="Write here (created 0600, atomically) instead of stdout.")
 @click.option("--keep-unknown", is_flag=True, help="Leave unknown {{names}} as they are.")
 @click.option("--reveal", is_flag=True, help="Allow writing to a terminal.")
-def inject_cmd(vault_path, env_name, input_file, output_file, keep_unknown, reveal):
+def inject_cmd(vault_path, env_name, passphrase_fd, input_file, output_file, keep_unknown, reveal):
     """Resolve {{name}} and {{vault:name}} in a template; write the result to stdout.
 
     Postman's dynamic variables ({{$guid}}, {{$timestamp}} …) are left for the consumer.
@@ -81,7 +89,7 @@ def inject_cmd(vault_path, env_name, input_file, output_file, keep_unknown, reve
             raise UsageError(f"cannot read {input_file}: {e.strerror}") from None
     else:
         text = sys.stdin.read()
-    env = _env(vault_path, env_name)
+    env = _env(vault_path, env_name, passphrase_fd)
     out = resolve(text, env.values(), keep_unknown=keep_unknown)
     if output_file:
         _write_private(Path(output_file), out.encode())
@@ -112,12 +120,13 @@ def _write_private(path: Path, data: bytes) -> None:
 @click.command("export", epilog="Example: tokensafe export --format postman | newman run c.json -e /dev/stdin")
 @vault_option
 @env_option
+@passphrase_fd_option
 @click.option("--format", "-f", "fmt", type=click.Choice(["postman", "dotenv", "json", "shell"]),
               default="postman", show_default=True, help="Output format.")
 @click.option("--only", multiple=True, metavar="NAME", help="Only these entries (repeatable).")
 @click.option("--as-is", is_flag=True, help="dotenv/shell: keep vault names instead of UPPER_CASE.")
 @click.option("--reveal", is_flag=True, help="Allow writing to a terminal.")
-def export_cmd(vault_path, env_name, fmt, only, as_is, reveal):
+def export_cmd(vault_path, env_name, passphrase_fd, fmt, only, as_is, reveal):
     """Write an environment to stdout for another tool to read from a pipe.
 
     \b
@@ -129,7 +138,7 @@ def export_cmd(vault_path, env_name, fmt, only, as_is, reveal):
     from vault.inject.export import render
 
     refuse_tty(reveal, "secret values")
-    env = _env(vault_path, env_name)
+    env = _env(vault_path, env_name, passphrase_fd)
     values = env.values()
     if only:
         missing = [n for n in _split(only) if n not in values]
@@ -150,12 +159,13 @@ def _split(names) -> list[str]:
                epilog="Example: tokensafe run --env prod -- ./sync-users.sh")
 @vault_option
 @env_option
+@passphrase_fd_option
 @click.option("--only", multiple=True, metavar="NAME", help="Only these entries (repeatable or a,b).")
 @click.option("--as-is", is_flag=True, help="Keep vault names as variable names (no UPPER_CASE).")
 @click.option("--no-mask", is_flag=True, help="Do not mask the child's output.")
 @click.option("--allow-nested", is_flag=True, help="Allow `run` inside `run`.")
 @click.argument("argv", nargs=-1, type=click.UNPROCESSED, required=True)
-def run_cmd(vault_path, env_name, only, as_is, no_mask, allow_nested, argv):
+def run_cmd(vault_path, env_name, passphrase_fd, only, as_is, no_mask, allow_nested, argv):
     """Run CMD with the entries as environment variables; mask secrets in its output.
 
     Names become UPPER_CASE with non-alphanumerics as _ (auth0_token → AUTH0_TOKEN);
@@ -171,7 +181,12 @@ def run_cmd(vault_path, env_name, only, as_is, no_mask, allow_nested, argv):
         args = args[1:]
     check_argv(args)  # before unlocking: a refused command should not cost a passphrase
     check_nesting(allow_nested)
-    env = _env(vault_path, env_name)
+    env = _env(vault_path, env_name, passphrase_fd)
+    if passphrase_fd is not None:  # read already; the child must not inherit it
+        import contextlib
+
+        with contextlib.suppress(OSError):
+            os.close(passphrase_fd)
     values = env.values()
     chosen = values
     if only:
@@ -215,6 +230,7 @@ def _body_arg(data: str | None) -> bytes | None:
                "-H 'Authorization: Bearer {{auth0_token}}'")
 @vault_option
 @env_option
+@passphrase_fd_option
 @click.argument("method")
 @click.argument("url")
 @click.option("-H", "--header", "headers", multiple=True, metavar="'K: V'", help="A header (repeatable).")
@@ -222,7 +238,7 @@ def _body_arg(data: str | None) -> bytes | None:
 @click.option("-i", "--include", is_flag=True, help="Show the status line and headers.")
 @click.option("--dry-run", is_flag=True, help="Show the resolved request (secrets masked); send nothing.")
 @_http_options
-def request_cmd(vault_path, env_name, method, url, headers, data, include, dry_run,
+def request_cmd(vault_path, env_name, passphrase_fd, method, url, headers, data, include, dry_run,
                 max_time, connect_timeout, allow_unbound, fail):
     """Send one HTTP request with {{name}} resolved in the URL, headers and body.
 
@@ -237,7 +253,7 @@ def request_cmd(vault_path, env_name, method, url, headers, data, include, dry_r
     from vault.inject.template import Layer, Resolver
 
     body = _body_arg(data)
-    env = _env(vault_path, env_name)
+    env = _env(vault_path, env_name, passphrase_fd)
     values = env.values()
     masker = Masker(values)
     with _masked_errors(_error_masker(env)):
@@ -303,6 +319,7 @@ def _send_and_show(reqs, masker, include, max_time, connect_timeout, fail, summa
 @click.command("send", epilog="Example: tokensafe send auth0-management.json 'Users/Get a user' --var id=auth0|123")
 @vault_option
 @env_option
+@passphrase_fd_option
 @click.argument("collection", type=click.Path(dir_okay=False))
 @click.argument("items", nargs=-1)
 @click.option("--var", "variables", multiple=True, metavar="K=V",
@@ -311,7 +328,7 @@ def _send_and_show(reqs, masker, include, max_time, connect_timeout, fail, summa
 @click.option("--dry-run", is_flag=True, help="Show the resolved requests (secrets masked); send nothing.")
 @click.option("-i", "--include", is_flag=True, help="Show status lines and headers.")
 @_http_options
-def send_cmd(vault_path, env_name, collection, items, variables, list_only, dry_run, include,
+def send_cmd(vault_path, env_name, passphrase_fd, collection, items, variables, list_only, dry_run, include,
              max_time, connect_timeout, allow_unbound, fail):
     """Send requests of a Postman Collection v2.0/v2.1 with values from the vault.
 
@@ -339,7 +356,7 @@ def send_cmd(vault_path, env_name, collection, items, variables, list_only, dry_
     if not reqs_items:
         raise NotFoundError("nothing to send: the selection holds no request",
                             "`tokensafe send COLLECTION --list` shows the tree")
-    env = _env(vault_path, env_name)
+    env = _env(vault_path, env_name, passphrase_fd)
     values = env.values()
     masker = Masker(values)
     scripts = col.scripts_in(reqs_items)
