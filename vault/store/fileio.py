@@ -140,6 +140,10 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600, keep_backup: Path |
                 link_tmp.unlink()
             os.link(path, link_tmp)
             os.replace(link_tmp, keep_backup)
+            # rename(2) does nothing when both names are already links to one file (the
+            # backup already is the current file, e.g. after a crash right here): drop ours.
+            with contextlib.suppress(FileNotFoundError):
+                link_tmp.unlink()
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
