@@ -52,6 +52,21 @@ def test_stray_files_of_crashed_writers_are_cleaned_by_the_next_write(vault_path
         [vault_path.name, *(vault_path.name + s for s in (".bak", ".fp", ".lock"))])
 
 
+def test_write_after_a_crash_that_left_the_backup_as_the_current_file(vault_path: Path) -> None:
+    """A writer killed between linking the backup and replacing the vault leaves .bak and the
+    vault as one file; the next write must still leave no stray link and a right backup."""
+    create_passphrase_vault(vault_path)
+    add(vault_path, "a", "value-a")
+    bak = backup_path(vault_path)
+    bak.unlink()
+    os.link(vault_path, bak)
+    current = vault_path.read_bytes()
+    add(vault_path, "b", "value-b")
+    assert [p.name for p in vault_path.parent.iterdir() if p.name.endswith(".link")] == []
+    assert bak.read_bytes() == current
+    assert not os.path.samefile(bak, vault_path)
+
+
 def test_a_failed_edit_writes_nothing(vault_path: Path) -> None:
     create_passphrase_vault(vault_path)
     before = vault_path.read_bytes()
