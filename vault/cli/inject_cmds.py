@@ -82,13 +82,15 @@ def inject_cmd(vault_path, env_name, passphrase_fd, input_file, output_file, kee
 
     if output_file is None:
         refuse_tty(reveal, "resolved secrets")
-    if input_file and input_file != "-":
-        try:
-            text = Path(input_file).read_text(encoding="utf-8")
-        except OSError as e:
-            raise UsageError(f"cannot read {input_file}: {e.strerror}") from None
-    else:
-        text = sys.stdin.read()
+    try:
+        if input_file and input_file != "-":
+            text = Path(input_file).read_bytes().decode("utf-8")
+        else:
+            text = sys.stdin.buffer.read().decode("utf-8")
+    except OSError as e:
+        raise UsageError(f"cannot read {input_file}: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError("the template is not UTF-8 text", "inject resolves text templates only") from None
     env = _env(vault_path, env_name, passphrase_fd)
     out = resolve(text, env.values(), keep_unknown=keep_unknown)
     if output_file:
@@ -270,7 +272,10 @@ def request_cmd(vault_path, env_name, passphrase_fd, method, url, headers, data,
             hdrs.append((res.resolve(k.strip(), check=False), res.resolve(v.strip(), check=False)))
         content = None
         if body is not None:
-            content = res.resolve(body.decode("utf-8"), check=False).encode()
+            try:
+                content = res.resolve(body.decode("utf-8"), check=False).encode()
+            except UnicodeDecodeError:
+                content = body  # binary: sent as it is, no templates in it
         res.check()
         req = Req(method.upper(), rurl, hdrs, content, used=set(res.used_secrets))
         if content is not None and not req.has_header("content-type"):
