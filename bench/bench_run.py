@@ -12,7 +12,7 @@ The vault uses the OS keyring slot (a private gnome-keyring) when dbus and gnome
 installed, else a passphrase slot with the default Argon2id parameters (then the unlock
 floor includes the KDF).
 
-Usage: python3 bench/bench_run.py [-n 30] [--mib 1024]
+Usage: python3 bench/bench_run.py [-n 30] [--mib 1024] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -85,6 +85,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", type=int, default=30, help="runs per start-up command (median reported)")
     ap.add_argument("--mib", type=int, default=1024, help="MiB the child writes (default 1 GiB)")
+    ap.add_argument("--repeat", type=int, default=3, help="throughput runs per command (best kept)")
     args = ap.parse_args()
     exe = shutil.which("tokensafe")
     if not exe:
@@ -131,10 +132,13 @@ def main() -> None:
         gen.write_text(GEN)
         child = f"{sys.executable} {gen} {blk} {args.mib}"
         size = args.mib * (1 << 20)
-        print(f"2. masking throughput, a child writing {args.mib} MiB, 50 secrets:")
-        t_cat = wall(f"{child} | cat > /dev/null", env)
-        t_run = wall(f"{exe} run -- {child} > /dev/null", env)
-        t_raw = wall(f"{child} > /dev/null", env)
+        print(f"2. masking throughput, a child writing {args.mib} MiB, 50 secrets "
+              f"(best of {args.repeat}, interleaved: the machine may be shared):")
+        t_cat = t_run = t_raw = float("inf")
+        for _ in range(args.repeat):
+            t_cat = min(t_cat, wall(f"{child} | cat > /dev/null", env))
+            t_run = min(t_run, wall(f"{exe} run -- {child} > /dev/null", env))
+            t_raw = min(t_raw, wall(f"{child} > /dev/null", env))
         for label, t in (("child > /dev/null (no pipe)", t_raw), ("child | cat", t_cat),
                          ("tokensafe run -- child", t_run)):
             print(f"   {label:<36} {t:6.2f} s  {size / t / 1e6:8.0f} MB/s")
