@@ -67,15 +67,17 @@ class SecretService:
     env: dict[str, str]  # for the tokensafe command: keyring on, no passphrase
 
 
-@pytest.fixture
-def secret_service(session, home: Path) -> Iterator[SecretService]:
-    """A private session bus with an unlocked gnome-keyring Secret Service on it."""
+@contextlib.contextmanager
+def running_secret_service(session, home: Path, unlock: bool = True) -> Iterator[SecretService]:
+    """A private session bus with gnome-keyring's Secret Service on it (unlocked, or not)."""
     need("dbus-daemon", "gnome-keyring-daemon")
     run_dir = Path(tempfile.mkdtemp(prefix="ts-kr-"))  # short: unix socket paths are limited
     os.chmod(run_dir, 0o700)
     daemon_env = {k: v for k, v in os.environ.items() if not k.startswith(("DBUS_", "GNOME_KEYRING"))}
     daemon_env.update(HOME=str(home), XDG_DATA_HOME=str(home / ".local/share"),
                       XDG_CONFIG_HOME=str(home / ".config"), XDG_RUNTIME_DIR=str(run_dir))
+    daemon_env.pop("DISPLAY", None)
+    daemon_env.pop("WAYLAND_DISPLAY", None)
     bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1",
                             f"--address=unix:path={run_dir}/bus"],
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
@@ -86,27 +88,41 @@ def secret_service(session, home: Path) -> Iterator[SecretService]:
         address = bus.stdout.readline().decode().strip()
         assert address.startswith("unix:"), "dbus-daemon did not start"
         daemon_env["DBUS_SESSION_BUS_ADDRESS"] = address
-        gk = subprocess.Popen(["gnome-keyring-daemon", "--foreground", "--unlock",
-                               "--components=secrets"], stdin=subprocess.PIPE,
+        gk = subprocess.Popen(["gnome-keyring-daemon", "--foreground",
+                               "--unlock" if unlock else "--start", "--components=secrets"],
+                              stdin=subprocess.PIPE if unlock else subprocess.DEVNULL,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=daemon_env)
         procs.append(gk)
-        assert gk.stdin is not None
-        gk.stdin.write(KEYRING_PASSWORD)
-        gk.stdin.close()
+        if unlock:
+            assert gk.stdin is not None
+            gk.stdin.write(KEYRING_PASSWORD)
+            gk.stdin.close()
         deadline = time.monotonic() + 10
         while not _name_has_owner(address, "org.freedesktop.secrets"):
             assert gk.poll() is None, "gnome-keyring-daemon exited"
             assert time.monotonic() < deadline, "gnome-keyring did not register on the bus"
             time.sleep(0.05)
         env = {**session.env, "DBUS_SESSION_BUS_ADDRESS": address, "XDG_RUNTIME_DIR": str(run_dir)}
-        env.pop("PYTHON_KEYRING_BACKEND", None)
-        env.pop("TOKENSAFE_PASSPHRASE", None)
+        for var in ("PYTHON_KEYRING_BACKEND", "TOKENSAFE_PASSPHRASE", "DISPLAY", "WAYLAND_DISPLAY"):
+            env.pop(var, None)
         session.env = env
         yield SecretService(address, env)
     finally:
         for p in reversed(procs):
             _stop(p)
         shutil.rmtree(run_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def secret_service(session, home: Path) -> Iterator[SecretService]:
+    with running_secret_service(session, home) as ss:
+        yield ss
+
+
+@pytest.fixture
+def locked_secret_service(session, home: Path) -> Iterator[SecretService]:
+    with running_secret_service(session, home, unlock=False) as ss:
+        yield ss
 
 
 def keyring_cmd(env: dict[str, str], code: str) -> str:
@@ -192,6 +208,24 @@ def test_no_dbus_session_falls_back_to_passphrase_fast(session) -> None:
     assert time.monotonic() - t < 10
     r = session("init", "--keyring", timeout=HANG_BOUND_S)
     assert r.returncode == 3 and b"keyring" in r.stderr
+
+
+def test_a_locked_keyring_falls_back_or_fails_fast(locked_secret_service: SecretService,
+                                                   session) -> None:
+    """No one can type the keyring's password here: init must not wait for a prompt."""
+    session.env["TOKENSAFE_KEYRING_TIMEOUT"] = "3"
+    t = time.monotonic()
+    r = session("init", env={"TOKENSAFE_PASSPHRASE": "pw"}, timeout=HANG_BOUND_S)
+    assert r.returncode == 0, r.stderr.decode()
+    assert time.monotonic() - t < 10
+    slots = json.loads(session("keys", "list", "--json").stdout)["keyslots"]
+    assert [s["type"] for s in slots] == ["passphrase"]
+    Path(session.env["TOKENSAFE_VAULT"]).unlink()
+    t = time.monotonic()
+    r = session("init", timeout=HANG_BOUND_S)
+    assert r.returncode == 3 and b"hint:" in r.stderr
+    assert time.monotonic() - t < 10
+    assert not Path(session.env["TOKENSAFE_VAULT"]).exists()
 
 
 @pytest.mark.parametrize("timeout", ["abc", "-1", ""])
