@@ -181,3 +181,16 @@ def test_postman_export_in_any_key_order() -> None:
     [f] = SCANNER.scan_bytes(data, "globals.json")
     assert (f.detector, f.facts["key"], f.facts["scope"]) == ("postman-variable", "mgmt ключ", "globals")
     assert data[f.offset:f.offset + f.length] == T_OPQ.encode()
+
+
+@pytest.mark.parametrize("value,placeholder", [
+    ("YOUR_TOKEN_HERE", True), ("your-client-secret-here", True), ("yourApiKeyHere", True),
+    ("<paste token>", True), ("changeme", True), ("sk_test_YOUR_KEY", True), ("{{x}}", True),
+    ("${TOKEN}", True), ("$TOKEN", True), ("xxxxxxxxxxxx", True), ("********", True),
+    # stand-in words inside a random token are chance, not a placeholder
+    ("k2TodoQ8sdf9a8sdfysdfQ", False), ("aB3yOuRx9HeReK2pL0mN", False), ("realToken9xK2", False),
+])
+def test_placeholders(value: str, placeholder: bool) -> None:
+    from vault.guard.filters import is_placeholder
+
+    assert is_placeholder(value) is placeholder

@@ -58,8 +58,9 @@ def test_written_renamed_slow_and_burst(session, tmp_path: Path) -> None:
         sub.mkdir()
         for i in range(300):
             (sub / f"f{i}.env").write_text(f"API_TOKEN={opaque()}\n" if i % 3 == 0 else "PORT=1\n")
-        burst = w.take(100, timeout=30)
-        assert len(burst) == 100
+        burst = w.take(100, timeout=60)
+        missing = sorted({f"f{i}.env" for i in range(0, 300, 3)} - {Path(o["path"]).name for _, o in burst})
+        assert len(burst) == 100, (missing, [(sub / m).read_text() for m in missing], bytes(w.err))
         assert w.quiet(0.5) == []  # nothing twice
         assert w.stop() == 0
         assert b"stopped" in w.err

@@ -64,9 +64,11 @@ _PLACEHOLDER_EXACT = re.compile(
     r"^(x+|\*+|\.+|-+|_+|0+|1234\d*|null|none|nil|undefined|true|false|changeme|change_?me|"
     r"secret|password|passwd|token|todo|tbd|fixme|redacted|example|sample|test|dummy|fake|"
     r"placeholder|empty|required|optional|string|bearer|value)$", re.I)
-_PLACEHOLDER_PART = re.compile(
-    r"your|_here|-here|here_|replace|change.?me|placeholder|example|redacted|dummy|xxxx|\*\*\*|"
-    r"<|>|\{\{|\}\}|\$\{|\$\(|%s|%\(|\.\.\.|…|insert|paste|todo|fixme|sample", re.I)
+_PLACEHOLDER_PART = re.compile(r"\*\*\*|<|>|\{\{|\}\}|\$\{|\$\(|%s|%\(|\.\.\.|…")
+# Stand-in words count only at a word edge (`YOUR_TOKEN_HERE`, `paste-here`): inside a random
+# token they occur by chance (`…k2TodoQ…`) and must not hide it.
+_WORDS = r"your|here|replace|change_?me|placeholder|example|redacted|dummy|xxxx|insert|paste|todo|fixme|sample"
+_PLACEHOLDER_WORD = re.compile(rf"(?:^|[^a-z0-9])(?:{_WORDS})|(?:{_WORDS})(?:[^a-z0-9]|$)|^(?:{_WORDS})")
 _CODE_REF = re.compile(r"^(\$[A-Za-z_]|process\.env|os\.environ|os\.getenv|env\(|getenv|"
                        r"secrets\.|vars\.|!Ref|!Sub|vault:)", re.I)
 _DOTTED_CODE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+(\(\))?$")
@@ -82,7 +84,17 @@ def is_placeholder(value: str) -> bool:
         return True
     if _PLACEHOLDER_EXACT.match(v) or _PLACEHOLDER_PART.search(v) or _CODE_REF.match(v):
         return True
+    low = v.lower()
+    if _PLACEHOLDER_WORD.search(_camel_edges(v, low)):
+        return True
     return len(set(v)) <= 2
+
+
+def _camel_edges(v: str, low: str) -> str:
+    """`yourApiKeyHere` -> `your_api_key_here`, so camelCase words have edges too."""
+    if v.isupper() or v.islower() or any(c.isdigit() for c in v):
+        return low  # digits: a token, whose case changes are noise
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z][a-z])", "_", v).lower()
 
 
 def entropy(value: str) -> float:

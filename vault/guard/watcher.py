@@ -136,7 +136,11 @@ class Watcher:
                     watcher.enqueue(dest, SETTLE_CLOSED)
 
             def on_created(self, event) -> None:
-                if not event.is_directory:
+                if event.is_directory:
+                    # Files written into a new folder before its watch was added send no
+                    # events of their own: look inside once it is being watched.
+                    watcher.enqueue_tree(_s(event.src_path), SETTLE_MODIFIED)
+                else:
                     watcher.enqueue(_s(event.src_path), SETTLE_MODIFIED)
 
             def on_modified(self, event) -> None:
@@ -145,10 +149,10 @@ class Watcher:
 
         return Handler()
 
-    def enqueue_tree(self, top: str) -> None:
+    def enqueue_tree(self, top: str, settle: float = SETTLE_CLOSED) -> None:
         for dirpath, _, files in os.walk(top):
             for f in files:
-                self.enqueue(os.path.join(dirpath, f), SETTLE_CLOSED)
+                self.enqueue(os.path.join(dirpath, f), settle)
 
     # -- the worker -----------------------------------------------------------------------
 
@@ -218,6 +222,7 @@ class Watcher:
     def run(self, stop: threading.Event, ready: Callable[[], None] | None = None) -> None:
         """Watch until `stop` is set (the CLI sets it on SIGINT/SIGTERM)."""
         from watchdog.events import (
+            DirCreatedEvent,
             DirMovedEvent,
             FileClosedEvent,
             FileCreatedEvent,
@@ -228,7 +233,8 @@ class Watcher:
 
         self._stop = stop
         observer = Observer()
-        kinds = [FileClosedEvent, FileMovedEvent, DirMovedEvent, FileCreatedEvent, FileModifiedEvent]
+        kinds = [FileClosedEvent, FileMovedEvent, DirMovedEvent, FileCreatedEvent, DirCreatedEvent,
+                 FileModifiedEvent]
         handler = self._handler()
         for p in self.paths:
             try:
