@@ -173,6 +173,21 @@ def test_init_and_get_with_no_passphrase_at_all(secret_service: SecretService, s
     assert files_containing(Path(session.env["HOME"]), PLANTED.encode()) == []
 
 
+@pytest.mark.parametrize("flags, env, slots, shows_recovery", [
+    (["--no-recovery"], {}, ["keyring"], False),
+    (["--passphrase"], {"TOKENSAFE_PASSPHRASE": "pw"}, ["keyring", "passphrase"], False),
+    (["--no-keyring"], {"TOKENSAFE_PASSPHRASE": "pw"}, ["passphrase"], False),
+    ([], {"TOKENSAFE_PASSPHRASE": "pw"}, ["keyring", "recovery"], True),
+])
+def test_init_slot_choices(secret_service: SecretService, session, flags: list[str],
+                           env: dict[str, str], slots: list[str], shows_recovery: bool) -> None:
+    r = session("init", *flags, env=env, timeout=HANG_BOUND_S)
+    assert r.returncode == 0, r.stderr.decode()
+    assert (b"TSR1-" in r.stderr) is shows_recovery
+    got = json.loads(session("keys", "list", "--json").stdout)["keyslots"]
+    assert [s["type"] for s in got] == slots
+
+
 def test_keys_add_and_rm_keyring_slot(secret_service: SecretService, session, vault: Path) -> None:
     """A passphrase vault gains a keyring slot; removing the slot removes the keyring entry."""
     env_pw = {"TOKENSAFE_PASSPHRASE": "correct horse battery staple", "TOKENSAFE_VAULT": str(vault)}
