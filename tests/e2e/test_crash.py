@@ -56,7 +56,8 @@ def test_sigkill_during_writes_leaves_old_or_new(vault_path: Path, tmp_path: Pat
     while iterations < 60 and time.monotonic() < deadline:
         iterations += 1
         p = subprocess.Popen([sys.executable, "-c", WRITER, str(vault_path), str(count)], env=env,
-                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             bufsize=0)  # unbuffered: readline() must not swallow later acks
         assert p.stdout is not None
         if p.stdout.readline() != b"ready\n":
             pytest.fail(f"the writer did not start: {p.communicate(timeout=30)[1].decode()[-2000:]}")
