@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Callable
 
+from vault.guard import filters
 from vault.guard.model import Candidate
 
 # (anchor in lowercase, handler); every handler must cope with a false anchor.
@@ -180,10 +181,11 @@ class Extractor:
             if k >= 0:
                 m = PAIR_RE.match(buf, k)
                 if m and m.start("k") <= p < m.end("k"):
-                    return [self._pair(m)]
+                    c = self._pair(m)
+                    return [c] if self._wanted(c.key or "", c.var_type) else []
         # 3. An assignment: KEY=value, key: value, "key": "value", key = 'value'.
         m = KV_RE.match(buf, s)
-        if not m or m.end("k") <= p:
+        if not m or m.end("k") <= p or not self._wanted(_s(m.group("k"))):
             return []
         if buf.startswith(b"ZXlK", m.start("v")):
             # base64 of a JWT (Kubernetes Secret `data:`, CI variables): report the JWT
@@ -220,15 +222,23 @@ class Extractor:
             key, value, typ = item.get("key"), item.get("value"), item.get("type")
             if not (isinstance(key, str) and isinstance(value, str) and value):
                 continue
+            typ = typ if isinstance(typ, str) else None
+            if not self._wanted(key, typ) and not value.startswith("eyJ"):
+                continue
             for ascii_only in (False, True):
                 raw = json.dumps(value, ensure_ascii=ascii_only)[1:-1].encode()
                 at = buf.find(b'"' + raw + b'"', cursor)
                 if at >= 0:
                     cursor = at + len(raw) + 2
                     out.append(Candidate(value, at + 1, at + 1 + len(raw), "pair", key=key,
-                                         scope=self.scope, var_type=typ if isinstance(typ, str) else None))
+                                         scope=self.scope, var_type=typ))
                     break
         return out
+
+    def _wanted(self, key: str, var_type: str | None = None) -> bool:
+        """Only values under secret-like keys can become findings (or any, when the vault's
+        fingerprints are loaded): dropping the rest here keeps the classifier off the hot path."""
+        return self.runs or var_type == "secret" or filters.secret_key_kind(key) is not None
 
     def _pair(self, m: re.Match[bytes]) -> Candidate:
         t = m.group("t")

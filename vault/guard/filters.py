@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from functools import lru_cache
 
 _WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
 
@@ -37,6 +38,7 @@ def head_words(key: str) -> list[str]:
     return words
 
 
+@lru_cache(maxsize=8192)  # the same few hundred keys repeat across a whole scan
 def secret_key_kind(key: str | None) -> str | None:
     """Classify a field name: client-secret | password | secret | None (not secret-like)."""
     if not key:
