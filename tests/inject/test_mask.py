@@ -146,3 +146,10 @@ def test_every_backend_agrees_with_the_regex(noise: list[bytes], which: int, cut
         assert m.backend == backend
         assert m.mask(data) == ref, backend
         assert stream(m, data, [cut % (len(data) + 1)]) == ref, backend
+
+
+def test_multiline_values_also_after_a_terminal_rewrote_newlines() -> None:
+    pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----"
+    m = Masker({"key": pem})
+    assert m.mask(pem.encode()) == b"<redacted:key>"
+    assert m.mask(pem.replace("\n", "\r\n").encode()) == b"<redacted:key>"

@@ -200,3 +200,36 @@ def test_passphrase_fd_is_read_and_not_inherited(ts) -> None:
     os.close(r)
     assert p.returncode == 0, p.stderr
     assert p.stdout == b"False\n"
+
+
+def test_interactive_child_on_a_terminal_prompts_and_reads(ts) -> None:
+    """stdin, stdout and stderr all a terminal: the prompt shows at once (not held back),
+    the child reads the answer from the terminal, and its reply is masked."""
+    master, slave = pty.openpty()
+    child = ("import os,sys; sys.stdout.write('name? '); sys.stdout.flush(); n=sys.stdin.readline().strip(); "
+             "print('hi', n, os.environ['AUTH0_TOKEN'], sys.stdin.isatty(), sys.stdout.isatty(), flush=True)")
+    p = subprocess.Popen([shutil.which("tokensafe"), "run", "--", PY, "-c", child],
+                         stdin=slave, stdout=slave, stderr=slave, env=ts.env, start_new_session=True)
+    os.close(slave)
+    buf = b""
+
+    def read_until(marker: bytes) -> None:
+        nonlocal buf
+        deadline = time.time() + 20
+        while marker not in buf and time.time() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    buf += os.read(master, 65536)
+                except OSError:
+                    return
+
+    read_until(b"name? ")
+    assert b"name? " in buf
+    os.write(master, b"alice\n")
+    read_until(b"True True")
+    p.wait(timeout=20)
+    os.close(master)
+    assert p.returncode == 0
+    assert b"hi alice <redacted:auth0_token> True True" in buf, buf
+    assert PLANTED.encode() not in buf

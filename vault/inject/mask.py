@@ -46,6 +46,8 @@ def forms(value: str) -> set[bytes]:
     """Every encoded form of `value` that output masking looks for."""
     raw = value.encode("utf-8")
     out = {raw}
+    if "\n" in value:  # a pseudo-terminal turns \n into \r\n on the way out
+        out.add(value.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8"))
     for ascii_only in (True, False):
         j = json.dumps(value, ensure_ascii=ascii_only)[1:-1]
         out |= {j.encode(), j.replace("/", "\\/").encode()}
