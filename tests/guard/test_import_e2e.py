@@ -110,3 +110,17 @@ def test_import_rejects_other_files(session, vaulted: Path, tmp_path: Path) -> N
     bad = tmp_path / "x.postman_environment.json"
     bad.write_text('{"values": [')
     assert session("import", str(bad)).returncode == 2
+
+
+def test_audit_knows_what_is_in_the_vault(session, vaulted: Path, tmp_path: Path) -> None:
+    tok = "tsPLANTED" + opaque(30)
+    f = tmp_path / ".env"
+    f.write_text(f"API_TOKEN={tok}\n")
+    assert session("import", str(f)).returncode == 0
+    notes = tmp_path / "notes" / "todo.txt"
+    notes.parent.mkdir()
+    notes.write_text(f"remember to rotate {tok} next week\nAPI_TOKEN={tok}\n")
+    r = session("audit", "--json", str(notes.parent))
+    got = [(x["line"], x["detector"], x["facts"].get("in_vault")) for x in json.loads(r.stdout)["findings"]]
+    assert got == [(1, "vault-known", True), (2, "high-entropy", True)]
+    session.assert_no_leak(tok)

@@ -141,3 +141,20 @@ def test_pool_and_in_process_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     two = scan([str(tmp_path)], CFG, workers=2)
     assert [f.to_json() for f in one.findings] == [f.to_json() for f in two.findings]
     assert len(one.findings) == 40
+
+
+def test_memory_stays_flat_on_a_huge_file(tmp_path: Path) -> None:
+    import tracemalloc
+
+    p = tmp_path / "huge.log"
+    line = b"2024-01-01T00:00:00Z INFO [svc] req_id=0b5c7a52 GET /users status=200 token_cache=miss\n"
+    with open(p, "wb") as f:
+        for _ in range(48):
+            f.write(line * (1024 * 1024 // len(line)))
+        f.write(f"Authorization: Bearer {opaque()}\n".encode())
+    tracemalloc.start()
+    res = run(p)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert len(res.findings) == 1 and res.stats.bytes > 48e6
+    assert peak < 12 * 1024 * 1024, peak  # a few chunks, never the file

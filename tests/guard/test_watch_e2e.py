@@ -124,3 +124,24 @@ def test_scrub_then_restore_byte_equal(session, tmp_path: Path) -> None:
     assert session("restore", str(env_file)).returncode == 0
     assert session("restore", str(log_file)).returncode == 0
     assert env_file.read_bytes() == env_bytes and log_file.read_bytes() == log_bytes
+
+
+def test_keeps_going_through_bad_files(session, tmp_path: Path) -> None:
+    watched = tmp_path / "w"
+    watched.mkdir()
+    w = WatchProc(session.env, tmp_path, str(watched))
+    tok = plant()
+    try:
+        os.mkfifo(watched / "pipe")  # not a file: a warning, not a crash
+        gone = watched / "gone.env"
+        gone.write_text(f"API_TOKEN={opaque()}\n")
+        gone.unlink()  # deleted before it could be read
+        (watched / "x.env").write_text(f"API_TOKEN={tok}\n")
+        got = [o for _, o in w.take(1)]
+        assert [Path(o["path"]).name for o in got] == ["x.env"]
+        assert w.p.poll() is None
+        assert w.stop() == 0
+    finally:
+        if w.p.poll() is None:
+            w.p.kill()
+    leak_check(session, w, [tok], tmp_path, {watched / "x.env"})
