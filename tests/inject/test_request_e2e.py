@@ -134,3 +134,30 @@ def test_inject_file_output_is_private_and_atomic(ts, tmp_path) -> None:
     r = ts("inject", "--keep-unknown", input="{{nope}} {{auth0_token}}")
     assert r.stdout == f"{{{{nope}}}} {PLANTED}".encode()
     ts.assert_no_leak(PLANTED)
+
+
+def test_json_pretty_printed_on_a_terminal_and_masked(ts, server) -> None:
+    import os
+    import pty
+    import shutil
+    import subprocess
+
+    master, slave = pty.openpty()
+    p = subprocess.Popen([shutil.which("tokensafe"), "request", "GET", "http://{{auth0_domain}}/x",
+                          "-H", AUTH], stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE,
+                         env=ts.env)
+    os.close(slave)
+    buf = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        buf += chunk
+    p.wait(timeout=30)
+    os.close(master)
+    assert p.returncode == 0
+    assert b'\r\n  "authorization": "Bearer <redacted:auth0_token>",' in buf, buf
+    assert PLANTED.encode() not in buf

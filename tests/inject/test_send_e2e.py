@@ -143,3 +143,20 @@ def test_real_newman_reads_the_exported_environment_from_stdin(ts, server) -> No
     assert server.seen[-1].headers["Authorization"] == f"Bearer {PLANTED}"
     assert PLANTED.encode() not in nm.stdout + nm.stderr + exp_err
     assert not list(ts.cwd.rglob("*.postman_environment.json"))  # nothing written to disk
+
+
+@pytest.mark.parametrize("name", ["example-v2.1.0-apikeyAuthTest.json", "example-v2.1.0-bearerAuthTest.json",
+                                  "example-v2.1.0-formdata-body.json"])
+def test_shared_fixture_collections_list_and_dry_run(ts, name) -> None:
+    from .conftest import FIXTURES
+
+    path = str(FIXTURES / name)
+    r = ts("send", path, "--list")
+    assert r.returncode == 0 and r.stdout.count(b"\n") >= 2
+    r = ts("send", path, "--dry-run")  # dry run only: these point at postman-echo.com
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(b"# ")
+    assert b"postman-echo.com" in r.stdout or b"echo.getpostman.com" in r.stdout
+    env_file = str(FIXTURES / "newman-globals-env-data-files.postman_environment.json")
+    r = ts("send", env_file, "--list")
+    assert r.returncode == 2 and b"environment, not a collection" in r.stderr
