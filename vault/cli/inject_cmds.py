@@ -209,7 +209,8 @@ def _http_options(f):
     f = click.option("--connect-timeout", type=float, default=300.0, show_default=True, metavar="S",
                      help="Seconds allowed to connect.")(f)
     f = click.option("--allow-unbound", is_flag=True,
-                     help="Send entries bound to no host anywhere (loudly).")(f)
+                     help="Entries without allowed hosts of their own may go to any host "
+                          "(each one named in a warning).")(f)
     f = click.option("--fail", "-f", "fail", is_flag=True,
                      help="Exit 22 when a response status is 400 or more (as curl -f).")(f)
     return f
