@@ -312,8 +312,8 @@ def _send_and_show(reqs, masker, include, max_time, connect_timeout, fail, summa
                 click.echo((summary_masker or masker).mask(line.encode()).decode("utf-8", "replace"),
                            err=True)
             out = (resp.head_text().encode() if include else b"") + resp.body_text(pretty)
-            if out and not out.endswith(b"\n") and pretty:
-                out += b"\n"
+            if out and not out.endswith(b"\n") and (pretty or summary):
+                out += b"\n"  # one body per line when `send` runs several
             write_out(masker.mask(out))
             if fail and resp.status >= 400:
                 code = 22
