@@ -233,3 +233,47 @@ def test_interactive_child_on_a_terminal_prompts_and_reads(ts) -> None:
     assert p.returncode == 0
     assert b"hi alice <redacted:auth0_token> True True" in buf, buf
     assert PLANTED.encode() not in buf
+
+
+def test_ctrl_c_on_the_terminal_reaches_the_child_once(ts) -> None:
+    """The terminal sends SIGINT to the whole foreground group; tokensafe must not add a
+    second one (a child that counts them, like a REPL, would see two)."""
+    import fcntl
+    import termios
+
+    master, slave = pty.openpty()
+
+    def controlling_tty() -> None:
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    child = ("import signal,sys,time\nn=[0]\n"
+             "def h(s,f): n[0]+=1\n"
+             "signal.signal(signal.SIGINT,h)\nprint('ready',flush=True)\n"
+             "t=time.time()\nwhile time.time()-t<3 and n[0]==0: time.sleep(0.05)\n"
+             "time.sleep(0.5)\nprint('count',n[0],flush=True)\n")
+    p = subprocess.Popen([shutil.which("tokensafe"), "run", "--", PY, "-c", child],
+                         stdin=slave, stdout=slave, stderr=slave, env=ts.env, preexec_fn=controlling_tty)
+    os.close(slave)
+    buf = b""
+    deadline = time.time() + 20
+    sent = False
+    while time.time() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            buf += chunk
+        if b"ready" in buf and not sent:
+            os.write(master, b"\x03")  # Ctrl-C, as typed
+            sent = True
+        if p.poll() is not None and not ready:
+            break
+    p.wait(timeout=20)
+    os.close(master)
+    assert b"count 1" in buf, buf
+    assert p.returncode == 0
