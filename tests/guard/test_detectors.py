@@ -194,3 +194,10 @@ def test_placeholders(value: str, placeholder: bool) -> None:
     from vault.guard.filters import is_placeholder
 
     assert is_placeholder(value) is placeholder
+
+
+def test_portable_anchor_search_agrees(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bytes.find fallback (no hyperscan wheel) finds exactly what hyperscan finds."""
+    fast = [ids(p) for p, _ in CASES]
+    monkeypatch.setenv("TOKENSAFE_GUARD_PORTABLE", "1")
+    assert [ids(p) for p, _ in CASES] == fast

@@ -10,8 +10,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 import re
 from collections.abc import Callable
+from typing import Any
 
 from vault.guard import filters
 from vault.guard.model import Candidate
@@ -30,7 +32,8 @@ LOOKBACK = 12 * 1024  # how far back a `"type": "secret"` may sit from its `"key
 
 _B64URL = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 _B64ANY = _B64URL | frozenset(b"+/=")
-_IDENT = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.")
+_IDENT_RUN = re.compile(rb"[A-Za-z0-9_.\-]{0,100}")
+_AFTER_KEY = frozenset(b"\"'%:= \t\\")  # quote, URL escape, separator, space, JSON escape
 
 JWT_RE = re.compile(rb"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
 B64_RUN_RE = re.compile(rb"[A-Za-z0-9+/_-]{16,}={0,2}")
@@ -57,6 +60,57 @@ STRUCT_MAX = 8 * 1024 * 1024
 RUN_RE = re.compile(rb"[A-Za-z0-9_\-+/=.~]{8,512}")
 
 
+def _find_hits(buf: bytes, own_start: int, own_end: int) -> list[tuple[int, str]]:
+    """Portable: one `bytes.find` pass per anchor over a lowercased copy (~100 MB/s a core)."""
+    lo = buf.lower()
+    hits = []
+    for anchor, name in ANCHORS:
+        p = lo.find(anchor, own_start, own_end)
+        while p >= 0:
+            hits.append((p, name))
+            p = lo.find(anchor, p + 1, own_end)
+    return hits
+
+
+_hs: list[Any] = []  # (pid, database) of this process: hyperscan scratch is per process
+
+
+def _hyperscan_hits(buf: bytes, own_start: int, own_end: int) -> list[tuple[int, str]] | None:
+    """All anchors in one caseless pass (~1.3 GB/s a core) when the hyperscan wheel is installed."""
+    if not _hs or _hs[0][0] != os.getpid():
+        try:
+            import hyperscan
+        except ImportError:
+            _hs[:] = [(os.getpid(), None)]
+            return None
+        db = hyperscan.Database()
+        exprs = [re.escape(a) for a, _ in ANCHORS]
+        db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs),
+                   flags=[hyperscan.HS_FLAG_CASELESS] * len(exprs))
+        db.scratch = hyperscan.Scratch(db)
+        _hs[:] = [(os.getpid(), db)]
+    db = _hs[0][1]
+    if db is None:
+        return None
+    hits: list[tuple[int, str]] = []
+
+    def on_match(i: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
+        p = to - len(ANCHORS[i][0])
+        if own_start <= p < own_end:
+            hits.append((p, ANCHORS[i][1]))
+    db.scan(buf[:own_end + 16] if own_end + 16 < len(buf) else buf, match_event_handler=on_match)
+    return hits
+
+
+def anchor_hits(buf: bytes, own_start: int, own_end: int) -> list[tuple[int, str]]:
+    """(position, handler) of every anchor starting in [own_start, own_end), in any case."""
+    if os.environ.get("TOKENSAFE_GUARD_PORTABLE") != "1":
+        got = _hyperscan_hits(buf, own_start, own_end)
+        if got is not None:
+            return got
+    return _find_hits(buf, own_start, own_end)
+
+
 def _s(b: bytes) -> str:
     return b.decode("utf-8", "replace")
 
@@ -77,7 +131,7 @@ class Extractor:
         self.scope = scope
         self.binary = binary
         self.runs = runs  # also offer every token-shaped run (for vault-known matching)
-        self.handlers: dict[str, Callable[[bytes, bytes, int], list[Candidate]]] = {
+        self.handlers: dict[str, Callable[[bytes, int], list[Candidate]]] = {
             "jwt": self._jwt, "b64jwt": self._b64jwt, "bearer": self._bearer,
             "authz": self._authz, "kv": self._kv, "pem": self._pem,
         }
@@ -88,28 +142,27 @@ class Extractor:
 
         `whole`: `buf` is the entire file, so a Postman environment can also be read as JSON.
         """
-        lo = buf.lower()
         out: list[Candidate] = []
+        structured = None
         if whole and self.scope in ("environment", "globals") and len(buf) <= STRUCT_MAX:
-            out.extend(self._postman_struct(buf))
-        for anchor, name in ANCHORS:
+            structured = self._postman_struct(buf)
+            out.extend(structured or ())
+        for p, name in anchor_hits(buf, own_start, own_end):
             if self.binary and name not in BINARY_HANDLERS:
                 continue
-            handler = self.handlers[name]
-            p = lo.find(anchor, own_start, own_end)
-            while p >= 0:
-                out.extend(handler(buf, lo, p))
-                if name == "pem":
-                    out.extend(self._kv(buf, lo, p))
-                p = lo.find(anchor, p + 1, own_end)
+            if structured is not None and name == "kv":
+                continue  # every variable of the export was read as JSON already
+            out.extend(self.handlers[name](buf, p))
+            if name == "pem":
+                out.extend(self._kv(buf, p))
         if self.runs:
             for m in RUN_RE.finditer(buf, own_start, own_end):
                 out.append(Candidate(_s(m.group()), m.start(), m.end(), "run"))
         return out
 
-    # -- handlers: (buffer, lowered buffer, anchor position) -> candidates ---------------
+    # -- handlers: (buffer, anchor position) -> candidates ---------------
 
-    def _jwt(self, buf: bytes, lo: bytes, p: int) -> list[Candidate]:
+    def _jwt(self, buf: bytes, p: int) -> list[Candidate]:
         if buf[p:p + 3] != b"eyJ":
             return []
         if p > 0 and buf[p - 1] in _B64URL and not (p >= 3 and buf[p - 3] == 0x25):  # not %XX
@@ -119,7 +172,7 @@ class Extractor:
             return []
         return [Candidate(_s(m.group()), m.start(), m.end(), "jwt")]
 
-    def _b64jwt(self, buf: bytes, lo: bytes, p: int) -> list[Candidate]:
+    def _b64jwt(self, buf: bytes, p: int) -> list[Candidate]:
         if buf[p:p + 4] != b"ZXlK":
             return []
         s = p
@@ -138,7 +191,7 @@ class Extractor:
             return []
         return [Candidate(_s(j.group()), m.start(), m.end(), "b64jwt", encoding="base64")]
 
-    def _bearer(self, buf: bytes, lo: bytes, p: int) -> list[Candidate]:
+    def _bearer(self, buf: bytes, p: int) -> list[Candidate]:
         if p > 0 and chr(buf[p - 1]).isalnum() and not (p >= 3 and buf[p - 3] == 0x25):
             return []  # inside a word, unless after %XX (URL-encoded)
         m = BEARER_RE.match(buf, p)
@@ -146,7 +199,7 @@ class Extractor:
             return []
         return [Candidate(_s(m.group("v")), m.start("v"), m.end("v"), "bearer")]
 
-    def _authz(self, buf: bytes, lo: bytes, p: int) -> list[Candidate]:
+    def _authz(self, buf: bytes, p: int) -> list[Candidate]:
         m = AUTHZ_RE.match(buf, p)
         if not m:
             return []
@@ -156,19 +209,20 @@ class Extractor:
         source = "basic" if scheme == b"basic" else "authz"
         return [Candidate(_s(m.group("v")), m.start("v"), m.end("v"), source)]
 
-    def _kv(self, buf: bytes, lo: bytes, p: int) -> list[Candidate]:
+    def _kv(self, buf: bytes, p: int) -> list[Candidate]:
         # 1. `"type": "secret"` closing a Postman variable: the pair starts at the last "key".
-        if lo[p:p + 7] == b'secret"' and p > 0 and buf[p - 1] == 0x22:
+        if buf[p - 1:p + 7].lower() == b'"secret"' and p > 0:
             if TYPE_SECRET_PRE.search(buf, max(0, p - 16), p):
                 k = buf.rfind(b'"key"', max(0, p - LOOKBACK), p)
                 m = PAIR_RE.match(buf, k) if k >= 0 else None
                 if m and m.group("t") and m.end("t") == p + 6:
                     return [self._pair(m)]
             return []
-        # Back to the start of the identifier that holds the anchor.
-        s = p
-        while s > 0 and p - s < 100 and buf[s - 1] in _IDENT:
-            s -= 1
+        # The identifier that holds the anchor; what follows it must be able to assign.
+        e = _IDENT_RUN.match(buf, p).end()  # type: ignore[union-attr]
+        if e < len(buf) and buf[e] not in _AFTER_KEY:
+            return []  # `{{auth0_token}}`, `getToken(`, `token.length`, prose
+        s = p - _IDENT_RUN.match(buf[max(0, p - 100):p][::-1]).end()  # type: ignore[union-attr]
         if s > 0 and buf[s - 1] == 0x25 and p - s >= 2:
             s += 2  # `%26client_secret`: the ident starts after the URL escape
         before = buf[s - 1] if s > 0 else 0
@@ -189,7 +243,7 @@ class Extractor:
             return []
         if buf.startswith(b"ZXlK", m.start("v")):
             # base64 of a JWT (Kubernetes Secret `data:`, CI variables): report the JWT
-            got = self._b64jwt(buf, lo, m.start("v"))
+            got = self._b64jwt(buf, m.start("v"))
             if got:
                 got[0].key = _s(m.group("k"))
                 return got
@@ -206,17 +260,20 @@ class Extractor:
             value = unquote(value)
         return [Candidate(value, v0, v1, "kv", key=_s(m.group("k")), encoding=enc)]
 
-    def _postman_struct(self, buf: bytes) -> list[Candidate]:
+    def _postman_struct(self, buf: bytes) -> list[Candidate] | None:
         """Variables of a Postman environment/globals export, whatever their key order
-        (`jq -S` and other tools re-serialise exports with `type` before `value`)."""
+        (`jq -S` and other tools re-serialise exports with `type` before `value`).
+        None when the file is not such an export after all (the text scan then does it all)."""
         try:
             doc = json.loads(buf)
         except (ValueError, UnicodeDecodeError, RecursionError):
-            return []  # malformed: the anchored text scan still runs
+            return None  # malformed: the anchored text scan still runs
         values = doc.get("values") if isinstance(doc, dict) else None
+        if not isinstance(values, list):
+            return None
         out: list[Candidate] = []
         cursor = 0
-        for item in values if isinstance(values, list) else []:
+        for item in values:
             if not isinstance(item, dict):
                 continue
             key, value, typ = item.get("key"), item.get("value"), item.get("type")
@@ -246,7 +303,7 @@ class Extractor:
                          key=_json_unescape(m.group("k")), scope=self.scope,
                          var_type=_s(t) if t else None)
 
-    def _pem(self, buf: bytes, lo: bytes, p: int) -> list[Candidate]:
+    def _pem(self, buf: bytes, p: int) -> list[Candidate]:
         b = buf.rfind(b"-----BEGIN ", max(0, p - 30), p)
         if b < 0:
             return []
