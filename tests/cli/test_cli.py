@@ -521,3 +521,15 @@ def test_help_has_examples(ts: Run, home: Path) -> None:
     for cmd in ("init", "set", "get", "list", "rm", "passwd"):
         r = ts(cmd, "--help")
         assert r.code == 0 and "Example" in r.out, cmd
+
+
+def test_python_dash_m_vault_is_the_same_command(session, filled: Path) -> None:
+    import subprocess
+
+    env = {**session.env, "TOKENSAFE_VAULT": str(filled)}
+    r = subprocess.run([sys.executable, "-m", "vault", "get", "-n", "auth0_token"], env=env,
+                       capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert (r.returncode, r.stdout) == (0, PLANTED.encode()), r.stderr
+    r = subprocess.run([sys.executable, "-m", "vault", "get", "nope"], env=env,
+                       capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert r.returncode == 4 and r.stderr.startswith(b"tokensafe: error: ")
