@@ -61,3 +61,16 @@ def test_precedence_and_vault_prefix_and_tracking() -> None:
     assert r.used_secrets == set()
     assert r.resolve("{{vault:auth0_token}} {{auth0_domain}} {{y}}") == "tok t.eu.auth0.com 2"
     assert r.used_secrets == {"auth0_token", "auth0_domain"}
+
+
+def test_reprs_hold_no_values() -> None:
+    from vault.inject.http import Req, Resp
+    from vault.inject.run import RunSpec
+
+    secret = "SECRET-in-repr-0123456789"
+    objs = [RunSpec(["x"], {"a": secret}, {"a": secret}),
+            Resolver([Layer("vault", {"a": secret}, secret=True)]),
+            Req("GET", f"https://h/{secret}", [("Authorization", secret)], secret.encode()),
+            Resp(200, "OK", "HTTP/1.1", [("X", secret)], secret.encode(), 0.1)]
+    for o in objs:
+        assert secret not in repr(o), type(o).__name__

@@ -61,6 +61,9 @@ class Resp:
     body: bytes
     elapsed: float
 
+    def __repr__(self) -> str:  # headers and body may echo secrets
+        return f"Resp({self.status} {self.reason}, {len(self.body)} bytes)"
+
     @property
     def is_json(self) -> bool:
         ctype = next((v for k, v in self.headers if k.lower() == "content-type"), "")

@@ -18,7 +18,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from vault.errors import PolicyError, UsageError
 from vault.inject.envnames import env_map
@@ -36,8 +36,9 @@ CHUNK = 1 << 20
 @dataclass
 class RunSpec:
     argv: Sequence[str]
-    values: Mapping[str, str]  # vault name -> value, the entries the child gets
-    mask_values: Mapping[str, str] | None = None  # what to mask (default: `values`)
+    # Secrets stay out of repr (test failures, tracebacks): field(repr=False).
+    values: Mapping[str, str] = field(repr=False)  # vault name -> value, for the child
+    mask_values: Mapping[str, str] | None = field(default=None, repr=False)  # default: values
     as_is: bool = False
     mask: bool = True
     allow_nested: bool = False

@@ -45,7 +45,7 @@ class Layer:
     """One scope of variables; `secret` marks vault values (tracked for host binding)."""
 
     name: str
-    values: Mapping[str, str]
+    values: Mapping[str, str] = field(repr=False)
     secret: bool = False
 
 
