@@ -533,3 +533,22 @@ def test_python_dash_m_vault_is_the_same_command(session, filled: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "vault", "get", "nope"], env=env,
                        capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
     assert r.returncode == 4 and r.stderr.startswith(b"tokensafe: error: ")
+
+
+def _jwt(claims: dict) -> str:
+    import base64
+
+    def enc(d: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(d).encode()).decode().rstrip("=")
+
+    return f"{enc({'alg': 'RS256', 'typ': 'JWT'})}.{enc(claims)}.c2lnbmF0dXJlLWJ5dGVz"
+
+
+def test_jwt_expiry_is_shown_and_never_enforced(ts: Run, vault: Path) -> None:
+    expired = _jwt({"sub": "client@clients", "exp": 1000000000})
+    assert ts("set", "old_token", input=expired).code == 0
+    entry = json.loads(ts("list", "--json").out)["environments"][0]["entries"][0]
+    assert (entry["kind"], entry["expires"]) == ("jwt", 1000000000)
+    assert "(expired)" in ts("list").out
+    assert ts("get", "-n", "old_token").out == expired  # shown, never enforced
+    assert expired.split(".")[1] not in ts("list").out + json.dumps(entry)
