@@ -322,7 +322,7 @@ def _send_and_show(reqs, masker, include, max_time, connect_timeout, fail, summa
 
 # send -----------------------------------------------------------------------------------
 
-@click.command("send", epilog="Example: tokensafe send auth0-management.json 'Users/Get a user' --var id=auth0|123")
+@click.command("send", epilog="Example: tokensafe send auth0-management.json 'Users/Get a user' --var 'id=auth0|123'")
 @vault_option
 @env_option
 @passphrase_fd_option
@@ -354,7 +354,7 @@ def send_cmd(vault_path, env_name, passphrase_fd, collection, items, variables, 
     overrides: dict[str, str] = {}
     for kv in variables:
         if "=" not in kv:
-            raise UsageError(f"--var needs K=V, got {kv.split(':')[0]!r}…", "e.g. --var id=auth0|123")
+            raise UsageError(f"--var needs K=V, got {kv.split(':')[0]!r}…", "e.g. --var 'id=auth0|123'")
         k, v = kv.split("=", 1)
         overrides[k] = v
     selected = [col.find(p) for p in items] if items else [col.root]
