@@ -51,9 +51,15 @@ def tree_rss_kb(pid: int) -> int:
     return total
 
 
+CPU_SECONDS = [0.0]  # CPU time (user+sys) of the last measured run's whole process tree
+
+
 def run_measured(argv: list[str], **kw) -> tuple[float, int, subprocess.CompletedProcess]:
     """Wall time, peak summed RSS of the process tree (KiB), and the result."""
+    import resource
+
     peak = [0]
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
     done = threading.Event()
@@ -68,12 +74,15 @@ def run_measured(argv: list[str], **kw) -> tuple[float, int, subprocess.Complete
     dt = time.perf_counter() - t0
     done.set()
     th.join()
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU_SECONDS[0] = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
     return dt, peak[0], subprocess.CompletedProcess(argv, p.returncode, out, err)
 
 
 def row(name: str, mb: float, dt: float, peak_kb: int | None, found: str, fps: str, note: str = "") -> None:
     mem = f"{peak_kb / 1024:7.0f}" if peak_kb else "      -"
-    print(f"{name:16} {mb / dt:9.1f} {mem} {found:>9} {fps:>14}  {note}")
+    cpu = f"{mb / CPU_SECONDS[0]:9.1f}" if CPU_SECONDS[0] > 0 else "        -"
+    print(f"{name:16} {mb / dt:9.1f} {cpu} {mem} {found:>9} {fps:>16}  {note}")
 
 
 def bench_corpus(corpus: Path, manifest: dict, ds_corpus: Path | None, ds_manifest: dict | None) -> None:
@@ -82,7 +91,9 @@ def bench_corpus(corpus: Path, manifest: dict, ds_corpus: Path | None, ds_manife
     files = [str(p) for p in root.rglob("*") if p.is_file()]
     print(f"\ncorpus: {mb:.1f} MB, {len(files)} files, {len(manifest['plants'])} planted tokens; "
           f"{os.cpu_count()} cores")
-    print(f"{'tool':16} {'MB/s':>9} {'peak MB':>7} {'recall':>9} {'false pos.':>14}")
+    print(f"load average before: {os.getloadavg()[0]:.1f} (MB/s is wall-clock on a shared machine; "
+          "MB/cpu-s, per CPU-second of the whole process tree, is what load does not change)")
+    print(f"{'tool':16} {'MB/s':>9} {'MB/cpu-s':>9} {'peak MB':>7} {'recall':>9} {'false pos.':>16}")
     # cat: the read limit (page cache warm after generation and a first pass)
     subprocess.run(f"find {root} -type f -print0 | xargs -0 cat > /dev/null", shell=True)
     dt, _, _ = run_measured(["sh", "-c", f"find {root} -type f -print0 | xargs -0 cat > /dev/null"])

@@ -145,3 +145,27 @@ def test_keeps_going_through_bad_files(session, tmp_path: Path) -> None:
         if w.p.poll() is None:
             w.p.kill()
     leak_check(session, w, [tok], tmp_path, {watched / "x.env"})
+
+
+def test_scrub_same_name_other_value(session, tmp_path: Path) -> None:
+    create_passphrase_vault(Path(session.env["TOKENSAFE_VAULT"]))
+    watched = tmp_path / "w"
+    (watched / "a").mkdir(parents=True)
+    (watched / "b").mkdir()
+    toks = [plant(), plant()]
+    w = WatchProc(session.env, tmp_path, str(watched), "--action", "scrub")
+    try:
+        (watched / "a" / ".env").write_text(f"API_TOKEN={toks[0]}\n")
+        assert [o["event"] for _, o in w.take(2)] == ["finding", "scrubbed"]
+        (watched / "b" / ".env").write_text(f"API_TOKEN={toks[1]}\n")
+        assert [o["event"] for _, o in w.take(2)] == ["finding", "scrubbed"]
+        assert w.stop() == 0
+    finally:
+        if w.p.poll() is None:
+            w.p.kill()
+    assert (watched / "a" / ".env").read_text() == "API_TOKEN={{vault:API_TOKEN}}\n"
+    assert (watched / "b" / ".env").read_text() == "API_TOKEN={{vault:API_TOKEN_2}}\n"
+    leak_check(session, w, toks, tmp_path, set())
+    for d, t in (("a", toks[0]), ("b", toks[1])):
+        assert session("restore", str(watched / d / ".env")).returncode == 0
+        assert (watched / d / ".env").read_text() == f"API_TOKEN={t}\n"

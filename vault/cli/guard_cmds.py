@@ -266,7 +266,7 @@ def watch_cmd(paths: tuple[str, ...], as_json: bool, action: str, quarantine_dir
         def scrub_fn(p: Path) -> str:
             fmt = sc.detect_format(p, p.read_bytes()[:4096])
             plan = sc.plan_import(p, scanner) if fmt != "other" else sc.plan_findings(p, scanner)
-            out = sc.commit(plan, edit, read, env_name, scrub=True)
+            out = sc.commit(plan, edit, read, env_name, scrub=True, rename=True)
             return ", ".join(sc.reference(n) for n in out.scrubbed) or "nothing to scrub"
 
     lock = threading.Lock()

@@ -200,28 +200,35 @@ class Outcome:
 
 def commit(plan: Plan, edit: Callable[[], AbstractContextManager[Any]],
            read: Callable[[], Any], env: str | None, scrub: bool, overwrite: bool = False,
-           import_all: bool = False) -> Outcome:
+           import_all: bool = False, rename: bool = False) -> Outcome:
     """Put the plan's values in the vault; with `scrub`, then rewrite the file.
 
     Imported: the secret values, and domains/URLs (needed to run requests, never flagged).
     Other plain values (ids, emails, hashes) only with `import_all`: once in the vault they
-    would be reported as `vault-known` wherever they appear.
+    would be reported as `vault-known` wherever they appear. `rename` (for watch): a name
+    that holds another value gets a free `_2`, `_3` … instead of failing.
     """
     from vault.store.model import Entry, detect_kind
 
     path = plan.path.resolve()
-    todo = {v.name: v.value for v in plan.vars
-            if import_all or v.secret or detect_kind(v.value)[0] in ("domain", "url")}
-    left = sorted({v.name for v in plan.vars} - set(todo))
-    secret_names = sorted({v.name for v in plan.vars if v.secret})
-    if scrub and not secret_names:
-        scrub = False
-    new_bytes = plan.scrubbed() if scrub else plan.original
     st = os.stat(path)
     imported, unchanged = [], []
     with edit() as data:
         env_name = env or data.current
         e = data.ensure_env(env_name)
+        if rename:
+            for v in plan.vars:
+                base, n = v.name, 1
+                while v.name in e.entries and e.entries[v.name].value.reveal() != v.value:
+                    n += 1
+                    v.name = f"{base[:120]}_{n}"
+        todo = {v.name: v.value for v in plan.vars
+                if import_all or v.secret or detect_kind(v.value)[0] in ("domain", "url")}
+        left = sorted({v.name for v in plan.vars} - set(todo))
+        secret_names = sorted({v.name for v in plan.vars if v.secret})
+        if scrub and not secret_names:
+            scrub = False
+        new_bytes = plan.scrubbed() if scrub else plan.original
         for name, value in todo.items():
             have = e.entries.get(name)
             if have is not None and have.value.reveal() == value:
