@@ -42,9 +42,15 @@ def passphrase_fd_option(f: F) -> F:
 
 
 def resolve_path(vault_path: str | None) -> Path:
+    import os
+
     from vault.store.paths import default_vault_path
 
-    return Path(vault_path).expanduser() if vault_path else default_vault_path()
+    path = Path(vault_path).expanduser() if vault_path else default_vault_path()
+    # A symlinked vault is written where it really lives: an atomic replace of the link
+    # itself would fork the vault, and a lock beside the link would not serialise writers
+    # that use the real path.
+    return Path(os.path.realpath(path))
 
 
 def open_data(vault_path: str | None, passphrase_fd: int | None = None):
