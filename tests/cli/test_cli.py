@@ -492,6 +492,17 @@ def test_writable_by_others_is_refused(ts: Run, filled: Path, target: str, bad_m
     assert ts(*args, input="v").code == 0
 
 
+def test_a_symlinked_vault_is_written_where_it_lives(ts: Run, filled: Path, home: Path) -> None:
+    link = home / "link.tokensafe"
+    link.symlink_to(filled)
+    assert ts("set", "--vault", str(link), "via_link", input="value-l").code == 0
+    assert link.is_symlink() and os.path.samefile(link, filled)
+    assert ts("get", "-n", "via_link").out == "value-l"  # the real file has it
+    assert not (home / "link.tokensafe.lock").exists()
+    assert ts("set", "via_real", input="value-r").code == 0
+    assert ts("get", "--vault", str(link), "-n", "via_real").out == "value-r"
+
+
 def test_readable_but_not_writable_by_others_is_accepted(ts: Run, filled: Path) -> None:
     os.chmod(filled, 0o644)
     os.chmod(filled.parent, 0o755)
