@@ -9,7 +9,19 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-GEN = Path(os.environ.get("TOKENSAFE_CORPUS_GEN", "/work/shared/corpus/gen.py"))
+
+def _find_gen() -> Path:
+    """The generator lives in shared/ beside the repository (CI lays it there too)."""
+    env = os.environ.get("TOKENSAFE_CORPUS_GEN")
+    repo = Path(__file__).resolve().parents[2]
+    for p in ([Path(env)] if env else []) + [repo.parent / "shared" / "corpus" / "gen.py",
+                                             Path("/work/shared/corpus/gen.py")]:
+        if p.exists():
+            return p
+    return repo.parent / "shared" / "corpus" / "gen.py"
+
+
+GEN = _find_gen()
 
 
 def generate(out: Path, size_mb: float, seed: int = 1, plant_rate: float = 0.005) -> dict:
