@@ -107,6 +107,15 @@ CASES: list[tuple[str, str | None]] = [
     ('{"auths": {"ghcr.io": {"auth": "' + base64.b64encode(b"bob:ghp_" + T_OPQ.encode()).decode()
      + '"}}}', "docker-auth"),
     ('{"auths": {"ghcr.io": {"auth": ""}}}', None),
+    # --- url-credentials -----------------------------------------------------------------
+    ("DATABASE_URL=postgres://app:Zr8q2LmK9vXw@db.internal:5432/app", "url-credentials"),
+    (f"git clone https://deploy:{T_OPQ}@git.example.com/org/repo.git", "url-credentials"),
+    ("DATABASE_URL=postgres://app:changeme@localhost:5432/app", None),
+    ("REDIS_URL=redis://localhost:6379/0", None),
+    ("https://user@example.com/path", None),
+    ("postgres://${DB_USER}:${DB_PASS}@db:5432/app", None),
+    ("mongodb+srv://<user>:<password>@cluster0.example.net/test", None),
+    ("http://localhost:8080/x", None),
     # --- encodings -----------------------------------------------------------------------
     ("data:\n  token: " + base64.b64encode(T_JWT.encode()).decode(), "jwt"),
     # --- inline allow --------------------------------------------------------------------
@@ -127,7 +136,8 @@ def test_ids_are_unique_and_stable() -> None:
     # Ids are forever: baselines and SARIF rules name them. Add, never rename.
     assert [d.id for d in detectors.REGISTRY] == [
         "auth0-management-token", "jwt", "private-key", "bearer", "docker-auth",
-        "postman-variable", "client-secret", "password", "high-entropy", "vault-known"]
+        "postman-variable", "client-secret", "password", "high-entropy", "vault-known",
+        "url-credentials"]
 
 
 def test_severity_rules() -> None:

@@ -255,6 +255,22 @@ class HighEntropy(Detector):
         return Verdict("medium") if filters.looks_random(c.value, 16, 3.3, strong) else None
 
 
+class UrlCredentials(Detector):
+    id = "url-credentials"
+    title = "Password in a URL"
+    description = "A password in a URL's userinfo: `postgres://user:PASSWORD@host/db`."
+    default_severity = "high"
+
+    def classify(self, c: Candidate, ctx: Context) -> Verdict | None:
+        if c.source != "url":
+            return None
+        v = c.value
+        if len(v) < 4 or filters.is_placeholder(v) or v.startswith("%7B") or v.lower() in (
+                "pass", "password", "secret", "admin", "root", "guest", "user"):
+            return None
+        return Verdict("high", {"host": c.key})
+
+
 class VaultKnown(Detector):
     """Claims values that only the vault's fingerprints recognise; the engine sets the flag."""
 
@@ -269,7 +285,7 @@ class VaultKnown(Detector):
 
 REGISTRY: tuple[Detector, ...] = (
     Auth0ManagementToken(), Jwt(), PrivateKey(), Bearer(), DockerAuth(), PostmanVariable(),
-    ClientSecret(), Password(), HighEntropy(), VaultKnown(),
+    ClientSecret(), Password(), HighEntropy(), VaultKnown(), UrlCredentials(),
 )
 BY_ID: dict[str, Detector] = {d.id: d for d in REGISTRY}
 

@@ -23,6 +23,7 @@ ANCHORS: tuple[tuple[bytes, str], ...] = (
     (b"eyj", "jwt"), (b"bearer", "bearer"), (b"authoriz", "authz"),
     (b"secret", "kv"), (b"token", "kv"), (b"passw", "kv"), (b"private", "pem"),
     (b"api_key", "kv"), (b"apikey", "kv"), (b"api-key", "kv"), (b'auth"', "kv"),
+    (b"://", "url"),
 )
 # In binary files (databases, caches) only shapes strong enough to stand alone.
 BINARY_HANDLERS = frozenset({"jwt", "bearer", "pem"})
@@ -53,6 +54,9 @@ PAIR_RE = re.compile(
     rb"\"value\"[ \t]*:[ \t]*\"(?P<v>(?:[^\"\\\r\n]|\\.){0,8192})\""
     rb"(?:\s*,\s*\"type\"[ \t]*:[ \t]*\"(?P<t>\w{1,20})\")?")
 TYPE_SECRET_PRE = re.compile(rb"\"type\"[ \t]*:[ \t]*\"\Z")
+URL_CRED_RE = re.compile(
+    rb"://(?P<u>[A-Za-z0-9._~%!$&*+;=\-]{0,64}):(?P<v>[^\s/@:\"'`<>{}\[\]\\]{3,128})@"
+    rb"(?P<h>[A-Za-z0-9.\-]{1,253})")
 PEM_RE = re.compile(
     rb"-----BEGIN (?P<t>[A-Z0-9 ]{0,20}PRIVATE KEY(?: BLOCK)?)-----"
     rb"(?P<body>(?:[A-Za-z0-9+/=\s:,\-]|\\n|\\r){64,12000}?)-----END (?P=t)-----")
@@ -133,7 +137,7 @@ class Extractor:
         self.runs = runs  # also offer every token-shaped run (for vault-known matching)
         self.handlers: dict[str, Callable[[bytes, int], list[Candidate]]] = {
             "jwt": self._jwt, "b64jwt": self._b64jwt, "bearer": self._bearer,
-            "authz": self._authz, "kv": self._kv, "pem": self._pem,
+            "authz": self._authz, "kv": self._kv, "pem": self._pem, "url": self._url,
         }
 
     def extract(self, buf: bytes, own_start: int, own_end: int,
@@ -302,6 +306,14 @@ class Extractor:
         return Candidate(_json_unescape(m.group("v")), m.start("v"), m.end("v"), "pair",
                          key=_json_unescape(m.group("k")), scope=self.scope,
                          var_type=_s(t) if t else None)
+
+    def _url(self, buf: bytes, p: int) -> list[Candidate]:
+        """`postgres://app:S3cret@db:5432/app`: the password part of a URL's userinfo."""
+        m = URL_CRED_RE.match(buf, p)
+        if not m:
+            return []
+        return [Candidate(_s(m.group("v")), m.start("v"), m.end("v"), "url",
+                          key=_s(m.group("h")))]
 
     def _pem(self, buf: bytes, p: int) -> list[Candidate]:
         b = buf.rfind(b"-----BEGIN ", max(0, p - 30), p)

@@ -26,7 +26,7 @@ MAX_DECODE = 64 * 1024 * 1024  # UTF-16 files are decoded whole; beyond this the
 ALLOW_MARK = b"tokensafe:allow"
 _SCOPE_RE = re.compile(rb'"_postman_variable_scope"\s*:\s*"(\w+)"')
 SOURCE_RANK = {"pem": 0, "jwt": 1, "b64jwt": 1, "pair": 2, "kv": 3, "bearer": 4, "authz": 5,
-               "basic": 5, "run": 9}
+               "basic": 5, "url": 6, "run": 9}
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ class FileScanner:
             seen.add(start)
             det, verdict = hit
             facts = dict(verdict.facts)
-            if c.key is not None:
+            if c.key is not None and c.source != "url":
                 facts["key"] = c.key
             if c.scope:
                 facts["scope"] = c.scope
