@@ -23,14 +23,13 @@ from typing import Any
 
 from vault.errors import IntegrityError, NotFoundError, PolicyError, UsageError
 from vault.guard import filters
-from vault.guard.extract import PAIR_RE
 from vault.guard.readers import FileScanner
 
 _NAME_BAD = re.compile(r"[^A-Za-z0-9_.\-]")
 _DOTENV_RE = re.compile(
     rb"^[ \t]*(?:export[ \t]+)?(?P<k>[A-Za-z_][A-Za-z0-9_.\-]*)[ \t]*=[ \t]*"
-    rb"(?:\"(?P<dq>(?:[^\"\\\n]|\\.)*)\"|'(?P<sq>[^'\n]*)'|(?P<bare>[^\s#'\"][^\n#]*?|))[ \t]*(?:#.*)?$",
-    re.M)
+    rb"(?:\"(?P<dq>(?:[^\"\\\r\n]|\\.)*)\"|'(?P<sq>[^'\r\n]*)'|(?P<bare>[^\s#'\"][^\r\n#]*?|))"
+    rb"[ \t]*(?:#[^\r\n]*)?\r?$", re.M)
 
 
 def reference(name: str) -> str:
@@ -106,21 +105,23 @@ def _postman_vars(data: bytes) -> list[Var]:
     if not isinstance(values, list):
         raise UsageError("no `values` list: not a Postman environment or globals export",
                          "export it from Postman: Environments → … → Export")
-    # Raw spans come from the text, matched in order to the parsed variables.
-    spans = [(m.group("k"), m.group("v"), m.start("v"), m.end("v")) for m in PAIR_RE.finditer(data)]
+    # Raw spans: each value's JSON text after a `"value":`, in order (any key order).
     out: list[Var] = []
-    i = 0
+    cursor = 0
     for item in values:
         if not isinstance(item, dict) or not isinstance(item.get("key"), str):
             continue
         value = item.get("value")
         if not isinstance(value, str) or not value:
             continue
-        while i < len(spans):
-            k, raw, s, e = spans[i]
-            i += 1
-            if json.loads(b'"' + k + b'"') == item["key"] and json.loads(b'"' + raw + b'"') == value:
-                out.append(Var(item["key"], value, s, e, secret=item.get("type") == "secret"))
+        for ascii_only in (False, True):
+            raw = json.dumps(value, ensure_ascii=ascii_only).encode()
+            m = re.compile(rb'"value"\s*:\s*' + re.escape(raw)).search(data, cursor)
+            if m:
+                start = m.end() - len(raw) + 1
+                out.append(Var(item["key"], value, start, m.end() - 1,
+                               secret=item.get("type") == "secret"))
+                cursor = m.end()
                 break
         else:
             raise UsageError(f"cannot locate the value of {item['key']!r} in the file text",
@@ -164,6 +165,10 @@ def plan_import(path: Path, scanner: FileScanner, fmt: str | None = None) -> Pla
             continue
         v.secret = v.secret or v.start in flagged
         plan.vars.append(v)
+    # A secret value also held by a plain variable is scrubbed there too.
+    secret_values = {v.value for v in plan.vars if v.secret}
+    for v in plan.vars:
+        v.secret = v.secret or v.value in secret_values
     plan.name_vars()
     return plan
 
