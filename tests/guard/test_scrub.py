@@ -63,3 +63,21 @@ def test_plans_never_crash(tmp_path: Path, data: bytes, name: str) -> None:
         except UsageError:
             continue
         assert isinstance(plan.scrubbed(), bytes)
+
+
+def test_secret_inside_a_value_scrubs_the_whole_value(tmp_path: Path) -> None:
+    f = tmp_path / ".env"
+    f.write_text("DATABASE_URL=postgres://app:Zr8q2LmK9vXw@db.internal:5432/app\nPORT=1\n")
+    plan = scrub.plan_import(f, SCANNER)
+    assert plan.scrubbed() == b"DATABASE_URL={{vault:DATABASE_URL}}\nPORT=1\n"
+
+
+def test_findings_plan_scrubs_encoded_values_too(tmp_path: Path) -> None:
+    import base64
+
+    tok = auth0_mgmt()
+    f = tmp_path / "secret.yaml"
+    f.write_text(f"data:\n  token: {base64.b64encode(tok.encode()).decode()}\n")
+    plan = scrub.plan_findings(f, SCANNER)
+    assert plan.scrubbed() == b"data:\n  token: {{vault:token}}\n"
+    assert [v.value for v in plan.vars] == [base64.b64encode(tok.encode()).decode()]

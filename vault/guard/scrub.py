@@ -9,6 +9,7 @@ A crash at any point leaves either the untouched file or a vault that can restor
 from __future__ import annotations
 
 import base64
+import bisect
 import contextlib
 import hashlib
 import json
@@ -158,12 +159,14 @@ def plan_import(path: Path, scanner: FileScanner, fmt: str | None = None) -> Pla
                          "`tokensafe audit FILE` finds tokens in any file; "
                          "`tokensafe watch --action scrub` scrubs them")
     plan = Plan(path, data, fmt)
-    flagged = {f.offset for f in scanner.scan_bytes(data, str(path))}
+    flagged = sorted(f.offset for f in scanner.scan_bytes(data, str(path)))
     for v in found:
         if filters.is_placeholder(v.value) or "{{vault:" in v.value:
             plan.notes.append(f"skipped {v.key}: a template, placeholder or example value")
             continue
-        v.secret = v.secret or v.start in flagged
+        # A finding anywhere inside the value (a password inside a URL) makes it secret.
+        i = bisect.bisect_left(flagged, v.start)
+        v.secret = v.secret or (i < len(flagged) and flagged[i] < max(v.end, v.start + 1))
         plan.vars.append(v)
     # A secret value also held by a plain variable is scrubbed there too.
     secret_values = {v.value for v in plan.vars if v.secret}
@@ -180,10 +183,9 @@ def plan_findings(path: Path, scanner: FileScanner) -> Plan:
         raise UsageError(f"{path.name}: binary or UTF-16 files are not scrubbed", "quarantine it instead")
     plan = Plan(path, data, "findings")
     for f in scanner.scan_bytes(data, str(path)):
+        # The raw text goes to the vault as it stood (an encoded value stays encoded, so
+        # injecting it back gives the file what it expects).
         raw = data[f.offset:f.offset + f.length].decode("utf-8", "replace")
-        if f.facts.get("encoding"):
-            plan.notes.append(f"skipped an encoded {f.detector} value at line {f.line}")
-            continue
         key = f.facts.get("key") or f"{f.detector}_{f.fingerprint[:8]}"
         plan.vars.append(Var(key, raw, f.offset, f.offset + f.length, secret=True))
     plan.name_vars()
