@@ -69,7 +69,11 @@ def test_audit_text_json_sarif_baseline(session, planted, tmp_path: Path) -> Non
     r = session("audit", "--sarif", str(root))
     assert r.returncode == 1
     sarif = json.loads(r.stdout)
-    jsonschema.validate(sarif, SCHEMA)
+    jsonschema.Draft7Validator(SCHEMA).validate(sarif)
+    bad = json.loads(r.stdout)
+    bad["runs"][0]["results"][0]["region"] = {}  # misplaced member: the subset must notice
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft7Validator(SCHEMA).validate(bad)
     assert {x["ruleId"] for x in sarif["runs"][0]["results"]} == {
         "auth0-management-token", "bearer", "client-secret"}
 
@@ -101,6 +105,10 @@ def test_audit_reports_bad_files_and_goes_on(session, planted) -> None:
     assert len(doc["findings"]) == 3
     assert {Path(e["path"]).name: e["reason"] for e in doc["errors"]}.keys() == {"loop", "missing"}
     assert b"skipped" in r.stderr
+    r = session("audit", "--sarif", str(root), str(root / "missing"))
+    sarif = json.loads(r.stdout)
+    jsonschema.Draft7Validator(SCHEMA).validate(sarif)
+    assert len(sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]) == 2
 
 
 def test_audit_staged(session, tmp_path: Path) -> None:
