@@ -169,3 +169,37 @@ def test_scrub_same_name_other_value(session, tmp_path: Path) -> None:
     for d, t in (("a", toks[0]), ("b", toks[1])):
         assert session("restore", str(watched / d / ".env")).returncode == 0
         assert (watched / d / ".env").read_text() == f"API_TOKEN={t}\n"
+
+
+def test_default_folders_and_desktop_notification(session, home: Path, tmp_path: Path) -> None:
+    downloads = home / "Downloads"
+    downloads.mkdir()
+    project = tmp_path / "project"
+    project.mkdir()
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    log = tmp_path / "notify.log"
+    fake = bindir / "notify-send"
+    fake.write_text(f'#!/bin/sh\nprintf "%s|" "$@" >> {log}\necho >> {log}\n')
+    fake.chmod(0o755)
+    env = {**session.env, "PATH": f"{bindir}:{session.env['PATH']}"}
+    w = WatchProc(env, project, notify=True)
+    toks = [plant(), plant()]
+    try:
+        assert b"Downloads" in bytes(w.err) and str(project).encode() in bytes(w.err)
+        (downloads / "prod.env").write_text(f"API_TOKEN={toks[0]}\n")
+        (project / "dev.env").write_text(f"API_TOKEN={toks[1]}\n")
+        got = sorted(Path(o["path"]).name for _, o in w.take(2))
+        assert got == ["dev.env", "prod.env"]
+        deadline = time.monotonic() + 10
+        while (not log.exists() or log.read_text().count("\n") < 2) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        lines = log.read_text().splitlines()
+        assert len(lines) == 2 and all("high-entropy" in ln for ln in lines)
+        assert w.stop() == 0
+    finally:
+        if w.p.poll() is None:
+            w.p.kill()
+    leak_check(session, w, toks, tmp_path, {downloads / "prod.env", project / "dev.env"})
+    for t in toks:
+        assert t not in log.read_text()

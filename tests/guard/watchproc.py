@@ -13,10 +13,10 @@ from pathlib import Path
 
 
 class WatchProc:
-    def __init__(self, env: dict[str, str], cwd: Path, *args: str) -> None:
+    def __init__(self, env: dict[str, str], cwd: Path, *args: str, notify: bool = False) -> None:
         exe = shutil.which("tokensafe")
         assert exe
-        self.argv = [exe, "watch", "--json", "--no-notify", *args]
+        self.argv = [exe, "watch", "--json", *([] if notify else ["--no-notify"]), *args]
         self.p = subprocess.Popen(self.argv, env=env, cwd=cwd, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
         self.lines: queue.Queue[tuple[float, dict]] = queue.Queue()
