@@ -25,7 +25,14 @@ def _scan_config(vault_path: str | None):
         known = load_known(resolve_path(vault_path))
     except Exception:  # no vault, unreadable sidecar: audit works without the in-vault flag
         known = None
-    key = load_guard_key()
+    try:
+        key = load_guard_key()
+    except OSError as e:  # read-only home (some CI): still scan, with a one-run key
+        import os
+
+        _warn(f"cannot keep the guard key ({e.strerror}); fingerprints are for this run only "
+              "(set TOKENSAFE_GUARD_KEY to a writable file for stable baselines)")
+        key = os.urandom(32)
     if known is None:
         return ScanConfig(key)
     return ScanConfig(key, known[0], known[1])
