@@ -149,6 +149,8 @@ def test_unlock_tries_passphrase_then_recovery(monkeypatch: pytest.MonkeyPatch) 
     assert Unlocker(use_keyring=False, _passphrase="pw").unlock(header) == (dk, "k1")
     monkeypatch.setenv("TOKENSAFE_RECOVERY_KEY", text.lower())
     assert Unlocker(use_keyring=False).unlock(header) == (dk, "k2")
+    # A recovery key asked for explicitly wins over a wrong passphrase from anywhere.
+    assert Unlocker(use_keyring=False, _passphrase="wrong").unlock(header) == (dk, "k2")
 
 
 # names, hosts, kinds ------------------------------------------------------------------
@@ -209,6 +211,11 @@ def test_host_patterns(pattern: str, ok: bool) -> None:
     ("example.org", ["example.com", "*.auth0.com"], False),
     ("example.org", ["example.com", "example.org"], True),
     ("anything.com", [], False),
+    # A wildcard without a port allows any port, like an exact host without one.
+    ("api.auth0.com:443", ["*.auth0.com"], True),
+    ("evil.com:443", ["*.auth0.com"], False),
+    ("api.auth0.com:443", ["*.auth0.com:8443"], False),
+    ("api.auth0.com:8443", ["*.auth0.com:8443"], True),
 ])
 def test_host_allowed(host: str, patterns: list[str], allowed: bool) -> None:
     assert host_allowed(host, patterns) is allowed

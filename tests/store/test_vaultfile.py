@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import threading
 import time
 from pathlib import Path
@@ -136,3 +137,15 @@ def test_atomic_write_keeps_mode_private_under_any_umask(tmp_path: Path) -> None
         os.umask(old)
     assert target.read_bytes() == b"two" and (tmp_path / "f.bak").read_bytes() == b"one"
     assert target.stat().st_mode & 0o777 == 0o600
+
+
+def test_folders_created_for_a_vault_are_private_parents_included(tmp_path: Path) -> None:
+    from vault.store.fileio import ensure_private_dir
+
+    old = os.umask(0)
+    try:
+        ensure_private_dir(tmp_path / "a" / "b" / "c")
+    finally:
+        os.umask(old)
+    for d in ("a", "a/b", "a/b/c"):
+        assert stat.S_IMODE((tmp_path / d).stat().st_mode) == 0o700, d

@@ -17,8 +17,16 @@ LOCK_WAIT_S = 10.0
 
 def ensure_private_dir(folder: Path) -> None:
     """Create the vault's folder 0700 if missing; refuse one others can write."""
-    if not folder.exists():
-        folder.mkdir(mode=0o700, parents=True)
+    missing = []
+    p = folder
+    while not p.exists():
+        missing.append(p)
+        p = p.parent
+    # Every folder we create is 0700, parents included (mkdir(parents=True) would apply the
+    # umask to them, and a umask of 0 would make them world-writable).
+    for d in reversed(missing):
+        d.mkdir(mode=0o700)
+        os.chmod(d, 0o700)
     check_permissions(folder, is_dir=True)
 
 

@@ -57,11 +57,14 @@ def host_allowed(host: str, patterns: list[str]) -> bool:
     from fnmatch import fnmatchcase
 
     host = host.lower().rstrip(".")
+    bare = host.rsplit(":", 1)[0] if ":" in host else host
     for pat in patterns:
+        # A pattern without a port allows any port of its host; one with a port, that port only.
+        candidate = host if ":" in pat else bare
         if pat.startswith("*."):
-            if host.endswith(pat[1:]) and fnmatchcase(host, pat):
+            if candidate.endswith(pat[1:]) and fnmatchcase(candidate, pat):
                 return True
-        elif host == pat or (":" not in pat and host.split(":")[0] == pat):
+        elif candidate == pat:
             return True
     return False
 

@@ -59,6 +59,7 @@ class Unlocker:
     passphrase_fd: int | None = None
     use_keyring: bool = True
     _passphrase: str | None = field(default=None, repr=False)
+    _recovery_text: str | None = field(default=None, repr=False)
     keyring_error: LockedError | None = field(default=None, repr=False)
 
     def passphrase(self, prompt: str = "Vault passphrase: ") -> str | None:
@@ -72,11 +73,12 @@ class Unlocker:
         return self._passphrase
 
     def recovery_key(self) -> str | None:
-        if os.environ.get("TOKENSAFE_RECOVERY_KEY"):
-            return os.environ["TOKENSAFE_RECOVERY_KEY"]
-        if has_terminal():
-            return prompt_hidden("Recovery key (TSR1-…): ")
-        return None
+        if self._recovery_text is None:
+            if os.environ.get("TOKENSAFE_RECOVERY_KEY"):
+                self._recovery_text = os.environ["TOKENSAFE_RECOVERY_KEY"]
+            elif has_terminal():
+                self._recovery_text = prompt_hidden("Recovery key (TSR1-…): ")
+        return self._recovery_text
 
     def unlock(self, header: Header) -> tuple[bytes, str]:
         """Return (data key, id of the slot that opened it) or raise LockedError."""
@@ -92,6 +94,9 @@ class Unlocker:
                     break
                 if key is not None and (dk := keyslots.unwrap(slot, vid, key)) is not None:
                     return dk, slot.id
+        if by_type["recovery"] and os.environ.get("TOKENSAFE_RECOVERY_KEY"):
+            # Asked for explicitly: try it before any passphrase source.
+            return self._recovery(by_type["recovery"], vid)
         if by_type["passphrase"]:
             pw = self.passphrase()
             if pw is not None:
@@ -101,15 +106,16 @@ class Unlocker:
                         return dk, slot.id
                 raise LockedError(WRONG_KEY, "check the passphrase (TOKENSAFE_PASSPHRASE, "
                                   "--passphrase-fd or the prompt) and try again")
-        if by_type["recovery"]:
-            text = self.recovery_key()
-            if text is not None:
-                key = keyslots.recovery_slot_key(text)
-                for slot in by_type["recovery"]:
-                    if (dk := keyslots.unwrap(slot, vid, key)) is not None:
-                        return dk, slot.id
-                raise LockedError(WRONG_KEY, "check the recovery key and try again")
+        if by_type["recovery"] and self.recovery_key() is not None:
+            return self._recovery(by_type["recovery"], vid)
         raise self._nothing_to_try(by_type)
+
+    def _recovery(self, slots: list, vault_id: str) -> tuple[bytes, str]:
+        key = keyslots.recovery_slot_key(self.recovery_key() or "")
+        for slot in slots:
+            if (dk := keyslots.unwrap(slot, vault_id, key)) is not None:
+                return dk, slot.id
+        raise LockedError(WRONG_KEY, "check the recovery key and try again")
 
     def _nothing_to_try(self, by_type: dict) -> LockedError:
         if self.keyring_error is not None and not by_type["passphrase"] and not by_type["recovery"]:
