@@ -13,6 +13,7 @@ Usage: python3 bench/bench_get.py [-n 40]
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -21,8 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from realparts import secret_service  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from realparts import secret_service_daemons  # noqa: E402
 
 SECRET = "bench-token-0123456789abcdefghijklmnopqrstuvwxyz"
 
@@ -75,9 +76,12 @@ def main() -> None:
                    check=True, capture_output=True)
     with tempfile.TemporaryDirectory(prefix="tokensafe-bench-") as tmp:
         home = Path(tmp)
-        with secret_service(home) as env:
-            env["TOKENSAFE_VAULT"] = str(home / "v" / "vault.tokensafe")
-            env.pop("TOKENSAFE_PASSPHRASE", None)
+        with secret_service_daemons(home) as daemons:
+            env = {k: v for k, v in os.environ.items()
+                   if k not in ("TOKENSAFE_PASSPHRASE", "PYTHON_KEYRING_BACKEND")}
+            env.update(HOME=str(home), DBUS_SESSION_BUS_ADDRESS=daemons.address,
+                       XDG_RUNTIME_DIR=str(daemons.run_dir),
+                       TOKENSAFE_VAULT=str(home / "v" / "vault.tokensafe"))
             subprocess.run([exe, "init", "--keyring", "--no-recovery"], env=env, check=True, capture_output=True)
             subprocess.run([exe, "set", "tok"], input=SECRET.encode(), env=env, check=True, capture_output=True)
             out = subprocess.run([exe, "get", "tok"], env=env, capture_output=True, check=True).stdout
