@@ -152,7 +152,11 @@ def scan(paths: Iterable[str], cfg: ScanConfig, excludes: tuple[str, ...] = (),
     result = ScanResult()
     files = list(walk(paths, excludes, result.errors, result.stats))
     total = sum(n for _, n in files)
-    workers = workers or os.cpu_count() or 1
+    if not workers:
+        try:
+            workers = len(os.sched_getaffinity(0))  # the cores this process may use
+        except (AttributeError, OSError):
+            workers = os.cpu_count() or 1
 
     def collect(fr: FileResult) -> None:
         result.stats.files += 1
