@@ -54,6 +54,7 @@ PAIR_RE = re.compile(
     rb"\"(?:key|name)\"[ \t]*:[ \t]*\"(?P<k>(?:[^\"\\\r\n]|\\.){1,200})\"\s*,\s*"
     rb"\"value\"[ \t]*:[ \t]*\"(?P<v>(?:[^\"\\\r\n]|\\.){0,8192})\""
     rb"(?:\s*,\s*\"type\"[ \t]*:[ \t]*\"(?P<t>\w{1,20})\")?")
+_APIKEY_BLOCK = re.compile(rb"\s*:\s*\[")
 TYPE_SECRET_PRE = re.compile(rb"\"type\"[ \t]*:[ \t]*\"\Z")
 URL_CRED_RE = re.compile(
     rb"://(?P<u>[A-Za-z0-9._~%!$&*+;=\-]{0,64}):(?P<v>[^\s/@:\"'`<>{}\[\]\\]{3,128})@"
@@ -222,6 +223,16 @@ class Extractor:
                 m = PAIR_RE.match(buf, k) if k >= 0 else None
                 if m and m.group("t") and m.end("t") == p + 6:
                     return [self._pair(m)]
+            return []
+        # Postman's API-key auth keeps the key under "value": {"apikey": [{"key": "value", …}]}
+        if buf[p - 1:p + 7].lower() == b'"apikey"' and _APIKEY_BLOCK.match(buf, p + 7):
+            for m in PAIR_RE.finditer(buf, p, min(len(buf), p + 2048)):
+                if m.group("k") == b"value":
+                    c = self._pair(m)
+                    c.key = "apikey"
+                    return [c]
+                if m.group("k") == b"in" or b"]" in buf[p:m.start()]:
+                    break
             return []
         # The identifier that holds the anchor; what follows it must be able to assign.
         e = _IDENT_RUN.match(buf, p).end()  # type: ignore[union-attr]
