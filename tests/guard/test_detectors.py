@@ -71,6 +71,8 @@ CASES: list[tuple[str, str | None]] = [
     (PM % '{"key": "request_id", "value": "0b5c7a52-3f3d-4c5e-9a0a-2f1e4d3c2b1a", "type": "default"}', None),
     (COLL % ('{"key": "token", "value": "' + T_OPQ + '", "type": "string"}'), "postman-variable"),
     ('{"name": "api_token", "value": "' + T_OPQ + '"}', "high-entropy"),  # HAR/Insomnia pair
+    ('{"version": 1, "environments": [{"values": [{"key": "mgmt", "value": "' + T_OPQ
+     + '", "type": "secret"}]}]}', "postman-variable"),  # a Postman data dump
     (COLL.replace('"bearer", "bearer"', '"apikey", "apikey"') % (
         '{"key": "value", "value": "' + T_OPQ + '", "type": "string"},\n'
         '{"key": "key", "value": "x-api-key", "type": "string"}'), "postman-variable"),

@@ -193,7 +193,8 @@ class PostmanVariable(Detector):
     default_severity = "high"
 
     def classify(self, c: Candidate, ctx: Context) -> Verdict | None:
-        if c.source != "pair" or not c.scope:
+        # In a Postman file, or anywhere a variable says `"type": "secret"` (Postman data dumps)
+        if c.source != "pair" or not (c.scope or c.var_type == "secret"):
             return None
         v = c.value
         if c.var_type == "secret":
