@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -88,13 +91,42 @@ def test_errors_are_reported_and_the_run_goes_on(tmp_path: Path) -> None:
     assert "missing.json" in reasons and "dangling" in reasons
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads everything")
+def _reasons_as_nobody(folder: Path) -> list[str]:
+    """Scan `folder` in a forked child that dropped root, so permissions bite as for a user."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: never returns into pytest
+        code = 1
+        try:
+            os.close(r)
+            os.setgid(65534)
+            os.setuid(65534)
+            os.write(w, json.dumps([e.reason for e in run(folder).errors]).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        out = f.read()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, "the unprivileged scan failed"
+    return json.loads(out)
+
+
 def test_unreadable_file(tmp_path: Path) -> None:
-    p = tmp_path / "secret.env"
+    folder = tmp_path
+    if os.geteuid() == 0:  # root reads everything: drop to nobody in a child (CI runs as root)
+        folder = Path(tempfile.mkdtemp(prefix="ts-unreadable-"))
+        folder.chmod(0o755)
+    p = folder / "secret.env"
     p.write_text("x")
     p.chmod(0)
-    res = run(tmp_path)
-    assert [e.reason for e in res.errors] == ["permission denied"]
+    try:
+        reasons = _reasons_as_nobody(folder) if os.geteuid() == 0 else [e.reason for e in run(folder).errors]
+    finally:
+        if folder != tmp_path:
+            shutil.rmtree(folder)
+    assert reasons == ["permission denied"]
 
 
 def test_file_vanishing_mid_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
