@@ -6,7 +6,6 @@ through the masker of the environment in use.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from pathlib import Path
@@ -94,27 +93,12 @@ def inject_cmd(vault_path, env_name, passphrase_fd, input_file, output_file, kee
     env = _env(vault_path, env_name, passphrase_fd)
     out = resolve(text, env.values(), keep_unknown=keep_unknown)
     if output_file:
-        _write_private(Path(output_file), out.encode())
+        from vault.store.fileio import atomic_write
+
+        # A file the user named: 0600 from the first byte, replaced atomically.
+        atomic_write(Path(output_file), out.encode())
     else:
         write_out(out)
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    """Write a file the user named: 0600 from the first byte, replaced atomically."""
-    import tempfile
-
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)  # mkstemp: 0600, O_EXCL
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 # export ---------------------------------------------------------------------------------
