@@ -183,9 +183,14 @@ def test_vault_known_flags_values_without_other_evidence() -> None:
     vkey = b"v" * 32
     value = "plain-but-known-" + opaque(12)
     fp = hmac.new(vkey, value.encode(), hashlib.sha256).hexdigest()
-    sc = FileScanner(ScanConfig(b"k" * 32, vkey, frozenset({fp}), now=NOW))
+    sc = FileScanner(ScanConfig(b"k" * 32, vkey, frozenset({fp}), now=NOW, deep=True))
     [f] = sc.scan_bytes(f"notes: {value} end".encode())
     assert f.detector == "vault-known" and f.facts["in_vault"] is True
+    # Without --deep, only values under a key (any key) are checked against the vault.
+    shallow = FileScanner(ScanConfig(b"k" * 32, vkey, frozenset({fp}), now=NOW))
+    assert shallow.scan_bytes(f"notes: {value} end".encode()) == []
+    [k] = shallow.scan_bytes(f"secret_name: {value}".encode())  # not a secret-like key
+    assert (k.detector, k.facts["key"], k.facts["in_vault"]) == ("vault-known", "secret_name", True)
     [g] = sc.scan_bytes(f"TOKEN={T_JWT}".encode())
     assert g.detector == "jwt" and g.facts["in_vault"] is False
 

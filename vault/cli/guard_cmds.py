@@ -17,7 +17,7 @@ def _warn(msg: str) -> None:
     click.echo(f"tokensafe: warning: {msg}", err=True)
 
 
-def _scan_config(vault_path: str | None):
+def _scan_config(vault_path: str | None, deep: bool = False):
     from vault.guard.keys import load_guard_key, load_known
     from vault.guard.readers import ScanConfig
 
@@ -35,7 +35,7 @@ def _scan_config(vault_path: str | None):
         key = os.urandom(32)
     if known is None:
         return ScanConfig(key)
-    return ScanConfig(key, known[0], known[1])
+    return ScanConfig(key, known[0], known[1], deep=deep)
 
 
 @click.command("audit")
@@ -49,11 +49,13 @@ def _scan_config(vault_path: str | None):
 @click.option("--exclude", multiple=True, metavar="GLOB",
               help="Skip files/folders matching GLOB (name, or path with /). Repeatable.")
 @click.option("--staged", is_flag=True, help="Scan what git is about to commit.")
+@click.option("--deep", is_flag=True,
+              help="Also find vault values standing bare, under no key (several times slower).")
 @click.option("--workers", type=click.IntRange(1, 256), default=None, hidden=True)
 @vault_option
 def audit_cmd(paths: tuple[str, ...], as_json: bool, as_sarif: bool, baseline: str | None,
               update_baseline: bool, fail_on: str, exclude: tuple[str, ...], staged: bool,
-              workers: int | None, vault_path: str | None) -> int:
+              deep: bool, workers: int | None, vault_path: str | None) -> int:
     """Find tokens in files and folders (default: the current folder).
 
     Findings show where, which detector, how severe, a redacted preview and a keyed
@@ -79,7 +81,7 @@ def audit_cmd(paths: tuple[str, ...], as_json: bool, as_sarif: bool, baseline: s
     if staged and paths:
         raise UsageError("--staged scans the git index; it takes no paths",
                          "drop the paths, or drop --staged")
-    cfg = _scan_config(vault_path)
+    cfg = _scan_config(vault_path, deep)
     if staged:
         from vault.guard.staged import scan_staged
 
@@ -259,7 +261,7 @@ def watch_cmd(paths: tuple[str, ...], as_json: bool, action: str, quarantine_dir
     missing = [str(p) for p in dirs if not p.is_dir()]
     if missing:
         raise UsageError(f"not a folder: {', '.join(missing)}", "watch takes folders to watch")
-    cfg = _scan_config(vault_path)
+    cfg = _scan_config(vault_path, deep=True)  # few files: look for bare vault values too
     qdir = Path(quarantine_dir) if quarantine_dir else watcher.quarantine_dir()
     scrub_fn = None
     if action == "scrub":

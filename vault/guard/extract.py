@@ -63,7 +63,8 @@ PEM_RE = re.compile(
     rb"-----BEGIN (?P<t>[A-Z0-9 ]{0,20}PRIVATE KEY(?: BLOCK)?)-----"
     rb"(?P<body>(?:[A-Za-z0-9+/=\s:,\-]|\\n|\\r){64,12000}?)-----END (?P=t)-----")
 STRUCT_MAX = 8 * 1024 * 1024
-RUN_RE = re.compile(rb"[A-Za-z0-9_\-+/=.~]{8,512}")
+RUN_RE = re.compile(rb"[A-Za-z0-9_\-+/=.~]{12,512}")  # bare vault values of 12+ characters
+_RUN_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+/=.~")
 
 
 def _find_hits(buf: bytes, own_start: int, own_end: int) -> list[tuple[int, str]]:
@@ -133,10 +134,11 @@ class Extractor:
     """Turns one buffer into candidates. `scope` is the file's Postman scope, if any."""
 
     def __init__(self, scope: str | None = None, binary: bool = False,
-                 runs: bool = False) -> None:
+                 runs: Callable[[bytes], bool] | None = None, keep_all: bool = False) -> None:
         self.scope = scope
         self.binary = binary
-        self.runs = runs  # also offer every token-shaped run (for vault-known matching)
+        self.runs = runs  # is this token-shaped run a vault value? (bare vault-known values)
+        self.keep_all = keep_all or runs is not None  # values under any key (in-vault check)
         self.handlers: dict[str, Callable[[bytes, int], list[Candidate]]] = {
             "jwt": self._jwt, "b64jwt": self._b64jwt, "bearer": self._bearer,
             "authz": self._authz, "kv": self._kv, "pem": self._pem, "url": self._url,
@@ -161,9 +163,23 @@ class Extractor:
             out.extend(self.handlers[name](buf, p))
             if name == "pem":
                 out.extend(self._kv(buf, p))
-        if self.runs:
-            for m in RUN_RE.finditer(buf, own_start, own_end):
-                out.append(Candidate(_s(m.group()), m.start(), m.end(), "run"))
+        if self.runs is not None:
+            # Every token-shaped run: costly (a regex over each byte), so only for `--deep`
+            # and for watch, whose files are few. Each distinct run is checked once.
+            for tok in set(RUN_RE.findall(buf, own_start, own_end)):
+                if self.runs(tok):
+                    out.extend(self._occurrences(buf, tok, own_start, own_end))
+        return out
+
+    @staticmethod
+    def _occurrences(buf: bytes, tok: bytes, start: int, end: int) -> list[Candidate]:
+        out = []
+        i = buf.find(tok, start, end)
+        while i >= 0:
+            j = i + len(tok)
+            if (i == 0 or buf[i - 1] not in _RUN_CHARS) and (j >= len(buf) or buf[j] not in _RUN_CHARS):
+                out.append(Candidate(_s(tok), i, j, "run"))
+            i = buf.find(tok, i + 1, end)
         return out
 
     # -- handlers: (buffer, anchor position) -> candidates ---------------
@@ -311,7 +327,7 @@ class Extractor:
     def _wanted(self, key: str, var_type: str | None = None) -> bool:
         """Only values under secret-like keys can become findings (or any, when the vault's
         fingerprints are loaded): dropping the rest here keeps the classifier off the hot path."""
-        return self.runs or var_type == "secret" or filters.secret_key_kind(key) is not None
+        return self.keep_all or var_type == "secret" or filters.secret_key_kind(key) is not None
 
     def _pair(self, m: re.Match[bytes]) -> Candidate:
         t = m.group("t")

@@ -37,6 +37,17 @@ class ScanConfig:
     vault_key: bytes | None = None
     known: frozenset[str] = field(default_factory=frozenset)
     now: float | None = None
+    deep: bool = False  # also look for vault values standing bare, not under a key
+
+    def extractor(self, scope: str | None, binary: bool) -> Extractor:
+        runs = None
+        if self.deep and self.known and self.vault_key is not None:
+            key = self.vault_key
+            digests = frozenset(bytes.fromhex(fp) for fp in self.known)
+
+            def runs(tok: bytes) -> bool:
+                return hmac.digest(key, tok, "sha256") in digests
+        return Extractor(scope, binary, runs=runs, keep_all=bool(self.known))
 
     def fingerprint(self, value: str) -> str:
         return hmac.new(self.guard_key, value.encode("utf-8", "surrogatepass"), sha256).hexdigest()
@@ -155,7 +166,7 @@ class FileScanner:
             data = data.decode("utf-16", "replace").encode("utf-8")
             binary = False
         binary = is_binary(head) if binary is None else binary
-        ex = Extractor(sniff_scope(head), binary, runs=bool(self.cfg.known))
+        ex = self.cfg.extractor(sniff_scope(head), binary)
         lines = _Lines()
         return self._findings(ex.extract(data, 0, len(data), whole=True), data, 0, lines, path, set())
 
@@ -197,7 +208,7 @@ class FileScanner:
         binary = is_binary(head)
         res.binary = binary
         res.kind = "binary" if binary else "text"
-        ex = Extractor(sniff_scope(head), binary, runs=bool(self.cfg.known))
+        ex = self.cfg.extractor(sniff_scope(head), binary)
         lines = _Lines()
         seen: set[int] = set()
         buf, base, own = head, 0, 0
