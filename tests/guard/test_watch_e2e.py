@@ -180,7 +180,7 @@ def test_default_folders_and_desktop_notification(session, home: Path, tmp_path:
     bindir.mkdir()
     log = tmp_path / "notify.log"
     fake = bindir / "notify-send"
-    fake.write_text(f'#!/bin/sh\nprintf "%s|" "$@" >> {log}\necho >> {log}\n')
+    fake.write_text(f'#!/bin/sh\necho "$*" >> {log}\n')  # one append per call: no interleaving
     fake.chmod(0o755)
     env = {**session.env, "PATH": f"{bindir}:{session.env['PATH']}"}
     w = WatchProc(env, project, notify=True)

@@ -301,15 +301,27 @@ def watch_cmd(paths: tuple[str, ...], as_json: bool, action: str, quarantine_dir
 
     w = watcher.Watcher(dirs, cfg, watcher.Sink(on_finding, on_action, on_error), action,
                         qdir if action == "quarantine" else None, scrub_fn, notify=not no_notify)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-
-    def ready() -> None:
-        where = ", ".join(display_path(str(p)) for p in dirs)
-        extra = f"; quarantine: {qdir}" if action == "quarantine" else ""
-        click.echo(f"tokensafe: watching {where} (action: {action}{extra}); Ctrl-C stops", err=True)
-
-    w.run(stop, ready)
+    stops = {signal.SIGINT, signal.SIGTERM}
+    posix = hasattr(signal, "sigwait")
+    if posix:
+        # Block the signals in every thread and take them with sigwait: no handler runs in
+        # the middle of a lock, so a stop can never deadlock, and idle means asleep.
+        signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+    else:  # pragma: no cover - Windows
+        stop = threading.Event()
+        for sig in stops:
+            signal.signal(sig, lambda *_: stop.set())
+    w.start()
+    where = ", ".join(display_path(str(p)) for p in dirs)
+    extra = f"; quarantine: {qdir}" if action == "quarantine" else ""
+    click.echo(f"tokensafe: watching {where} (action: {action}{extra}); Ctrl-C stops", err=True)
+    try:
+        if posix:
+            signal.sigwait(stops)
+        else:  # pragma: no cover
+            while not stop.wait(1.0):
+                pass
+    finally:
+        w.stop()
     click.echo("tokensafe: stopped", err=True)
     return 0

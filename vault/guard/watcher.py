@@ -219,8 +219,8 @@ class Watcher:
 
     # -- lifecycle ------------------------------------------------------------------------
 
-    def run(self, stop: threading.Event, ready: Callable[[], None] | None = None) -> None:
-        """Watch until `stop` is set (the CLI sets it on SIGINT/SIGTERM)."""
+    def start(self) -> None:
+        """Start the observer and the worker threads; returns at once."""
         from watchdog.events import (
             DirCreatedEvent,
             DirMovedEvent,
@@ -231,31 +231,26 @@ class Watcher:
         )
         from watchdog.observers import Observer
 
-        self._stop = stop
-        observer = Observer()
+        self._observer = Observer()
         kinds = [FileClosedEvent, FileMovedEvent, DirMovedEvent, FileCreatedEvent, DirCreatedEvent,
                  FileModifiedEvent]
         handler = self._handler()
         for p in self.paths:
             try:
-                observer.schedule(handler, str(p), recursive=True, event_filter=kinds)
+                self._observer.schedule(handler, str(p), recursive=True, event_filter=kinds)
             except OSError as e:
                 self.sink.error(FileError(display_path(str(p)), f"cannot watch: {e.strerror or e}"))
-        worker = threading.Thread(target=self._work, name="tokensafe-watch", daemon=True)
-        observer.start()
-        worker.start()
-        if ready:
-            ready()
-        try:
-            while not stop.wait(3600):
-                pass
-        finally:
-            stop.set()
-            with self._cond:
-                self._cond.notify_all()
-            observer.stop()
-            observer.join(timeout=5)
-            worker.join(timeout=5)
+        self._worker = threading.Thread(target=self._work, name="tokensafe-watch", daemon=True)
+        self._observer.start()
+        self._worker.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+        self._observer.stop()
+        self._observer.join(timeout=5)
+        self._worker.join(timeout=5)
 
 
 def _s(p: str | bytes) -> str:
