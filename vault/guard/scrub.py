@@ -52,6 +52,9 @@ class Var:
     secret: bool = False
     name: str = ""  # vault entry name, unique within the plan
 
+    def __repr__(self) -> str:  # never the value (tracebacks, test output)
+        return f"Var(key={self.key!r}, name={self.name!r}, secret={self.secret}, start={self.start})"
+
 
 @dataclass
 class Plan:
