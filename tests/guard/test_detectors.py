@@ -223,3 +223,13 @@ def test_portable_anchor_search_agrees(monkeypatch: pytest.MonkeyPatch) -> None:
     fast = [ids(p) for p, _ in CASES]
     monkeypatch.setenv("TOKENSAFE_GUARD_PORTABLE", "1")
     assert [ids(p) for p, _ in CASES] == fast
+
+
+def test_reprs_hold_no_value_and_no_key() -> None:
+    from vault.guard.model import Candidate
+    from vault.guard.scrub import Var
+
+    cfg = ScanConfig(b"K" * 32, b"V" * 32, frozenset({"ab" * 32}))
+    for obj in (Candidate(T_OPQ, 0, 1, "kv"), Var("k", T_OPQ, 0, 1), cfg):
+        text = repr(obj)
+        assert T_OPQ not in text and "KKKK" not in text and "VVVV" not in text, text

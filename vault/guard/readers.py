@@ -33,9 +33,9 @@ SOURCE_RANK = {"pem": 0, "jwt": 1, "b64jwt": 1, "pair": 2, "kv": 3, "bearer": 4,
 class ScanConfig:
     """Everything a worker needs; picklable, holds keys but never a secret value."""
 
-    guard_key: bytes
-    vault_key: bytes | None = None
-    known: frozenset[str] = field(default_factory=frozenset)
+    guard_key: bytes = field(repr=False)
+    vault_key: bytes | None = field(default=None, repr=False)
+    known: frozenset[str] = field(default_factory=frozenset, repr=False)
     now: float | None = None
     deep: bool = False  # also look for vault values standing bare, not under a key
 
