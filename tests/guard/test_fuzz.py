@@ -50,3 +50,38 @@ def test_truncated_and_corrupted_postman(cut: int, at: int, junk: bytes) -> None
 def test_text_in_any_encoding(text: str) -> None:
     for enc in ("utf-8", "utf-16"):
         _ok(text.encode(enc, "surrogatepass"))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 120_000), st.sampled_from(["jwt", "bearer", "kv", "pem"])),
+                max_size=6), st.integers(0, 2**32), st.booleans())
+def test_chunked_reading_equals_whole(tmp_path_factory, plants, seed: int, long_lines: bool) -> None:
+    """Streaming with small chunks finds exactly what one whole buffer finds."""
+    import random
+
+    from tests.guard.tokens import jwt, opaque
+    from vault.guard import readers
+
+    rnd = random.Random(seed)
+    words = [b"lorem", b"ipsum", b"token_cache", b"x=1", b" ", b"Bearer", b"{{t}}", b"\xc3\xa9"]
+    if not long_lines:
+        words.append(b"\n")
+    body = bytearray(b"".join(rnd.choice(words) for _ in range(30_000)))
+    nl = " " if long_lines else "\n"
+    shapes = {"jwt": lambda: f" {jwt()} ", "bearer": lambda: f"{nl}Authorization: Bearer {opaque()}{nl}",
+              "kv": lambda: f"{nl}API_TOKEN={opaque()}{nl}",
+              "pem": lambda: "\n-----BEGIN PRIVATE KEY-----\n" + "QUJD" * 40 + "\n-----END PRIVATE KEY-----\n"}
+    for at, shape in sorted(plants, reverse=True):
+        at = min(at, len(body))
+        body[at:at] = shapes[shape]().encode()
+    data = bytes(body)
+    path = tmp_path_factory.mktemp("chunks") / "f.txt"
+    path.write_bytes(data)
+    whole = sorted((f.line, f.column, f.detector, f.fingerprint) for f in SCANNER.scan_bytes(data, str(path)))
+    old = readers.CHUNK
+    readers.CHUNK = 20_000  # > LOOKAHEAD (16 KiB): many chunk boundaries in a 150 KB file
+    try:
+        res = SCANNER.scan_path(str(path))
+    finally:
+        readers.CHUNK = old
+    assert sorted((f.line, f.column, f.detector, f.fingerprint) for f in res.findings) == whole

@@ -72,27 +72,35 @@ def is_binary(head: bytes) -> bool:
     return b"\x00" in head
 
 
+_NOT_CONTINUATION = bytes(b for b in range(256) if not 0x80 <= b <= 0xBF)
+
+
+def _chars(seg: bytes) -> int:
+    """Characters in UTF-8 bytes (bytes that are not continuation bytes), even across a cut."""
+    return len(seg) - len(seg.translate(None, _NOT_CONTINUATION))
+
+
 class _Lines:
     """Maps absolute byte offsets to 1-based line and column while chunks stream by."""
 
     def __init__(self) -> None:
         self.newlines_before = 0  # newlines before the current buffer's first byte
-        self.last_nl = -1  # absolute offset of the last newline before the buffer
+        self.chars_before = 0  # characters of the current line before the buffer's first byte
 
     def locate(self, buf: bytes, base: int, rel: int) -> tuple[int, int]:
         line = self.newlines_before + buf.count(b"\n", 0, rel) + 1
         nl = buf.rfind(b"\n", 0, rel)
-        if nl >= 0 or base == 0:
-            col = len(buf[nl + 1:rel].decode("utf-8", "replace")) + 1
-        else:
-            col = base + rel - self.last_nl  # line began before this buffer: count bytes
-        return line, col
+        if nl >= 0:
+            return line, _chars(buf[nl + 1:rel]) + 1
+        return line, self.chars_before + _chars(buf[:rel]) + 1  # the line began earlier
 
     def advance(self, buf: bytes, base: int, drop: int) -> None:
         self.newlines_before += buf.count(b"\n", 0, drop)
         nl = buf.rfind(b"\n", 0, drop)
         if nl >= 0:
-            self.last_nl = base + nl
+            self.chars_before = _chars(buf[nl + 1:drop])
+        else:
+            self.chars_before += _chars(buf[:drop])
 
 
 def _line_allows(buf: bytes, rel: int) -> bool:
