@@ -110,6 +110,11 @@ CASES: list[tuple[str, str | None]] = [
     ("password = os.environ.get('DB_PASSWORD')", None),
     ("password: changeme", None),
     ("PASSWORD_MIN_LENGTH=12", None),
+    ('    "passwd": "vault.cli.keys_cmds:passwd_cmd",', None),
+    ("env.update(TOKENSAFE_PASSPHRASE=PASSPHRASE, X=1)", None),
+    ('{"TOKENSAFE_PASSPHRASE": DEMO_PASSPHRASE}', None),
+    ("password: correcthorsebatterystaple", "password"),
+    ('DB_PASSWORD="HUNTER_TWO_X"', "password"),
     # --- docker-auth ---------------------------------------------------------------------
     ('{"auths": {"ghcr.io": {"auth": "' + base64.b64encode(b"bob:ghp_" + T_OPQ.encode()).decode()
      + '"}}}', "docker-auth"),

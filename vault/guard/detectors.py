@@ -23,6 +23,8 @@ JWT_IO_EXAMPLE = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkw
                   "aWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c")
 _DOC_JWT_SIGNATURES = ("SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",)
 _AUTH0_ISS = re.compile(r"^https://[A-Za-z0-9.\-]+\.auth0\.com/?$")
+_MODULE_ATTR = re.compile(r"^[A-Za-z_][\w.]*[._][\w.]*:[A-Za-z_]\w*$")
+_CONSTANT = re.compile(r"^[A-Z_][A-Z0-9_]*$|^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
 _WRITE_SCOPE = re.compile(r"^(create|update|delete|write|manage)[:_]")
 
 
@@ -235,6 +237,10 @@ class Password(Detector):
             return None
         if v.isdigit() or (v.isalpha() and v.islower() and len(v) < 10):
             return None  # ports, flags, words: not worth a finding alone
+        if _MODULE_ATTR.match(v):
+            return None  # `"passwd": "vault.cli.keys_cmds:passwd_cmd"`: code, not a password
+        if not c.quoted and _CONSTANT.match(v):
+            return None  # `PASSWORD=DEMO_PASSPHRASE` in code: a reference to a constant
         return Verdict("medium")
 
 

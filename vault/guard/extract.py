@@ -290,7 +290,8 @@ class Extractor:
             from urllib.parse import unquote
 
             value = unquote(value)
-        return [Candidate(value, v0, v1, "kv", key=_s(m.group("k")), encoding=enc)]
+        quoted = v0 > 0 and buf[v0 - 1] in b"\"'`"
+        return [Candidate(value, v0, v1, "kv", key=_s(m.group("k")), encoding=enc, quoted=quoted)]
 
     def _postman_struct(self, buf: bytes) -> list[Candidate] | None:
         """Variables of a Postman environment/globals export, whatever their key order
