@@ -114,6 +114,9 @@ CASES: list[tuple[str, str | None]] = [
     ("env.update(TOKENSAFE_PASSPHRASE=PASSPHRASE, X=1)", None),
     ('{"TOKENSAFE_PASSPHRASE": DEMO_PASSPHRASE}', None),
     ("password: correcthorsebatterystaple", "password"),
+    ("client_secret = AUTH0_CLIENT_SECRET2", None),
+    ("AUTH0_CLIENT_SECRET=AB0CD1EF2GH3IJ4KL5MN6xy", "client-secret"),
+    ('client_secret = "AUTH0_CLIENT_SECRET_2_X"', "client-secret"),  # quoted: a literal
     ('DB_PASSWORD="HUNTER_TWO_X"', "password"),
     # --- docker-auth ---------------------------------------------------------------------
     ('{"auths": {"ghcr.io": {"auth": "' + base64.b64encode(b"bob:ghp_" + T_OPQ.encode()).decode()

@@ -24,7 +24,8 @@ JWT_IO_EXAMPLE = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkw
 _DOC_JWT_SIGNATURES = ("SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",)
 _AUTH0_ISS = re.compile(r"^https://[A-Za-z0-9.\-]+\.auth0\.com/?$")
 _MODULE_ATTR = re.compile(r"^[A-Za-z_][\w.]*[._][\w.]*:[A-Za-z_]\w*$")
-_CONSTANT = re.compile(r"^[A-Z_][A-Z0-9_]*$|^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
+# UPPER_SNAKE names and dotted paths: unquoted in code they are references, not literals
+_CONSTANT = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$|^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")
 _WRITE_SCOPE = re.compile(r"^(create|update|delete|write|manage)[:_]")
 
 
@@ -237,10 +238,10 @@ class Password(Detector):
             return None
         if v.isdigit() or (v.isalpha() and v.islower() and len(v) < 10):
             return None  # ports, flags, words: not worth a finding alone
+        if not c.quoted and v.isalpha() and v.isupper():
+            return None  # `PASSWORD=PASSPHRASE` in code: a name
         if _MODULE_ATTR.match(v):
             return None  # `"passwd": "vault.cli.keys_cmds:passwd_cmd"`: code, not a password
-        if not c.quoted and _CONSTANT.match(v):
-            return None  # `PASSWORD=DEMO_PASSPHRASE` in code: a reference to a constant
         return Verdict("medium")
 
 
@@ -298,6 +299,8 @@ BY_ID: dict[str, Detector] = {d.id: d for d in REGISTRY}
 
 
 def classify(c: Candidate, ctx: Context) -> tuple[Detector, Verdict] | None:
+    if c.source == "kv" and not c.quoted and _CONSTANT.match(c.value):
+        return None  # `client_secret = AUTH0_CLIENT_SECRET`: a name, the value is elsewhere
     for det in REGISTRY:
         v = det.classify(c, ctx)
         if v is not None:
