@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from vault.guard.model import FileError, FileResult, Finding, ScanStats, display_path
 from vault.guard.readers import FileScanner, ScanConfig
 
-DEFAULT_EXCLUDES = (".git", ".hg", ".svn", "__pycache__", ".tokensafe-quarantine")
+# Version-control stores (compressed objects) and tool caches that only hold derived data.
+DEFAULT_EXCLUDES = (".git", ".hg", ".svn", "__pycache__", ".hypothesis", ".ruff_cache",
+                    ".mypy_cache", ".tox", ".tokensafe-quarantine")
 IN_PROCESS_BYTES = 8 * 1024 * 1024
 BATCH_BYTES = 8 * 1024 * 1024
 
