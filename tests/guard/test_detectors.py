@@ -92,6 +92,8 @@ CASES: list[tuple[str, str | None]] = [
     ('{"private_key": "-----BEGIN PRIVATE KEY-----\\n' + PEM_BODY.replace("\n", "\\n")
      + '\\n-----END PRIVATE KEY-----\\n"}', "private-key"),
     ("-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----", None),
+    ("-----BEGIN PRIVATE KEY-----\n" * 50 + f"-----BEGIN EC PRIVATE KEY-----\n{PEM_BODY}\n"
+     "-----END EC PRIVATE KEY-----\n", "private-key"),  # many BEGINs, one END
     ("-----BEGIN PUBLIC KEY-----\n" + PEM_BODY + "\n-----END PUBLIC KEY-----", None),
     # --- high-entropy --------------------------------------------------------------------
     (f"export API_KEY={T_OPQ}", "high-entropy"),

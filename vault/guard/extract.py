@@ -139,6 +139,7 @@ class Extractor:
         self.binary = binary
         self.runs = runs  # is this token-shaped run a vault value? (bare vault-known values)
         self.keep_all = keep_all or runs is not None  # values under any key (in-vault check)
+        self._pem_end: list[Any] = [None, 0, -1]  # (buffer, searched from, next END or -1)
         self.handlers: dict[str, Callable[[bytes, int], list[Candidate]]] = {
             "jwt": self._jwt, "b64jwt": self._b64jwt, "bearer": self._bearer,
             "authz": self._authz, "kv": self._kv, "pem": self._pem, "url": self._url,
@@ -348,7 +349,15 @@ class Extractor:
         b = buf.rfind(b"-----BEGIN ", max(0, p - 30), p)
         if b < 0:
             return []
-        m = PEM_RE.match(buf, b)
+        # The next END marker, found once per buffer region: without it the body regex
+        # would walk 12 KB for every BEGIN (a file of BEGIN lines took minutes).
+        cache = self._pem_end
+        if cache[0] is not buf or not (cache[1] <= b and (cache[2] < 0 or b < cache[2])):
+            cache[:] = [buf, b, buf.find(b"-----END ", b)]
+        end = cache[2]
+        if end < 0 or end - b > 12_200:
+            return []
+        m = PEM_RE.match(buf, b, end + 80)
         if not m:
             return []
         body = m.group("body")
