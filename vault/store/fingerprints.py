@@ -1,7 +1,10 @@
 """The `VAULT.fp` sidecar: keyed fingerprints of vault values, readable without unlocking.
 
 `watch` and `audit` use it to say "this value is already in your vault" while holding no
-value and no vault key. Domains and URLs are left out: they are guessable, and not secret.
+value and no vault key. The key lies beside the fingerprints, so whoever can read this file
+(a backup of the home folder, say) can test guesses at HMAC speed, without the vault's
+Argon2id in the way: only values too random to guess are listed — JWTs and tokens of 16 or
+more characters — never domains, URLs or free text such as passwords.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from vault.store.fileio import atomic_write
 from vault.store.model import VaultData
 from vault.store.paths import fingerprints_path
 
-MIN_LEN = 8
+MIN_LEN = 16
+KINDS = ("jwt", "token")
 
 
 def compute(data: VaultData) -> list[str]:
@@ -23,7 +27,7 @@ def compute(data: VaultData) -> list[str]:
         crypto.fingerprint(data.fingerprint_key, e.value.reveal())
         for env in data.environments.values()
         for e in env.entries.values()
-        if e.kind not in ("domain", "url") and len(e.value) >= MIN_LEN
+        if e.kind in KINDS and len(e.value) >= MIN_LEN
     })
 
 
