@@ -30,7 +30,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 GEN = """import sys
 b = open(sys.argv[1], 'rb').read()
@@ -98,10 +98,11 @@ def main() -> None:
 
         env = {**os.environ, "TOKENSAFE_VAULT": str(home / "v" / "vault.tokensafe")}
         try:
-            from realparts import secret_service
+            from realparts import secret_service_env
 
-            env.update(stack.enter_context(secret_service(home)))
+            env.update(stack.enter_context(secret_service_env(home)))
             env.pop("TOKENSAFE_PASSPHRASE", None)
+            env.pop("PYTHON_KEYRING_BACKEND", None)
             env["TOKENSAFE_VAULT"] = str(home / "v" / "vault.tokensafe")
             subprocess.run([exe, "init", "--keyring", "--no-recovery", "--env", "dev"], env=env,
                            check=True, capture_output=True)

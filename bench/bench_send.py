@@ -26,7 +26,7 @@ from contextlib import ExitStack
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 TOKEN = "bench-eyJhbGciOiJSUzI1NiJ9.bench-payload-0123456789.bench-signature-abcdef"
 
@@ -87,10 +87,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="tokensafe-bench-") as tmp, ExitStack() as stack:
         env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
         try:  # the keyring slot, as a user would have it; else a passphrase (Argon2id per run)
-            from realparts import secret_service
+            from realparts import secret_service_env
 
-            env.update(stack.enter_context(secret_service(Path(tmp))))
+            env.update(stack.enter_context(secret_service_env(Path(tmp))))
             env.pop("TOKENSAFE_PASSPHRASE", None)
+            env.pop("PYTHON_KEYRING_BACKEND", None)
             init = [exe, "init", "--keyring", "--no-recovery", "--env", "bench"]
             slot = "keyring vault"
         except RuntimeError:

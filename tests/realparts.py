@@ -97,3 +97,14 @@ def secret_service_daemons(home: Path, unlock: bool = True) -> Iterator[Daemons]
         for p in reversed(procs):
             _stop(p)
         shutil.rmtree(run_dir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def secret_service_env(home: Path) -> Iterator[dict[str, str]]:
+    """The environment for a `tokensafe` that uses the private Secret Service (for benches)."""
+    with secret_service_daemons(home) as d:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHON_KEYRING_BACKEND"}
+        env.update(HOME=str(home), XDG_DATA_HOME=str(home / ".local/share"),
+                   XDG_CONFIG_HOME=str(home / ".config"), XDG_RUNTIME_DIR=str(d.run_dir),
+                   DBUS_SESSION_BUS_ADDRESS=d.address)
+        yield env
