@@ -1,7 +1,8 @@
 """The `tokensafe` command: the command table and the one place errors become exit codes.
 
 Subcommands are imported only when invoked (see `app.py`), so `tokensafe get` does not pay
-for httpx, watchdog or the detectors; the plain forms of `get` do not even import click.
+for httpx, watchdog or the detectors; the plain forms of `get` and `run` do not even import
+click (see FAST).
 """
 
 from __future__ import annotations
@@ -34,6 +35,15 @@ COMMANDS: dict[str, str] = {
 }
 
 
+# Click-free fast paths: name -> "module:function(args) -> exit code, or None to hand the
+# command line to click". Each understands only the plain forms of its command and shares
+# the command's body with the click command, so the two cannot disagree.
+FAST: dict[str, str] = {
+    "get": "vault.cli.getvalue:fast_get",
+    "run": "vault.cli.runfast:fast_run",
+}
+
+
 def err(message: str, hint: str | None = None) -> None:
     sys.stderr.write(f"tokensafe: error: {message}\n")
     if hint:
@@ -58,11 +68,13 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args: list[str]) -> int:
-    if args[:1] == ["get"]:
-        from vault.cli.getvalue import fast_get
+    target = FAST.get(args[0]) if args else None
+    if target is not None:
+        import importlib
 
-        code = fast_get(args[1:])  # None: a form only the full parser handles
-        if code is not None:
+        module, attr = target.split(":")
+        code = getattr(importlib.import_module(module), attr)(args[1:])
+        if code is not None:  # None: a form only the full parser handles
             return code
     import click
 

@@ -6,7 +6,6 @@ through the masker of the environment in use.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -136,7 +135,9 @@ def export_cmd(vault_path, env_name, passphrase_fd, fmt, only, as_is, reveal):
 
 
 def _split(names) -> list[str]:
-    return [n for group in names for n in group.split(",") if n]
+    from vault.cli.runfast import split_names
+
+    return split_names(names)
 
 
 # run ------------------------------------------------------------------------------------
@@ -160,29 +161,10 @@ def run_cmd(vault_path, env_name, passphrase_fd, only, as_is, no_mask, allow_nes
     → <redacted:NAME>); on a terminal the child gets a pseudo-terminal. Signals are
     forwarded and the child's exit code is returned.
     """
-    from vault.inject.run import RunSpec, check_argv, check_nesting, run
+    from vault.cli.runfast import run_command
 
-    args = list(argv)
-    if args and args[0] == "--":
-        args = args[1:]
-    check_argv(args)  # before unlocking: a refused command should not cost a passphrase
-    check_nesting(allow_nested)
-    env = _env(vault_path, env_name, passphrase_fd)
-    if passphrase_fd is not None:  # read already; the child must not inherit it
-        import contextlib
-
-        with contextlib.suppress(OSError):
-            os.close(passphrase_fd)
-    values = env.values()
-    chosen = values
-    if only:
-        from vault.inject.envnames import env_map
-
-        names = _split(only)
-        env_map(values, as_is, names)  # raises NotFoundError for unknown names
-        chosen = {n: values[n] for n in names}
-    return run(RunSpec(args, chosen, mask_values=values, as_is=as_is, mask=not no_mask,
-                       allow_nested=allow_nested))
+    # One body for both parsers: the click-free fast path (vault.cli.runfast) calls it too.
+    return run_command(argv, vault_path, env_name, passphrase_fd, only, as_is, no_mask, allow_nested)
 
 
 # request --------------------------------------------------------------------------------

@@ -146,27 +146,61 @@ class Masker:
     """Masks a byte stream; `stream()` gives an independent state for `feed()`/`flush()`."""
 
     def __init__(self, secrets: Mapping[str, str], backend: str | None = None) -> None:
+        # Forms and matchers are built on first use: a child that prints nothing (or a
+        # `run -- true`) costs nothing. Both live in containers filled in place, shared
+        # with every stream().
+        self._secrets = dict(secrets)
+        self._t: dict[str, Any] = {}
+        self._tail = b""
+        self._backend = backend
+        self._matchers: list[Any] = []
+
+    def _tables(self) -> dict[str, Any]:
+        t = self._t
+        if t:
+            return t
         table: dict[bytes, bytes] = {}
         # Longer values first, so a value that contains another keeps its own name.
-        for name, value in sorted(secrets.items(), key=lambda kv: -len(kv[1] or "")):
+        for name, value in sorted(self._secrets.items(), key=lambda kv: -len(kv[1] or "")):
             if value is None or len(value) < MIN_VALUE_LEN:
                 continue
             label = f"<redacted:{name}>".encode()
             for f in forms(value):
                 table.setdefault(f, label)
-        self._patterns = sorted(table, key=len, reverse=True)
-        self._labels = [table[p] for p in self._patterns]
-        self._max = max((len(p) for p in self._patterns), default=0)
+        patterns = sorted(table, key=len, reverse=True)
         # For the held-back tail: forms by their first 4 bytes, and all prefixes under 4.
-        self._by4: dict[bytes, list[bytes]] = {}
-        for p in self._patterns:
-            self._by4.setdefault(p[:4], []).append(p)
-        self._short = {p[:k] for p in self._patterns for k in range(1, min(4, len(p)))}
-        self._tail = b""
-        self._keys4 = sorted(self._by4)
-        self._backend = backend
-        # Matchers are compiled on first use: a child that prints nothing costs nothing.
-        self._matchers: list[Any] = []
+        by4: dict[bytes, list[bytes]] = {}
+        for p in patterns:
+            by4.setdefault(p[:4], []).append(p)
+        t.update(patterns=patterns, labels=[table[p] for p in patterns],
+                 max=max((len(p) for p in patterns), default=0), by4=by4,
+                 short={p[:k] for p in patterns for k in range(1, min(4, len(p)))},
+                 keys4=sorted(by4))
+        return t
+
+    @property
+    def _patterns(self) -> list[bytes]:
+        return self._tables()["patterns"]
+
+    @property
+    def _labels(self) -> list[bytes]:
+        return self._tables()["labels"]
+
+    @property
+    def _max(self) -> int:
+        return self._tables()["max"]
+
+    @property
+    def _by4(self) -> dict[bytes, list[bytes]]:
+        return self._tables()["by4"]
+
+    @property
+    def _short(self) -> set[bytes]:
+        return self._tables()["short"]
+
+    @property
+    def _keys4(self) -> list[bytes]:
+        return self._tables()["keys4"]
 
     def _compiled(self) -> list[Any]:
         if not self._matchers:
@@ -227,12 +261,13 @@ class Masker:
         if not matches:
             return [view[:limit]], limit
         parts: list[bytes | memoryview] = []
+        labels = self._labels
         pos = 0
         for idx, start, end in matches:
             if start >= limit:
                 break
             parts.append(view[pos:start])
-            parts.append(self._labels[idx])
+            parts.append(labels[idx])
             pos = end
         limit = max(limit, pos)
         parts.append(view[pos:limit])
@@ -244,12 +279,14 @@ class Masker:
         n = len(data)
         base = max(0, n - self._max + 1)
         window = data[base:]
+        by4, keys4 = self._by4, self._keys4
         for idx, start, _ in sorted(self._find4(window), key=lambda m: m[1]):
             rest = window[start:]
-            if any(len(p) > len(rest) and p.startswith(rest) for p in self._by4[self._keys4[idx]]):
+            if any(len(p) > len(rest) and p.startswith(rest) for p in by4[keys4[idx]]):
                 return base + start
+        short = self._short
         for i in range(max(base, n - 3), n):
-            if data[i:] in self._short:
+            if data[i:] in short:
                 return i
         return n
 

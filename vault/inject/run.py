@@ -13,9 +13,7 @@ import contextlib
 import errno
 import os
 import re
-import selectors
 import signal
-import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -174,6 +172,8 @@ def _run_masked(argv: list[str], env: dict[str, str], masker: Masker) -> int:
         child_err = w
         fds_to_close.append(w)
 
+    import subprocess  # here, not at the top: `--no-mask` execs without it
+
     try:
         proc = subprocess.Popen(argv, env=env, stdin=None, stdout=child_out, stderr=child_err,
                                 close_fds=True, restore_signals=True)
@@ -219,6 +219,8 @@ def _from_terminal() -> bool:
 
 def _pump(routes: dict[int, int], masker: Masker) -> None:
     """Copy every read end to its output through its own mask stream until all reach EOF."""
+    import selectors
+
     maskers = {fd: masker.stream() for fd in routes}
     sel = selectors.DefaultSelector()
     for fd in routes:

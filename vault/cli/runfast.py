@@ -1,0 +1,128 @@
+"""`tokensafe run`: its one implementation, and a click-free fast path for its plain forms.
+
+`run` wraps every invocation of a script or tool, so its start-up is paid over and over;
+importing click and building the command table costs ~25 ms of it. As for `get`, the fast
+path understands exactly the forms below and hands anything else (--help, -h, unknown
+options, a command without `--`, mistakes) to click, and both call `run_command`, so the two
+can never disagree on what a command line means or does.
+
+    tokensafe run [--env E|-e E] [--only N[,M]]… [--as-is] [--no-mask] [--allow-nested]
+                  [--vault P] [--passphrase-fd N] -- CMD ARGS…
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+
+# option -> (key, takes a value); --only may repeat, the others keep their last value.
+_OPTIONS = {
+    "--vault": ("vault_path", True),
+    "--env": ("env_name", True),
+    "-e": ("env_name", True),
+    "--passphrase-fd": ("passphrase_fd", True),
+    "--only": ("only", True),
+    "--as-is": ("as_is", False),
+    "--no-mask": ("no_mask", False),
+    "--allow-nested": ("allow_nested", False),
+}
+
+
+def split_names(names: Iterable[str]) -> list[str]:
+    """`--only a,b --only c` -> [a, b, c]."""
+    return [n for group in names for n in group.split(",") if n]
+
+
+def run_command(argv: Sequence[str], vault_path: str | None = None, env_name: str | None = None,
+                passphrase_fd: int | None = None, only: Sequence[str] = (), as_is: bool = False,
+                no_mask: bool = False, allow_nested: bool = False) -> int:
+    """The body of `tokensafe run`; returns the child's exit code (or does not return: exec)."""
+    from vault.inject.run import RunSpec, check_argv, check_nesting, run
+
+    args = list(argv)
+    if args and args[0] == "--":
+        args = args[1:]
+    check_argv(args)  # before unlocking: a refused command should not cost a passphrase
+    check_nesting(allow_nested)
+    from vault.cli.common import open_data
+
+    env = open_data(vault_path, passphrase_fd).env(env_name)
+    if passphrase_fd is not None:  # read already; the child must not inherit it
+        import contextlib
+
+        with contextlib.suppress(OSError):
+            os.close(passphrase_fd)
+    values = env.values()
+    chosen = values
+    if only:
+        from vault.inject.envnames import env_map
+
+        names = split_names(only)
+        env_map(values, as_is, names)  # raises NotFoundError for unknown names
+        chosen = {n: values[n] for n in names}
+    return run(RunSpec(args, chosen, mask_values=values, as_is=as_is, mask=not no_mask,
+                       allow_nested=allow_nested))
+
+
+def _path_click_refuses(path: str) -> bool:
+    """What click.Path(dir_okay=False) would reject: a directory, or a file we cannot read."""
+    import stat
+
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False  # need not exist
+    return stat.S_ISDIR(st.st_mode) or not os.access(path, os.R_OK)
+
+
+def parse_plain(args: list[str]) -> dict | None:
+    """The keyword arguments of `run_command` for a plain `run` command line, else None."""
+    if "--" not in args:
+        return None  # `run CMD` without `--`, `run --help`: the full parser decides
+    cut = args.index("--")
+    argv = args[cut + 1:]
+    kw = _parse_options(args[:cut])
+    if kw is None or not argv:
+        return None
+    kw["argv"] = argv
+    return kw
+
+
+def fast_run(args: list[str]) -> int | None:
+    kw = parse_plain(args)
+    if kw is None:
+        return None
+    return run_command(**kw)
+
+
+def _parse_options(opts: list[str]) -> dict | None:
+    kw: dict = {"vault_path": os.environ.get("TOKENSAFE_VAULT") or None}
+    only: list[str] = []
+    it = iter(opts)
+    for a in it:
+        opt, eq, inline = a.partition("=") if a.startswith("--") else (a, "", "")
+        if opt not in _OPTIONS:
+            return None  # --help, -h, -eprod, unknown options: the full parser decides
+        key, takes = _OPTIONS[opt]
+        if not takes:
+            if eq:
+                return None
+            kw[key] = True
+            continue
+        value = inline if eq else next(it, None)
+        if value is None or value == "" or (not eq and value.startswith("-")):
+            return None
+        if key == "only":
+            only.append(value)
+        else:
+            kw[key] = value
+    if only:
+        kw["only"] = only
+    if "passphrase_fd" in kw:
+        fd = kw["passphrase_fd"]
+        if not (fd.isascii() and fd.isdigit()):
+            return None
+        kw["passphrase_fd"] = int(fd)
+    if kw["vault_path"] and _path_click_refuses(kw["vault_path"]):
+        return None
+    return kw
