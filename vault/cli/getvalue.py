@@ -8,7 +8,7 @@ so the two can never disagree on what a command line means.
 
 from __future__ import annotations
 
-from vault.cli.common import open_data, refuse_tty, write_out
+from vault.cli.common import open_data, path_click_refuses, refuse_tty, write_out
 
 # option -> (key, takes a value)
 _OPTIONS = {
@@ -53,6 +53,8 @@ def parse_plain(args: list[str]) -> dict | None:
         else:
             names.append(a)
     if len(names) != 1:
+        return None
+    if kw["vault_path"] and path_click_refuses(kw["vault_path"]):
         return None
     if "passphrase_fd" in kw:
         if not kw["passphrase_fd"].isdigit():

@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 
+from vault.cli.common import path_click_refuses
+
 # option -> (key, takes a value); --only may repeat, the others keep their last value.
 _OPTIONS = {
     "--vault": ("vault_path", True),
@@ -62,17 +64,6 @@ def run_command(argv: Sequence[str], vault_path: str | None = None, env_name: st
         chosen = {n: values[n] for n in names}
     return run(RunSpec(args, chosen, mask_values=values, as_is=as_is, mask=not no_mask,
                        allow_nested=allow_nested))
-
-
-def _path_click_refuses(path: str) -> bool:
-    """What click.Path(dir_okay=False) would reject: a directory, or a file we cannot read."""
-    import stat
-
-    try:
-        st = os.stat(path)
-    except OSError:
-        return False  # need not exist
-    return stat.S_ISDIR(st.st_mode) or not os.access(path, os.R_OK)
 
 
 def parse_plain(args: list[str]) -> dict | None:
@@ -123,6 +114,6 @@ def _parse_options(opts: list[str]) -> dict | None:
         if not (fd.isascii() and fd.isdigit()):
             return None
         kw["passphrase_fd"] = int(fd)
-    if kw["vault_path"] and _path_click_refuses(kw["vault_path"]):
+    if kw["vault_path"] and path_click_refuses(kw["vault_path"]):
         return None
     return kw
