@@ -152,7 +152,7 @@ def test_table(payload: str, expected: str | None) -> None:
 def test_ids_are_unique_and_stable() -> None:
     # Ids are forever: baselines and SARIF rules name them. Add, never rename.
     assert [d.id for d in detectors.REGISTRY] == [
-        "auth0-management-token", "jwt", "private-key", "bearer", "docker-auth",
+        "auth0-management-token", "jwt", "private-key", "provider-token", "bearer", "docker-auth",
         "postman-variable", "client-secret", "password", "high-entropy", "vault-known",
         "url-credentials"]
 

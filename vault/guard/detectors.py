@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from vault.guard import filters
+from vault.guard.extract import PROVIDER_RE
 from vault.guard.model import Candidate
 from vault.store.model import jwt_claims as _decode_claims
 
@@ -26,6 +27,11 @@ _AUTH0_ISS = re.compile(r"^https://[A-Za-z0-9.\-]+\.auth0\.com/?$")
 _MODULE_ATTR = re.compile(r"^[A-Za-z_][\w.]*[._][\w.]*:[A-Za-z_]\w*$")
 # UPPER_SNAKE names and dotted paths: unquoted in code they are references, not literals
 _CONSTANT = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$|^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")
+# Vendor tokens: the prefixes a value may start with (shapes in extract.PROVIDER_RE), and
+# the documented examples (AWS's key id, Stripe's test key), which are never leaks.
+_PROVIDER_PREFIXES = ("gh", "github_pat_", "glpat-", "xox", "sk_", "rk_", "npm_", "AKIA", "ASIA")
+_PROVIDER_HEAD = re.compile(r"^(?:github_pat_|[sr]k_(?:live|test)_|[a-z]{3,5}[_-]|A[KS]IA)")
+_DOC_TOKENS = frozenset({"AKIAIOSFODNN7EXAMPLE", "sk_test_4eC39HqLyjWDarjtT1zdp7dc"})
 _WRITE_SCOPE = re.compile(r"^(create|update|delete|write|manage)[:_]")
 
 
@@ -144,6 +150,24 @@ class PrivateKey(Detector):
             return None
         m = re.match(r"-----BEGIN ([A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?)-----", c.value)
         return Verdict("critical", {"type": m.group(1)}) if m else None
+
+
+class ProviderToken(Detector):
+    id = "provider-token"
+    title = "Vendor-prefixed token (GitHub, GitLab, Slack, Stripe, npm, AWS)"
+    description = ("A token whose prefix names its issuer (`ghp_`, `github_pat_`, `glpat-`, `xoxb-`, "
+                   "`sk_live_`, `npm_`, `AKIA`), under any key or none.")
+    default_severity = "high"
+
+    def classify(self, c: Candidate, ctx: Context) -> Verdict | None:
+        v = c.value
+        if c.source in ("pem", "url", "run") or not v.startswith(_PROVIDER_PREFIXES):
+            return None
+        m = PROVIDER_RE.fullmatch(v.encode("utf-8", "surrogatepass"))
+        if not m or v in _DOC_TOKENS or filters.is_placeholder(_PROVIDER_HEAD.sub("", v)):
+            return None
+        provider = m.lastgroup or ""
+        return Verdict("low" if v.startswith("sk_test_") else "high", {"provider": provider})
 
 
 class Bearer(Detector):
@@ -292,8 +316,8 @@ class VaultKnown(Detector):
 
 
 REGISTRY: tuple[Detector, ...] = (
-    Auth0ManagementToken(), Jwt(), PrivateKey(), Bearer(), DockerAuth(), PostmanVariable(),
-    ClientSecret(), Password(), HighEntropy(), VaultKnown(), UrlCredentials(),
+    Auth0ManagementToken(), Jwt(), PrivateKey(), ProviderToken(), Bearer(), DockerAuth(),
+    PostmanVariable(), ClientSecret(), Password(), HighEntropy(), VaultKnown(), UrlCredentials(),
 )
 BY_ID: dict[str, Detector] = {d.id: d for d in REGISTRY}
 

@@ -16,7 +16,7 @@ class Candidate:
     value: str
     start: int  # absolute byte offset of the value's raw form in the file
     end: int  # absolute byte offset just past it
-    source: str  # jwt | b64jwt | bearer | basic | authz | kv | pair | pem | docker | run
+    source: str  # jwt | b64jwt | bearer | basic | authz | kv | pair | pem | docker | provider | run
     key: str | None = None  # the variable/field name the value is assigned to
     scope: str | None = None  # Postman scope: environment | globals | collection
     var_type: str | None = None  # Postman variable type (`secret`, `default`, …)
