@@ -105,14 +105,15 @@ def _find_hits(buf: bytes, own_start: int, own_end: int) -> list[tuple[int, str]
     then the vendor prefixes in their own case, one regex pass per leading letter."""
     lo = buf.lower()
     hits = []
+    stop = min(len(buf), own_end + 16)  # an anchor starting in range may end past it
     for anchor, name in _SINGLE_ANCHORS:
-        p = lo.find(anchor, own_start, own_end)
+        end = min(len(lo), own_end + len(anchor) - 1)
+        p = lo.find(anchor, own_start, end)
         while p >= 0:
             hits.append((p, name))
-            p = lo.find(anchor, p + 1, own_end)
+            p = lo.find(anchor, p + 1, end)
     for rx, name in _GROUPED_ANCHORS:
-        hits.extend((m.start(), name) for m in rx.finditer(lo, own_start, own_end))
-    stop = min(len(buf), own_end + 16)  # an anchor starting in range may end past it
+        hits.extend((m.start(), name) for m in rx.finditer(lo, own_start, stop) if m.start() < own_end)
     for rx in CASED_SCANS:
         hits.extend((m.start(), "provider") for m in rx.finditer(buf, own_start, stop)
                     if m.start() < own_end)
@@ -395,7 +396,7 @@ class Extractor:
                          var_type=_s(t) if t else None)
 
     def _url(self, buf: bytes, p: int) -> list[Candidate]:
-        """`postgres://app:S3cret@db:5432/app`: the password part of a URL's userinfo."""
+        """`postgres://app:PASSWORD@db:5432/app`: the password part of a URL's userinfo."""
         m = URL_CRED_RE.match(buf, p)
         if not m:
             return []
