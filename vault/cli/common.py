@@ -56,6 +56,49 @@ def path_click_refuses(path: str) -> bool:
     return stat.S_ISDIR(st.st_mode) or not os.access(path, os.R_OK)
 
 
+def parse_plain_options(args: list[str], table: dict[str, tuple[str, bool]],
+                        repeatable: tuple[str, ...] = ()) -> tuple[dict, list[str]] | None:
+    """Parse the plain forms a click-free fast path accepts: (keyword args, positionals).
+
+    `table` maps an option to (key, takes a value). None means "not plain": --help, unknown
+    options, `-eprod`, a flag given `=x`, an empty or dash-led value, a non-numeric fd, or a
+    --vault that click would refuse — the full parser then decides and explains.
+    """
+    kw: dict = {"vault_path": os.environ.get("TOKENSAFE_VAULT") or None}
+    lists: dict[str, list[str]] = {k: [] for k in repeatable}
+    rest: list[str] = []
+    it = iter(args)
+    for a in it:
+        opt, eq, inline = a.partition("=") if a.startswith("--") else (a, "", "")
+        if opt in table:
+            key, takes = table[opt]
+            if not takes:
+                if eq:
+                    return None
+                kw[key] = True
+                continue
+            value = inline if eq else next(it, None)
+            if value is None or value == "" or (not eq and value.startswith("-")):
+                return None
+            if key in lists:
+                lists[key].append(value)
+            else:
+                kw[key] = value
+        elif a.startswith("-") or a == "":
+            return None
+        else:
+            rest.append(a)
+    kw.update({k: v for k, v in lists.items() if v})
+    if "passphrase_fd" in kw:
+        fd = kw["passphrase_fd"]
+        if not (fd.isascii() and fd.isdigit()):
+            return None
+        kw["passphrase_fd"] = int(fd)
+    if kw["vault_path"] and path_click_refuses(kw["vault_path"]):
+        return None
+    return kw, rest
+
+
 def resolve_path(vault_path: str | None) -> Path:
     import os
 

@@ -8,7 +8,7 @@ so the two can never disagree on what a command line means.
 
 from __future__ import annotations
 
-from vault.cli.common import open_data, path_click_refuses, refuse_tty, write_out
+from vault.cli.common import open_data, parse_plain_options, refuse_tty, write_out
 
 # option -> (key, takes a value)
 _OPTIONS = {
@@ -30,37 +30,11 @@ def print_value(name: str, vault_path: str | None = None, env_name: str | None =
 
 def parse_plain(args: list[str]) -> dict | None:
     """The keyword arguments of `print_value` for a plain `get` command line, else None."""
-    import os
-
-    kw: dict = {"vault_path": os.environ.get("TOKENSAFE_VAULT") or None}
-    names: list[str] = []
-    it = iter(args)
-    for a in it:
-        opt, eq, inline = a.partition("=") if a.startswith("--") else (a, "", "")
-        if opt in _OPTIONS:
-            key, takes = _OPTIONS[opt]
-            if not takes:
-                if eq:
-                    return None
-                kw[key] = True
-                continue
-            value = inline if eq else next(it, None)
-            if value is None or value == "" or (not eq and value.startswith("-")):
-                return None
-            kw[key] = value
-        elif a.startswith("-") or a == "":
-            return None  # --reveal, --help, --, typos: the full parser decides
-        else:
-            names.append(a)
-    if len(names) != 1:
+    parsed = parse_plain_options(args, _OPTIONS)
+    if parsed is None or len(parsed[1]) != 1:
         return None
-    if kw["vault_path"] and path_click_refuses(kw["vault_path"]):
-        return None
-    if "passphrase_fd" in kw:
-        if not kw["passphrase_fd"].isdigit():
-            return None
-        kw["passphrase_fd"] = int(kw["passphrase_fd"])
-    kw["name"] = names[0]
+    kw, (name,) = parsed
+    kw["name"] = name
     return kw
 
 

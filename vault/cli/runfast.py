@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 
-from vault.cli.common import path_click_refuses
+from vault.cli.common import parse_plain_options
 
 # option -> (key, takes a value); --only may repeat, the others keep their last value.
 _OPTIONS = {
@@ -72,9 +72,10 @@ def parse_plain(args: list[str]) -> dict | None:
         return None  # `run CMD` without `--`, `run --help`: the full parser decides
     cut = args.index("--")
     argv = args[cut + 1:]
-    kw = _parse_options(args[:cut])
-    if kw is None or not argv:
-        return None
+    parsed = parse_plain_options(args[:cut], _OPTIONS, repeatable=("only",))
+    if parsed is None or parsed[1] or not argv:
+        return None  # a positional before `--` is not a plain form either
+    kw = parsed[0]
     kw["argv"] = argv
     return kw
 
@@ -84,36 +85,3 @@ def fast_run(args: list[str]) -> int | None:
     if kw is None:
         return None
     return run_command(**kw)
-
-
-def _parse_options(opts: list[str]) -> dict | None:
-    kw: dict = {"vault_path": os.environ.get("TOKENSAFE_VAULT") or None}
-    only: list[str] = []
-    it = iter(opts)
-    for a in it:
-        opt, eq, inline = a.partition("=") if a.startswith("--") else (a, "", "")
-        if opt not in _OPTIONS:
-            return None  # --help, -h, -eprod, unknown options: the full parser decides
-        key, takes = _OPTIONS[opt]
-        if not takes:
-            if eq:
-                return None
-            kw[key] = True
-            continue
-        value = inline if eq else next(it, None)
-        if value is None or value == "" or (not eq and value.startswith("-")):
-            return None
-        if key == "only":
-            only.append(value)
-        else:
-            kw[key] = value
-    if only:
-        kw["only"] = only
-    if "passphrase_fd" in kw:
-        fd = kw["passphrase_fd"]
-        if not (fd.isascii() and fd.isdigit()):
-            return None
-        kw["passphrase_fd"] = int(fd)
-    if kw["vault_path"] and path_click_refuses(kw["vault_path"]):
-        return None
-    return kw
