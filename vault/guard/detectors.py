@@ -11,6 +11,7 @@ import base64
 import binascii
 import re
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -48,14 +49,17 @@ class Context:
     now: float = field(default_factory=time.time)
 
 
-class Detector:
+class Detector(ABC):
+    """A detector: a stable id (forever: baselines and SARIF rules name it) and one rule."""
+
     id: ClassVar[str]
     title: ClassVar[str]
     description: ClassVar[str]
     default_severity: ClassVar[str]
 
+    @abstractmethod
     def classify(self, c: Candidate, ctx: Context) -> Verdict | None:
-        raise NotImplementedError
+        """A verdict for the candidate, or None when it is not this detector's kind."""
 
 
 def jwt_claims(value: str) -> dict[str, Any] | None:

@@ -101,7 +101,7 @@ def parse_recovery_key(text: str) -> bytes:
     s = s.replace("O", "0").replace("I", "1").replace("L", "1")
     if any(c not in _CROCKFORD for c in s) or len(s) != 52:
         raise UsageError("that is not a tokensafe recovery key",
-                         "a recovery key looks like TSR1-XXXX-XXXX-… (52 characters after TSR1-)")
+                         "a recovery key is TSR1- then 52 letters and digits in groups of four, e.g. TSR1-7K2M-…")
     b32 = s.translate(_FROM_CROCKFORD)
     return base64.b32decode(b32 + "=" * (-len(b32) % 8))
 
