@@ -6,7 +6,6 @@ core in batches of about 8 MB, biggest files first so no core idles at the end.
 
 from __future__ import annotations
 
-import errno
 import fnmatch
 import os
 import stat
@@ -14,7 +13,14 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from vault.guard.model import FileError, FileResult, Finding, ScanStats, display_path
+from vault.guard.model import (
+    FileError,
+    FileResult,
+    Finding,
+    ScanStats,
+    display_path,
+    os_error_reason,
+)
 from vault.guard.readers import FileScanner, ScanConfig
 
 # Version-control stores (compressed objects) and tool caches that only hold derived data.
@@ -62,7 +68,7 @@ def walk(paths: Iterable[str], excludes: tuple[str, ...] = (),
         try:
             st = os.stat(top)
         except OSError as e:
-            err(top, _why(e))
+            err(top, os_error_reason(e))
             continue
         if stat.S_ISREG(st.st_mode):
             yield top, st.st_size
@@ -76,7 +82,7 @@ def walk(paths: Iterable[str], excludes: tuple[str, ...] = (),
             try:
                 dst = os.stat(d)
             except OSError as e:
-                err(d, _why(e))
+                err(d, os_error_reason(e))
                 continue
             ident = (dst.st_dev, dst.st_ino)
             if ident in seen_dirs:
@@ -88,7 +94,7 @@ def walk(paths: Iterable[str], excludes: tuple[str, ...] = (),
                 with os.scandir(d) as it:
                     entries = list(it)
             except OSError as e:
-                err(d, _why(e))
+                err(d, os_error_reason(e))
                 continue
             for ent in entries:
                 if excluded(top, ent.path, ent.name):
@@ -101,21 +107,11 @@ def walk(paths: Iterable[str], excludes: tuple[str, ...] = (),
                         continue
                     est = ent.stat()
                 except OSError as e:
-                    err(ent.path, _why(e))
+                    err(ent.path, os_error_reason(e))
                     continue
                 if stat.S_ISREG(est.st_mode):
                     yield ent.path, est.st_size
                 # sockets, fifos, devices: not files anyone exports; skipped silently
-
-
-def _why(e: OSError) -> str:
-    if e.errno == errno.ELOOP:
-        return "symlink loop"
-    if e.errno == errno.ENOENT:
-        return "does not exist (or vanished during the scan)"
-    if e.errno in (errno.EACCES, errno.EPERM):
-        return "permission denied"
-    return e.strerror or type(e).__name__
 
 
 _worker: FileScanner | None = None

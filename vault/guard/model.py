@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,3 +89,16 @@ class ScanStats:
 def display_path(path: str) -> str:
     """A printable path: undecodable bytes of non-UTF-8 names shown as U+FFFD, never a crash."""
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def os_error_reason(e: OSError, missing: str = "does not exist (or vanished during the scan)") -> str:
+    """A short reason for a file the scan could not read (never the file's content)."""
+    if e.errno == errno.ELOOP:
+        return "symlink loop"
+    if e.errno == errno.ENOENT:
+        return missing
+    if e.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if e.errno == errno.EISDIR:
+        return "is a directory"
+    return e.strerror or type(e).__name__

@@ -7,7 +7,6 @@ whatever the file size.
 
 from __future__ import annotations
 
-import errno
 import hmac
 import os
 import re
@@ -17,7 +16,14 @@ from hashlib import sha256
 
 from vault.guard import detectors
 from vault.guard.extract import LOOKAHEAD, LOOKBACK, Extractor
-from vault.guard.model import Candidate, FileError, FileResult, Finding, display_path
+from vault.guard.model import (
+    Candidate,
+    FileError,
+    FileResult,
+    Finding,
+    display_path,
+    os_error_reason,
+)
 from vault.secret import preview
 
 CHUNK = 1024 * 1024
@@ -184,7 +190,7 @@ class FileScanner:
         try:
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
         except OSError as e:
-            res.error = FileError(shown, _reason(e))
+            res.error = FileError(shown, os_error_reason(e, missing="vanished before it could be read"))
             return res
         try:
             st = os.fstat(fd)
@@ -195,7 +201,7 @@ class FileScanner:
                 fd = -1
                 self._scan_stream(f, res)
         except OSError as e:
-            res.error = FileError(shown, _reason(e))
+            res.error = FileError(shown, os_error_reason(e, missing="vanished before it could be read"))
         finally:
             if fd >= 0:
                 os.close(fd)
@@ -238,15 +244,3 @@ class FileScanner:
             drop = max(0, own_end - LOOKBACK - base)
             lines.advance(buf, base, drop)
             buf, base, own = buf[drop:], base + drop, own_end
-
-
-def _reason(e: OSError) -> str:
-    if e.errno == errno.ELOOP:
-        return "symlink loop"
-    if e.errno == errno.ENOENT:
-        return "vanished before it could be read"
-    if e.errno in (errno.EACCES, errno.EPERM):
-        return "permission denied"
-    if e.errno == errno.EISDIR:
-        return "is a directory"
-    return e.strerror or type(e).__name__
