@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from vault.errors import UsageError
 from vault.guard.keys import key_id
 from vault.guard.model import Finding
+from vault.store.fileio import atomic_write
 
 VERSION = 1
 
@@ -34,6 +34,5 @@ def save(path: Path, findings: list[Finding], guard_key: bytes) -> None:
     entries = sorted({(f.fingerprint, f.detector) for f in findings})
     doc = {"version": VERSION, "tool": "tokensafe", "key_id": key_id(guard_key),
            "findings": [{"fingerprint": fp, "detector": d} for fp, d in entries]}
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(doc, indent=1) + "\n")
-    os.replace(tmp, path)
+    # Committed beside the code it silences, so readable like any source file.
+    atomic_write(path, (json.dumps(doc, indent=1) + "\n").encode(), mode=0o644)

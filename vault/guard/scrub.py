@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import bisect
-import contextlib
 import hashlib
 import json
 import os
@@ -25,6 +24,7 @@ from typing import Any
 from vault.errors import IntegrityError, NotFoundError, PolicyError, UsageError
 from vault.guard import filters
 from vault.guard.readers import FileScanner
+from vault.store.fileio import atomic_write
 
 _NAME_BAD = re.compile(r"[^A-Za-z0-9_.\-]")
 _DOTENV_RE = re.compile(
@@ -273,24 +273,8 @@ def commit(plan: Plan, edit: Callable[[], AbstractContextManager[Any]],
         if _sha(path.read_bytes()) != _sha(plan.original):
             raise PolicyError(f"{plan.path} changed while it was being imported; not scrubbed",
                               f"run the import again; `tokensafe restore {plan.path}` is not needed")
-        atomic_replace(path, new_bytes, st.st_mode & 0o7777)
+        atomic_write(path, new_bytes, st.st_mode & 0o7777)
     return Outcome(env_name, imported, secret_names if scrub else [], unchanged, left)
-
-
-def atomic_replace(path: Path, data: bytes, mode: int) -> None:
-    """Temp file in the same folder, fsync, os.replace, fsync the folder; mode preserved."""
-    from vault.store.fileio import fsync_dir, write_temp
-
-    tmp = write_temp(path.parent, "." + path.name + ".", data, mode)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    with contextlib.suppress(OSError):
-        os.chmod(path, mode)  # write_temp honours umask-free mode; be explicit anyway
-    fsync_dir(path.parent)
 
 
 def restore(path: Path, edit: Callable[[], AbstractContextManager[Any]], force: bool = False) -> str:
@@ -308,7 +292,7 @@ def restore(path: Path, edit: Callable[[], AbstractContextManager[Any]], force: 
         if ap.exists() and not force and _sha(ap.read_bytes()) != orig["scrubbed_sha256"]:
             raise PolicyError(f"{path} changed since it was scrubbed",
                               "use --force to overwrite those changes with the original")
-        atomic_replace(ap, content, int(orig.get("mode", 0o600)))
+        atomic_write(ap, content, int(orig.get("mode", 0o600)))
         if _sha(ap.read_bytes()) != orig["sha256"]:
             raise IntegrityError(f"{path} did not read back as the original; the vault keeps it")
         data.originals.pop(key, None)
