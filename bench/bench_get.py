@@ -7,13 +7,18 @@ Prints the median wall time over N runs of, in the same run:
   - `pass show tok | cat`            Debian's `pass` with a throwaway GnuPG key (if installed)
 and the Argon2id unlock time with the default parameters (t=3, p=4, 64 MiB).
 
-Usage: python3 bench/bench_get.py [-n 40]
+With `--before DIR` (a checkout of an earlier tokensafe, e.g. `git worktree add /tmp/before
+HEAD~5`), `tokensafe get` also runs with DIR's code (PYTHONPATH=DIR), interleaved with today's,
+and the two are printed side by side.
+
+Usage: python3 bench/bench_get.py [-n 40] [--before DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -67,13 +72,17 @@ def argon2_default_ms() -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", type=int, default=40, help="runs per command (median reported)")
-    n = ap.parse_args().n
+    ap.add_argument("--before", type=Path, default=None, metavar="DIR",
+                    help="an earlier checkout whose `get` runs beside today's (PYTHONPATH=DIR)")
+    args = ap.parse_args()
+    n = args.n
     exe = shutil.which("tokensafe")
     if not exe:
         raise SystemExit("install tokensafe first: pip install -e .")
     # Byte-compile once, as an installed wheel would be: start-up must not pay for compiling.
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(__file__).resolve().parents[1] / "vault")],
-                   check=True, capture_output=True)
+    for tree in [Path(__file__).resolve().parents[1], *([args.before] if args.before else [])]:
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "vault")],
+                       check=True, capture_output=True)
     with tempfile.TemporaryDirectory(prefix="tokensafe-bench-") as tmp:
         home = Path(tmp)
         with secret_service_daemons(home) as daemons:
@@ -88,6 +97,9 @@ def main() -> None:
             assert out.strip() == SECRET.encode(), "get returned something else"
             rows = [("python3 -c pass | cat  (interpreter floor)", f"{sys.executable} -c pass | cat")]
             rows.append(("tokensafe get tok | cat  (keyring slot)", f"{exe} get tok | cat"))
+            if args.before:
+                rows.append(("  the same, code of --before DIR",
+                             f"PYTHONPATH={shlex.quote(str(args.before.resolve()))} {exe} get tok | cat"))
             if shutil.which("secret-tool"):
                 subprocess.run(["secret-tool", "store", "--label=bench", "service", "bench", "username", "tok"],
                                input=SECRET.encode(), env=env, check=True, capture_output=True)
@@ -104,6 +116,10 @@ def main() -> None:
             get = results[rows[1][0]]
             print(f"  tokensafe get over the interpreter floor:      {get - floor:7.1f} ms "
                   f"(goal: < 100 ms over the floor, < 150 ms in all)")
+            if args.before:
+                before = results[rows[2][0]]
+                print(f"  today's get against --before:                 {(get / before - 1) * 100:+7.1f} % "
+                      f"(goal: within 10 %)")
     print(f"Argon2id unlock, default parameters (t=3, p=4, 64 MiB): {argon2_default_ms():.0f} ms (median of 3)")
 
 

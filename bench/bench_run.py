@@ -12,7 +12,10 @@ The vault uses the OS keyring slot (a private gnome-keyring) when dbus and gnome
 installed, else a passphrase slot with the default Argon2id parameters (then the unlock
 floor includes the KDF).
 
-Usage: python3 bench/bench_run.py [-n 30] [--mib 1024] [--repeat 3]
+With `--before DIR` (a checkout of an earlier tokensafe), the start-up rows also run with
+DIR's code (PYTHONPATH=DIR), in the same run, and the change is printed in per cent.
+
+Usage: python3 bench/bench_run.py [-n 30] [--mib 1024] [--repeat 3] [--before DIR]
 """
 
 from __future__ import annotations
@@ -86,12 +89,15 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=30, help="runs per start-up command (median reported)")
     ap.add_argument("--mib", type=int, default=1024, help="MiB the child writes (default 1 GiB)")
     ap.add_argument("--repeat", type=int, default=3, help="throughput runs per command (best kept)")
+    ap.add_argument("--before", type=Path, default=None, metavar="DIR",
+                    help="an earlier checkout whose start-up runs beside today's (PYTHONPATH=DIR)")
     args = ap.parse_args()
     exe = shutil.which("tokensafe")
     if not exe:
         raise SystemExit("install tokensafe first: pip install -e .")
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(__file__).resolve().parents[1] / "vault")],
-                   check=True, capture_output=True)
+    for tree in [Path(__file__).resolve().parents[1], *([args.before] if args.before else [])]:
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "vault")],
+                       check=True, capture_output=True)
     with tempfile.TemporaryDirectory(prefix="tokensafe-bench-") as tmp, ExitStack() as stack:
         home = Path(tmp)
         import os
@@ -121,9 +127,15 @@ def main() -> None:
                 ("tokensafe run --no-mask -- true", [exe, "run", "--no-mask", "--", "true"]),
                 ("tokensafe run -- true", [exe, "run", "--", "true"])]
         res = {}
+        before_env = {**env, "PYTHONPATH": str(args.before.resolve())} if args.before else None
         for label, argv in rows:
             res[label] = median_ms(argv, env, args.n)
-            print(f"   {label:<36} {res[label]:8.1f} ms")
+            if before_env is None or argv[0] != exe:
+                print(f"   {label:<36} {res[label]:8.1f} ms")
+                continue
+            was = median_ms(argv, before_env, args.n)
+            print(f"   {label:<36} {res[label]:8.1f} ms   (--before: {was:6.1f} ms, "
+                  f"{(res[label] / was - 1) * 100:+5.1f} %; goal within 10 %)")
         print(f"   overhead of `run -- true` over `true`: {res['tokensafe run -- true'] - res['true']:.1f} ms "
               f"(goal < 150 ms); over `get`: {res['tokensafe run -- true'] - res['tokensafe get tok00']:.1f} ms")
 
