@@ -4,7 +4,7 @@
     python bench/bench_audit.py [--size-mb 200] [--workdir /tmp/tokensafe-bench]
                                 [--ds-size-mb 20] [--watch-files 100]
 
-Tools, on the same generated corpus (../shared/corpus/gen.py, never inside the repo):
+Tools, on the same generated corpus (tests/corpus/gen.py, written to --workdir, never inside the repo):
   cat              read limit (all files to /dev/null)
   tokensafe audit  the installed command, all cores
   detect-secrets   `detect-secrets scan --all-files` (pip); run on a smaller corpus of the same

@@ -1,4 +1,4 @@
-"""Score guard findings against the labelled corpus of ../shared/corpus (shared by test and bench)."""
+"""Score guard findings against the labelled corpus of tests/corpus/gen.py (shared by test and bench)."""
 
 from __future__ import annotations
 
@@ -9,19 +9,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-
-def _find_gen() -> Path:
-    """The generator lives in shared/ beside the repository (CI lays it there too)."""
-    env = os.environ.get("TOKENSAFE_CORPUS_GEN")
-    repo = Path(__file__).resolve().parents[2]
-    for p in ([Path(env)] if env else []) + [repo.parent / "shared" / "corpus" / "gen.py",
-                                             Path("/work/shared/corpus/gen.py")]:
-        if p.exists():
-            return p
-    return repo.parent / "shared" / "corpus" / "gen.py"
-
-
-GEN = _find_gen()
+# In the repository, so the test always runs: a fresh clone needs nothing beside it.
+GEN = Path(__file__).resolve().parents[1] / "corpus" / "gen.py"
 
 
 def generate(out: Path, size_mb: float, seed: int = 1, plant_rate: float = 0.005) -> dict:

@@ -16,7 +16,7 @@ import pytest
 
 # Same shape as the shared planted secret: recognisable bytes that must leak nowhere.
 PLANTED = "tsPLANTED-inject-4b1d-SECRET-9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b"
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "postman"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "postman"  # upstream files, see SOURCES.md
 DATA = Path(__file__).with_name("data")
 
 
