@@ -226,3 +226,12 @@ def test_an_ambiguous_address_lists_the_candidates() -> None:
         collection.parse({"item": [{"name": "A", "item": [{"name": "Get a user", "request": "h/1"}]},
                                    {"name": "B", "item": [{"name": "Get a user", "request": "h/2"}]}]}
                          ).find("Get a user")
+
+
+def test_twins_without_ids_are_ambiguous_and_say_why() -> None:
+    col = collection.parse({"item": [{"name": "F", "item": [{"name": "Ping", "request": "h/1"},
+                                                             {"name": "Ping", "request": "h/2"}]}]})
+    with pytest.raises(UsageError, match="'F/Ping' fits 2 items: 'F/Ping', 'F/Ping'") as e:
+        col.find("F/Ping")
+    assert "share one address and have no ids" in e.value.hint
+    assert [i.name for i in col.find("F").requests()] == ["Ping", "Ping"]  # the folder still sends both

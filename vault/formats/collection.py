@@ -125,6 +125,8 @@ class Collection:
         more = f" and {len(unique) - 10} more" if len(unique) > 10 else ""
         if all(i.id for i in unique):
             hint = f"address one by its id, e.g. 'id:{unique[0].id}'"
+        elif len({i.path for i in unique}) == 1:
+            hint = "these items share one address and have no ids: rename one in Postman, or send their folder"
         else:
             hint = f"give the full folder path; {listing}"
         raise UsageError(f"{address!r} fits {len(unique)} items: {shown}{more}", hint)
