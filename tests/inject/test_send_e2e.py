@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import urllib.parse
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,7 @@ pytestmark = pytest.mark.e2e
 MGMT = str(DATA / "auth0-management.postman_collection.json")
 AUTHN = str(DATA / "auth0-authentication.postman_collection.json")
 SINK = str(DATA / "kitchen-sink.v2.0.postman_collection.json")
+PATHS = str(DATA / "auth0-path-variables.postman_collection.json")
 
 
 @pytest.fixture
@@ -66,7 +68,7 @@ def test_send_the_authentication_collection(tls_ts, https_server) -> None:
 
 def test_list_and_dry_run(tls_ts, https_server) -> None:
     r = tls_ts("send", MGMT, "--list")
-    assert b"Users/" in r.stdout and b"PATCH   Update a user" in r.stdout
+    assert b"        Users/\n" in r.stdout and b"PATCH   Users/Update a user\n" in r.stdout
     r = tls_ts("send", MGMT, "--dry-run", "--var", "id=1")
     assert r.returncode == 0 and https_server.seen == []
     assert r.stdout.count(b"Authorization: Bearer <redacted:auth0_token>") == 4
@@ -160,3 +162,112 @@ def test_shared_fixture_collections_list_and_dry_run(ts, name) -> None:
     env_file = str(FIXTURES / "newman-globals-env-data-files.postman_environment.json")
     r = ts("send", env_file, "--list")
     assert r.returncode == 2 and b"environment, not a collection" in r.stderr
+
+
+# --- path variables and addresses ------------------------------------------------------------
+
+def test_a_path_variable_without_a_value_is_refused_and_nothing_is_sent(tls_ts, https_server) -> None:
+    r = tls_ts("send", PATHS, "Clients/Delete a client")
+    assert r.returncode == 2 and https_server.seen == []
+    err = r.stderr.decode()
+    assert "tokensafe: error: Clients/Delete a client: no value for path variable(s) :id\n" in err
+    assert "tokensafe: hint: give a value with --var id=VALUE; --keep-path-vars" in err
+    # A whole run: every request is checked first, each offender is named, nothing goes out.
+    r = tls_ts("send", PATHS)
+    assert r.returncode == 2 and https_server.seen == []
+    err = r.stderr.decode()
+    assert ("3 requests have path variables without a value: Clients/Delete a client (:id), "
+            "Users/Remove roles from a user (:id), Users/Unlink a user identity (:id :user_id)") in err
+    assert "--var id=VALUE --var user_id=VALUE" in err
+    tls_ts.assert_no_leak(PLANTED)
+
+
+def test_path_variables_given_or_kept_literally(tls_ts, https_server) -> None:
+    r = tls_ts("send", PATHS, "Clients/Delete a client", "--var", "id=cid-9")
+    assert r.returncode == 0, r.stderr
+    r = tls_ts("send", PATHS, "Clients/Delete a client", "Users/Unlink a user identity", "--keep-path-vars")
+    assert r.returncode == 0, r.stderr
+    assert [(s.method, s.path) for s in https_server.seen] == [
+        ("DELETE", "/api/v2/clients/cid-9"), ("DELETE", "/api/v2/clients/:id"),
+        ("DELETE", "/api/v2/users/:id/identities/google-oauth2/:user_id")]
+    tls_ts.assert_no_leak(PLANTED)
+
+
+def test_addressed_with_the_escape_by_id_and_ambiguous(tls_ts, https_server) -> None:
+    r = tls_ts("send", PATHS, "--list")
+    assert b"POST    Database/Signup using a username\\/password  id:0c2b6f3e-3333-4000-8000-000000000001" in r.stdout
+    r = tls_ts("send", PATHS, "Database/Signup using a username\\/password")
+    assert r.returncode == 0, r.stderr
+    assert (https_server.seen[-1].method, https_server.seen[-1].path) == ("POST", "/dbconnections/signup")
+    assert "Authorization" not in https_server.seen[-1].headers  # the folder says noauth
+    r = tls_ts("send", PATHS, "id:0c2b6f3e-3333-4000-8000-000000000002")
+    assert r.returncode == 0 and https_server.seen[-1].path == "/dbconnections/change_password"
+    r = tls_ts("send", PATHS, "Logs \\\\ exports/Ping")
+    assert r.returncode == 2 and len(https_server.seen) == 2
+    err = r.stderr.decode()
+    assert "'Logs \\\\\\\\ exports/Ping' fits 2 items" in err
+    assert "id:0c2b6f3e-4444-4000-8000-000000000001" in err and "id:0c2b6f3e-4444-4000-8000-000000000002" in err
+    r = tls_ts("send", PATHS, "id:0c2b6f3e-4444-4000-8000-000000000002")
+    assert r.returncode == 0 and https_server.seen[-1].path == "/api/v2/logs?page=2"
+    r = tls_ts("send", PATHS, "Database/Nope")
+    assert r.returncode == 4 and b"write a / inside a name as \\/" in r.stderr
+    tls_ts.assert_no_leak(PLANTED)
+
+
+def _given_path_variables(src: str, dest) -> None:
+    """The collection with a value for every path variable that has none, so that newman (which
+    takes path variables only from the collection) and `send` get the same input."""
+    doc = json.loads(Path(src).read_text(encoding="utf-8"))
+
+    def fill(items: list) -> None:
+        for it in items:
+            fill(it.get("item") or [])
+            url = (it.get("request") or {}).get("url")
+            for v in url.get("variable") or [] if isinstance(url, dict) else []:
+                if not v.get("value"):
+                    v["value"] = f"given-{v['key']}"
+    fill(doc["item"])
+    dest.write_text(json.dumps(doc))
+
+
+@pytest.mark.newman
+@pytest.mark.parametrize(("src", "flags"), [(MGMT, ()), (AUTHN, ()), (PATHS, ()), (PATHS, ("--keep-path-vars",))],
+                         ids=["management", "authentication", "path-variables", "path-variables-kept"])
+def test_send_and_newman_put_the_same_request_lines_on_the_wire(tls_ts, https_server, tls, src, flags) -> None:
+    """Path variables given in the collection; or, with --keep-path-vars, left without a
+    value, which newman sends as `:name`."""
+    newman = shutil.which("newman")
+    if newman is None:
+        pytest.skip("newman is not installed (.ci/run installs it)")
+    col = tls_ts.cwd / "c.json"
+    if flags:
+        col.write_bytes(Path(src).read_bytes())
+    else:
+        _given_path_variables(src, col)
+    exe = shutil.which("tokensafe")
+    exp = subprocess.Popen([exe, "export", "--format", "postman"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=tls_ts.env)
+    nm = subprocess.run([newman, "run", str(col), "-e", "/dev/stdin", "--ssl-extra-ca-certs", str(tls[0]),
+                         "--color", "off", "--disable-unicode"],
+                        stdin=exp.stdout, capture_output=True, env=tls_ts.env, cwd=tls_ts.cwd, timeout=120)
+    exp.stdout.close()
+    exp.wait(timeout=30)
+    assert exp.returncode == 0 and nm.returncode == 0, nm.stdout.decode()[-3000:]
+    by_newman = [(s.method, s.path) for s in https_server.seen]
+    https_server.seen.clear()
+    r = tls_ts("send", str(col), *flags)
+    assert r.returncode == 0, r.stderr
+    by_send = [(s.method, s.path) for s in https_server.seen]
+    assert len(by_send) == len(by_newman) == len(list(col_requests(col)))
+    # newman leaves "|" raw in a path (the WHATWG URL rules); httpx sends it as %7C (RFC 3986).
+    # The server decodes both to the same target; every other byte of the line is the same.
+    assert [(m, p.replace("%7C", "|")) for m, p in by_send] == by_newman
+    assert any(":id" in p for _, p in by_send) == bool(flags)
+    assert PLANTED.encode() not in nm.stdout + nm.stderr
+    tls_ts.assert_no_leak(PLANTED)
+
+
+def col_requests(path):
+    from vault.formats.collection import load
+
+    return load(path).root.requests()

@@ -31,7 +31,7 @@ COMMANDS: dict[str, str] = {
     "inject": "vault.cli.inject_cmds:inject_cmd",
     "export": "vault.cli.inject_cmds:export_cmd",
     "request": "vault.cli.inject_cmds:request_cmd",
-    "send": "vault.cli.inject_cmds:send_cmd",
+    "send": "vault.cli.send_cmds:send_cmd",
 }
 
 

@@ -1,4 +1,4 @@
-"""run, inject, export, request, send: secrets leave the vault only at the moment of use.
+"""run, inject, export, request: secrets leave the vault only at the moment of use.
 
 Thin commands: parse → call `vault.inject` → render. Everything shown to the user goes
 through the masker of the environment in use.
@@ -19,7 +19,7 @@ from vault.cli.common import (
     vault_option,
     write_out,
 )
-from vault.errors import NotFoundError, TokensafeError, UsageError
+from vault.errors import TokensafeError, UsageError
 
 
 def _env(vault_path: str | None, env_name: str | None, passphrase_fd: int | None = None):
@@ -284,73 +284,3 @@ def _send_and_show(reqs, masker, include, max_time, connect_timeout, fail, summa
             if fail and resp.status >= 400:
                 code = 22
     return code
-
-
-# send -----------------------------------------------------------------------------------
-
-@click.command("send", epilog="Example: tokensafe send auth0-management.json 'Users/Get a user' --var 'id=auth0|123'")
-@vault_option
-@env_option
-@passphrase_fd_option
-@click.argument("collection", type=click.Path(dir_okay=False))
-@click.argument("items", nargs=-1)
-@click.option("--var", "variables", multiple=True, metavar="K=V",
-              help="A variable (also :path variables); beats the vault and the collection.")
-@click.option("--list", "list_only", is_flag=True, help="Print the collection's tree and exit.")
-@click.option("--dry-run", is_flag=True, help="Show the resolved requests (secrets masked); send nothing.")
-@click.option("-i", "--include", is_flag=True, help="Show status lines and headers.")
-@_http_options
-def send_cmd(vault_path, env_name, passphrase_fd, collection, items, variables, list_only, dry_run, include,
-             max_time, connect_timeout, allow_unbound, fail):
-    """Send requests of a Postman Collection v2.0/v2.1 with values from the vault.
-
-    ITEM is a folder path such as "Users/Get a user" (a folder runs its requests in
-    order; no ITEM runs them all). Precedence: --var, then the vault environment, then
-    collection variables. Pre-request and test scripts are not executed.
-    """
-    from vault.inject import postman
-    from vault.inject.hosts import HostPolicy
-    from vault.inject.mask import Masker
-    from vault.inject.template import Layer, Resolver
-
-    col = postman.load(collection)
-    if list_only:
-        write_out(postman.tree(col))
-        return 0
-    overrides: dict[str, str] = {}
-    for kv in variables:
-        if "=" not in kv:
-            raise UsageError(f"--var needs K=V, got {kv.split(':')[0]!r}…", "e.g. --var 'id=auth0|123'")
-        k, v = kv.split("=", 1)
-        overrides[k] = v
-    selected = [col.find(p) for p in items] if items else [col.root]
-    reqs_items = [r for it in selected for r in it.requests()]
-    if not reqs_items:
-        raise NotFoundError("nothing to send: the selection holds no request",
-                            "`tokensafe send COLLECTION --list` shows the tree")
-    env = _env(vault_path, env_name, passphrase_fd)
-    values = env.values()
-    masker = Masker(values)
-    scripts = col.scripts_in(reqs_items)
-    if scripts:
-        click.echo(f"tokensafe: note: {scripts} pre-request/test script(s) apply here; "
-                   "tokensafe does not execute scripts", err=True)
-    base_dir = Path(collection).resolve().parent
-    policy = HostPolicy.for_env(env, allow_unbound)
-    with _masked_errors(_error_masker(env)):
-        reqs = []
-        for it in reqs_items:
-            res = Resolver([Layer("--var", overrides), Layer("vault", values, secret=True),
-                            Layer("collection", col.variables)], dynamic=True)
-            reqs.append(postman.build(it, res, overrides, base_dir))
-        # Every request is checked before the first is sent: a refused folder sends nothing.
-        for req in reqs:
-            _check_hosts(policy, req)
-        if dry_run:
-            for req in reqs:
-                write_out(masker.mask(f"# {req.name}\n{req.describe()}\n".encode()))
-            return 0
-        # Summary lines name the hosts, as host-binding errors do; everything else is masked.
-        return _send_and_show(reqs, masker, include, max_time, connect_timeout, fail, summary=True,
-                              summary_masker=_error_masker(env))
-

@@ -24,6 +24,8 @@ VAR_RE = re.compile(r"\{\{([^{}]*?)}}")
 VAULT_PREFIX = "vault:"
 # Postman substitutes up to 19 times; a deeper chain is almost certainly a cycle.
 MAX_DEPTH = 19
+# The hint names no flag: a resolver serves several commands; each caller names its own.
+UNKNOWN_HINT = "`tokensafe list` shows the names in the vault; `tokensafe set NAME` adds one"
 
 
 def _iso() -> str:
@@ -58,6 +60,7 @@ class Resolver:
     dynamic: bool = False
     used_secrets: set[str] = field(default_factory=set)
     unknown: set[str] = field(default_factory=set)
+    unknown_hint: str = UNKNOWN_HINT
 
     def lookup(self, name: str) -> str | None:
         vault_only = name.startswith(VAULT_PREFIX)
@@ -97,10 +100,7 @@ class Resolver:
     def check(self) -> None:
         if self.unknown and not self.keep_unknown:
             names = ", ".join(sorted(self.unknown))
-            raise NotFoundError(
-                f"unknown variable(s): {names}",
-                "`tokensafe list` shows the names in the vault; --keep-unknown leaves them as {{name}}",
-            )
+            raise NotFoundError(f"unknown variable(s): {names}", self.unknown_hint)
 
 
 def names_in(text: str) -> list[str]:
@@ -114,5 +114,7 @@ def has_template(text: str) -> bool:
 
 def resolve(text: str, values: Mapping[str, str], *, keep_unknown: bool = False,
             dynamic: bool = False) -> str:
-    """Resolve one template against the vault values only."""
-    return Resolver([Layer("vault", values, secret=True)], keep_unknown, dynamic).resolve(text)
+    """Resolve one template against the vault values only (`tokensafe inject`)."""
+    hint = f"{UNKNOWN_HINT}; --keep-unknown leaves them as {{{{name}}}}"
+    return Resolver([Layer("vault", values, secret=True)], keep_unknown, dynamic,
+                    unknown_hint=hint).resolve(text)
