@@ -1,6 +1,28 @@
-"""A string wrapper that keeps a secret out of repr, str, logs and tracebacks."""
+"""A string wrapper that keeps a secret out of repr, str, logs and tracebacks, and the
+process-local record of the vault values this process has decrypted."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+
+# Every vault value decrypted in this process (see `remember`): the CLI's last-resort
+# error output masks them, whatever code path the text came from.
+_SEEN: set[str] = set()
+
+
+def remember(values: Iterable[str]) -> None:
+    """Record decrypted vault values, so that error output can mask them."""
+    _SEEN.update(v for v in values if v)
+
+
+def forget() -> None:
+    """Start a new command with an empty record (tests run many in one process)."""
+    _SEEN.clear()
+
+
+def remembered() -> frozenset[str]:
+    """The vault values decrypted so far in this process."""
+    return frozenset(_SEEN)
 
 
 class Secret:

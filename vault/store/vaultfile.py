@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from vault import crypto
-from vault.errors import IntegrityError, NotFoundError, TokensafeError, UsageError
+from vault import crypto, secret
+from vault.errors import FileSystemError, IntegrityError, NotFoundError, UsageError
 from vault.store import fileio, fingerprints, format
 from vault.store.model import VaultData
 from vault.store.paths import backup_path, display, lock_path
@@ -44,7 +44,7 @@ def read_bytes(path: Path) -> bytes:
     except IsADirectoryError:
         raise UsageError(f"{display(path)} is a folder, not a vault file") from None
     except PermissionError:
-        raise TokensafeError(f"cannot read {display(path)} (permission denied)") from None
+        raise FileSystemError(f"cannot read {display(path)} (permission denied)") from None
 
 
 def decode(path: Path, raw: bytes, unlocker: Unlocker) -> OpenVault:
@@ -60,6 +60,7 @@ def decode(path: Path, raw: bytes, unlocker: Unlocker) -> OpenVault:
             "the file was changed and has not been touched; `tokensafe backup restore` "
             "brings back the previous generation",
         ) from None
+    secret.remember(data.all_values())  # error output masks them (vault.cli.run)
     return OpenVault(path, parsed.header, data_key, data, slot_id)
 
 
