@@ -94,9 +94,14 @@ def not_found_server() -> Iterator[str]:
 
 # One test per status -------------------------------------------------------------------
 
-def test_usage_is_2(sess) -> None:
-    r = sess("get", "--no-such-option", "tok")
+@pytest.mark.parametrize("args", [["get", "--no-such-option", "tok"],
+                                  ["request", "GET", "ftp://127.0.0.1:1/"],  # not the network's fault
+                                  ["request", "GET", "http://[::1/"]],  # not a bug either
+                         ids=["option", "scheme", "bracket"])
+def test_usage_is_2(sess, args: list[str]) -> None:
+    r = sess(*args)
     assert r.returncode == ExitStatus.USAGE == 2, r.stderr
+    assert "Traceback" not in _err(r)
 
 
 def test_wrong_passphrase_is_3(sess) -> None:

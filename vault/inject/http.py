@@ -97,7 +97,7 @@ def send(cl: Any, req: Req) -> Resp:
     it), an unreadable upload FileSystemError (exit 7)."""
     import httpx
 
-    from vault.errors import NetworkError, os_error_message
+    from vault.errors import NetworkError, UsageError, os_error_message
 
     kwargs: dict[str, Any] = {"headers": req.headers}
     opened = []
@@ -115,6 +115,9 @@ def send(cl: Any, req: Req) -> Resp:
         start = time.perf_counter()
         try:
             r = cl.request(req.method, req.url, **kwargs)
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as e:  # the URL, not the network
+            raise UsageError(f"{req.method} request not sent: {type(e).__name__}: {e}",
+                             "check the URL: http:// or https://, a host, a port up to 65535") from None
         except httpx.TimeoutException:
             raise NetworkError(f"{req.method} request timed out", "raise --max-time") from None
         except httpx.HTTPError as e:
