@@ -1,18 +1,11 @@
 """A string wrapper that keeps a secret out of repr, str, logs and tracebacks, and the
-process-local record of the vault values this process has decrypted."""
+process-local record of the secret values this process has held (for masking errors)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-# Every vault value decrypted in this process (see `remember`): the CLI's last-resort
-# error output masks them, whatever code path the text came from.
+# Every value a `Secret` has held in this process (vault values decrypted or typed in,
+# passphrases): the CLI's last-resort error output masks them, whatever path the text took.
 _SEEN: set[str] = set()
-
-
-def remember(values: Iterable[str]) -> None:
-    """Record decrypted vault values, so that error output can mask them."""
-    _SEEN.update(v for v in values if v)
 
 
 def forget() -> None:
@@ -21,7 +14,7 @@ def forget() -> None:
 
 
 def remembered() -> frozenset[str]:
-    """The vault values decrypted so far in this process."""
+    """The secret values this process has held since the last `forget`."""
     return frozenset(_SEEN)
 
 
@@ -40,6 +33,8 @@ class Secret:
         if not isinstance(value, str):
             raise TypeError("Secret holds a str")
         self._value = value
+        if value:  # every vault value passes here, decrypted or typed in: errors mask them
+            _SEEN.add(value)
 
     def reveal(self) -> str:
         return self._value

@@ -275,6 +275,22 @@ def test_debug_shows_the_masked_traceback(buggy, monkeypatch: pytest.MonkeyPatch
     assert _leaks(r.stdout + r.stderr) == []
 
 
+def test_a_value_typed_into_set_is_masked_too(cli, vault, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not only decrypted values: one read from stdin a moment ago is masked as well."""
+    from vault.store import model
+
+    typed = "typed-value-0a1b2c3d4e5f"
+
+    def broken_to_bytes(self) -> bytes:
+        raise RuntimeError(f"cannot encode {self.all_values()}")
+
+    monkeypatch.setattr(model.VaultData, "to_bytes", broken_to_bytes)
+    r = cli(["--debug", "set", "fresh"], input=typed + "\n")
+    assert r.code == 70, r.stderr
+    assert "RuntimeError: cannot encode ['***']" in r.stderr
+    assert typed not in r.stdout + r.stderr
+
+
 def test_debug_is_a_global_option_for_every_command(cli, vault) -> None:
     for args in (["--debug", "list"], ["--debug", "get", "--help"]):
         r = cli(args)

@@ -7,8 +7,8 @@ click (see FAST).
 `run` maps every exception to the table in `vault.errors.ExitStatus`: a TokensafeError to
 its own status, an OSError no command expected to a one-line file-system (7) or network (8)
 error, anything else to a one-line internal error (70) whose traceback `--debug` or
-TOKENSAFE_DEBUG=1 shows. Text from unexpected exceptions is masked with every vault value
-this process decrypted (`vault.secret.remember`), since no one vetted it for secrets.
+TOKENSAFE_DEBUG=1 shows. Text from unexpected exceptions is masked with every secret value
+this process held (`vault.secret.remembered`), since no one vetted it for secrets.
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def _one_line(e: BaseException, limit: int = 500) -> str:
 
 
 def _masked(text: str) -> str:
-    """`text` with every decrypted vault value, raw or encoded, replaced by `***`."""
+    """`text` with every secret this process held, raw or encoded, replaced by `***`."""
     from vault.secret import remembered
 
     values = remembered()

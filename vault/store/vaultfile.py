@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from vault import crypto, secret
+from vault import crypto
 from vault.errors import FileSystemError, IntegrityError, NotFoundError, UsageError
 from vault.store import fileio, fingerprints, format
 from vault.store.model import VaultData
@@ -60,7 +60,6 @@ def decode(path: Path, raw: bytes, unlocker: Unlocker) -> OpenVault:
             "the file was changed and has not been touched; `tokensafe backup restore` "
             "brings back the previous generation",
         ) from None
-    secret.remember(data.all_values())  # error output masks them (vault.cli.run)
     return OpenVault(path, parsed.header, data_key, data, slot_id)
 
 
