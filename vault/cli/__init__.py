@@ -104,7 +104,7 @@ def run(argv: list[str] | None = None) -> int:
         return mapped.exit_code
     except Exception as e:  # a bug: one masked line, the traceback only when asked for
         _traceback(e)
-        err(f"internal error: {_masked(_one_line(e))}",
+        err(f"internal error: {_one_line(e)}",
             "this is a bug in tokensafe; please report it"
             + (" with the traceback above" if _debug_wanted()
                else f"; re-run with --debug (or {DEBUG_ENV}=1) to see the traceback"))
@@ -112,7 +112,8 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def _one_line(e: BaseException, limit: int = 500) -> str:
-    text = " ".join(str(e).split())
+    """`Type: message`, masked first (a value may span lines), then on one line, cut short."""
+    text = " ".join(_masked(str(e)).split())
     text = f"{type(e).__name__}: {text}" if text else type(e).__name__
     return text if len(text) <= limit else text[:limit] + "…"
 
