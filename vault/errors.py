@@ -35,18 +35,18 @@ EXIT_STATUS_HELP: dict[ExitStatus, str] = {
     ExitStatus.AUTH: "cannot unlock: wrong passphrase or key, no key source",
     ExitStatus.NOT_FOUND: "not found: vault, entry, environment, keyslot, collection item",
     ExitStatus.INTEGRITY: "integrity failure: the vault is tampered with or corrupt (left untouched)",
-    ExitStatus.BUSY: "vault busy: another tokensafe process held the lock past --lock-wait",
+    ExitStatus.BUSY: "vault busy: another tokensafe process held its lock too long",
     ExitStatus.FILESYSTEM: "file-system error: permission denied, missing folder, disk full",
     ExitStatus.NETWORK: "network error: connection refused, DNS, TLS, timeout",
     ExitStatus.REFUSED: "refused for safety: host not allowed, unsafe permissions, terminal output",
     ExitStatus.HTTP_STATUS: "request/send --fail: a response status of 400 or more",
-    ExitStatus.INTERNAL: "internal error (a bug); --debug or TOKENSAFE_DEBUG=1 shows the traceback",
+    ExitStatus.INTERNAL: "internal error (a bug); --debug shows the traceback",
     ExitStatus.INTERRUPTED: "interrupted (Ctrl-C)",
 }
 
 
 def exit_status_table() -> str:
-    """The table as plain text lines, for `--help` and the README."""
+    """The table as plain text lines, for `--help` (the README holds the same rows)."""
     return "\n".join(f"{int(s):>3}  {EXIT_STATUS_HELP[s]}" for s in ExitStatus)
 
 
@@ -113,3 +113,34 @@ def os_error_message(e: OSError, what: str) -> FileSystemError:
     """A FileSystemError for an OSError on `what` (a displayable path), without a traceback."""
     reason = e.strerror or type(e).__name__
     return FileSystemError(f"cannot {what}: {reason}")
+
+
+# Hints for an OSError that no command expected, by errno name (see `from_os_error`).
+_OS_HINTS = {
+    "ENOENT": "check that the file or its folder exists",
+    "ENOTDIR": "a part of the path is a file, not a folder",
+    "EACCES": "check the permissions of the file and its folder",
+    "EPERM": "check the permissions of the file and its folder",
+    "EROFS": "the file system is read-only; choose another place",
+    "ENOSPC": "the disk is full; free some space",
+    "EDQUOT": "the disk quota is used up; free some space",
+    "EISDIR": "name a file, not a folder",
+}
+
+
+def from_os_error(e: OSError) -> TokensafeError:
+    """The error an OSError that escaped a command stands for: a network failure (exit 8)
+    or a file-system one (exit 7), as one line: `cannot …: <strerror> (<filename>)`."""
+    import errno
+    import os
+    import socket
+
+    reason = e.strerror or str(e) or type(e).__name__
+    if isinstance(e, (ConnectionError, TimeoutError, socket.gaierror, socket.herror)):
+        return NetworkError(f"cannot reach a server: {reason}",
+                            "check the host, the network, proxies and certificates")
+    paths = [os.fsdecode(p) if isinstance(p, (str, bytes, os.PathLike)) else str(p)
+             for p in (e.filename, e.filename2) if p is not None]
+    where = f" ({' -> '.join(paths)})" if paths else ""
+    what = "access a file" if paths else "complete a file operation"
+    return FileSystemError(f"cannot {what}: {reason}{where}", _OS_HINTS.get(errno.errorcode.get(e.errno or 0, "")))

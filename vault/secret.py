@@ -1,6 +1,21 @@
-"""A string wrapper that keeps a secret out of repr, str, logs and tracebacks."""
+"""A string wrapper that keeps a secret out of repr, str, logs and tracebacks, and the
+process-local record of the secret values this process has held (for masking errors)."""
 
 from __future__ import annotations
+
+# Every value a `Secret` has held in this process (vault values decrypted or typed in,
+# passphrases): the CLI's last-resort error output masks them, whatever path the text took.
+_SEEN: set[str] = set()
+
+
+def forget() -> None:
+    """Start a new command with an empty record (tests run many in one process)."""
+    _SEEN.clear()
+
+
+def remembered() -> frozenset[str]:
+    """The secret values this process has held since the last `forget`."""
+    return frozenset(_SEEN)
 
 
 class Secret:
@@ -18,6 +33,8 @@ class Secret:
         if not isinstance(value, str):
             raise TypeError("Secret holds a str")
         self._value = value
+        if value:  # every vault value passes here, decrypted or typed in: errors mask them
+            _SEEN.add(value)
 
     def reveal(self) -> str:
         return self._value

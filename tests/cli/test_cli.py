@@ -77,7 +77,7 @@ CODES = [
     (["frobnicate"], None, {}, 2, "No such command"),
     (["get"], None, {}, 2, "Missing argument"),
     (["get", "auth0_token", "--bogus"], None, {}, 2, "--bogus"),
-    (["set", "x", "a-value-on-argv"], None, {}, 2, "refusing a value on the command line"),
+    (["set", "x", "a-value-on-argv"], None, {}, 9, "refusing a value on the command line"),
     (["set", "1bad"], "v", {}, 2, "invalid entry name"),
     (["set", "x", "--allow-host", "not a host"], "v", {}, 2, "invalid host pattern"),
     (["set", "x"], "", {}, 2, "empty value"),
@@ -208,7 +208,7 @@ def test_get_command_line_forms(ts: Run, filled: Path, args: list[str], code: in
 
 def test_set_refuses_value_on_argv_and_stores_nothing(ts: Run, vault: Path) -> None:
     r = ts("set", "x", PLANTED)
-    assert r.code == 2
+    assert r.code == 9
     assert PLANTED not in r.err + r.out
     assert "pipe it in" in r.err
     assert ts("get", "x").code == 4
@@ -218,7 +218,7 @@ def test_set_refuses_value_on_argv_and_stores_nothing(ts: Run, vault: Path) -> N
                                   ["set", "--env", "dev", "auth0_token", "--", PLANTED]])
 def test_value_typed_on_argv_is_never_echoed(ts: Run, vault: Path, args: list[str]) -> None:
     r = ts(*args, input="from stdin")
-    assert r.code == 2
+    assert r.code == 9
     assert "refusing a value on the command line" in r.err
     assert PLANTED not in r.err + r.out
     assert json.loads(ts("list", "--json").out)["environments"][0]["entries"] == []
@@ -226,7 +226,7 @@ def test_value_typed_on_argv_is_never_echoed(ts: Run, vault: Path, args: list[st
 
 def test_get_refuses_a_terminal_without_reveal(ts: Run, filled: Path) -> None:
     r = ts("get", "auth0_token", tty=True)
-    assert r.code == 2
+    assert r.code == 9
     assert PLANTED not in r.out + r.err
     assert "terminal" in r.err and "--reveal" in r.err
     r = ts("get", "--reveal", "auth0_token", tty=True)
@@ -252,7 +252,7 @@ def test_get_on_a_real_pty_is_refused(session, filled: Path) -> None:
     finally:
         os.close(follower)
         os.close(leader)
-    assert p.returncode == 2, p.stderr
+    assert p.returncode == 9, p.stderr
     assert PLANTED.encode() not in shown + p.stderr
     assert b"--reveal" in p.stderr
 
@@ -483,7 +483,7 @@ def test_writable_by_others_is_refused(ts: Run, filled: Path, target: str, bad_m
     os.chmod(p, bad_mode)
     before = filled.read_bytes()
     r = ts(*args, input="v")
-    assert r.code == 2, r.err
+    assert r.code == 9, r.err
     assert "writable by group or others" in r.err
     assert f"hint: others could replace your vault; fix it with: {fix}" in r.err
     assert PLANTED not in r.out
@@ -513,10 +513,10 @@ def test_readable_but_not_writable_by_others_is_accepted(ts: Run, filled: Path) 
 def test_vault_owned_by_another_user_is_refused(ts: Run, filled: Path) -> None:
     os.chown(filled, 4242, 4242)
     r = ts("get", "auth0_token")
-    assert r.code == 2 and "belongs to another user" in r.err and "hint:" in r.err
+    assert r.code == 9 and "belongs to another user" in r.err and "hint:" in r.err
     os.chown(filled, os.getuid(), os.getgid())
     os.chown(filled.parent, 4242, 4242)
-    assert ts("get", "auth0_token").code == 2
+    assert ts("get", "auth0_token").code == 9
 
 
 def test_init_refuses_a_folder_others_can_write(ts: Run, home: Path) -> None:
@@ -524,7 +524,7 @@ def test_init_refuses_a_folder_others_can_write(ts: Run, home: Path) -> None:
     folder.mkdir(mode=0o700)
     os.chmod(folder, 0o777)
     r = ts("init", "--vault", str(folder / "v.tokensafe"), env={"TOKENSAFE_PASSPHRASE": "pw"})
-    assert r.code == 2 and "chmod 700" in r.err
+    assert r.code == 9 and "chmod 700" in r.err
     assert not (folder / "v.tokensafe").exists()
 
 

@@ -74,7 +74,7 @@ def test_restore_refuses_a_changed_file(session, vaulted: Path, tmp_path: Path) 
     assert f.read_text() == "API_TOKEN={{vault:API_TOKEN}}\nPORT=8080\n"
     f.write_text("API_TOKEN={{vault:API_TOKEN}}\nPORT=9090\n")
     r = session("restore", str(f))
-    assert r.returncode == 2 and b"--force" in r.stderr
+    assert r.returncode == 9 and b"--force" in r.stderr
     assert session("restore", "--force", str(f)).returncode == 0
     assert f.read_bytes() == before
     session.assert_no_leak(tok)
@@ -87,7 +87,7 @@ def test_import_conflict_changes_nothing(session, vaulted: Path, tmp_path: Path)
     f.write_text(f"API_TOKEN={opaque()}\n")
     before = f.read_bytes()
     r = session("import", str(f), "--scrub")
-    assert r.returncode == 2 and b"--overwrite" in r.stderr
+    assert r.returncode == 9 and b"--overwrite" in r.stderr
     assert f.read_bytes() == before
 
 

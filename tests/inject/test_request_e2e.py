@@ -49,7 +49,7 @@ def test_host_not_allowed_never_reaches_any_server(ts, server, other_server) -> 
     for url in (f"{other_server.url}/api/v2/users", "http://localhost:1/x",
                 "http://{{auth0_domain}}.evil.test/x"):
         r = ts("request", "GET", url, "-H", AUTH)
-        assert r.returncode == 2, url
+        assert r.returncode == 9, url
         assert b"refusing to send '" in r.stderr
     assert server.seen == [] and other_server.seen == []
     ts.assert_no_leak(PLANTED)
@@ -58,7 +58,7 @@ def test_host_not_allowed_never_reaches_any_server(ts, server, other_server) -> 
 def test_unbound_entries_refused_then_allowed_loudly(ts, server) -> None:
     url = f"{server.url}/x"
     r = ts("request", "GET", url, "-H", "X-Key: {{api_token}}", "--env", "loose")
-    assert r.returncode == 2 and b"bound to no host" in r.stderr and server.seen == []
+    assert r.returncode == 9 and b"bound to no host" in r.stderr and server.seen == []
     r = ts("request", "GET", url, "-H", "X-Key: {{api_token}}", "--env", "loose", "--allow-unbound")
     assert r.returncode == 0
     assert b"warning: --allow-unbound: sending 'api_token'" in r.stderr
@@ -72,7 +72,7 @@ def test_explicit_allowed_hosts(session, server, other_server) -> None:
                                  "tok": (PLANTED, [other_server.host])}}, "dev")
     ok = session("request", "GET", f"{other_server.url}/a", "-H", "X: {{tok}}")
     bad = session("request", "GET", f"{server.url}/a", "-H", "X: {{tok}}")
-    assert ok.returncode == 0 and bad.returncode == 2
+    assert ok.returncode == 0 and bad.returncode == 9
     assert len(other_server.seen) == 1 and server.seen == []
     session.assert_no_leak(PLANTED)
 
@@ -84,7 +84,7 @@ def test_unknown_variable_writes_nothing(ts, server) -> None:
 
 def test_fail_flag_and_status(ts, server) -> None:
     r = ts("request", "GET", "http://{{auth0_domain}}/status/404", "-H", AUTH, "--fail")
-    assert r.returncode == 22
+    assert r.returncode == 10
     r = ts("request", "GET", "http://{{auth0_domain}}/status/404", "-H", AUTH)
     assert r.returncode == 0
 
@@ -93,7 +93,7 @@ def test_https_with_a_test_ca(session, https_server, tls) -> None:
     session.env["NO_PROXY"] = "*"
     make_vault(session, {"dev": {"auth0_domain": https_server.host, "auth0_token": PLANTED}}, "dev")
     bad = session("request", "GET", "https://{{auth0_domain}}/v", "-H", AUTH)
-    assert bad.returncode == 1 and b"request failed" in bad.stderr  # unknown CA: refused
+    assert bad.returncode == 8 and b"request failed" in bad.stderr  # unknown CA: refused
     assert https_server.seen == []
     session.env["SSL_CERT_FILE"] = str(tls[0])
     ok = session("request", "GET", "https://{{auth0_domain}}/v", "-H", AUTH)
@@ -114,7 +114,7 @@ def test_inject_and_export_refuse_a_terminal_without_reveal(ts) -> None:
                            stdout=slave, stderr=subprocess.PIPE, env=ts.env, timeout=30)
         os.close(slave)
         os.close(master)
-        assert p.returncode == 2 and b"terminal" in p.stderr
+        assert p.returncode == 9 and b"terminal" in p.stderr
 
 
 def test_inject_file_output_is_private_and_atomic(ts, tmp_path) -> None:

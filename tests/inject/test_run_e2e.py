@@ -64,7 +64,7 @@ def test_passphrase_and_marker(ts) -> None:
 def test_templates_in_argv_refused_before_anything_runs(ts, tmp_path) -> None:
     marker = tmp_path / "ran"
     r = ts("run", "--", "sh", "-c", f"touch {marker}; echo {{{{auth0_token}}}}")
-    assert r.returncode == 2 and not marker.exists()
+    assert r.returncode == 9 and not marker.exists()
     assert b"refusing {{" in r.stderr and b"inject" in r.stderr
     ts.assert_no_leak(PLANTED)
 
@@ -128,7 +128,7 @@ def test_signals_are_forwarded(ts, sig) -> None:
 def test_nesting_refused_unless_allowed(ts) -> None:
     exe = shutil.which("tokensafe")
     r = ts("run", "--", exe, "run", "--", "true")
-    assert r.returncode == 2
+    assert r.returncode == 9
     assert b"inside another" in r.stderr
     # Allowed: the inner run gets past the check (and, without the passphrase, which is
     # never handed to a child, stops at unlocking).

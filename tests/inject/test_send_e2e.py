@@ -84,7 +84,7 @@ def test_a_folder_with_one_refused_request_sends_nothing(session, server, other_
     path = session.cwd / "mixed.json"
     path.write_text(json.dumps(col))
     r = session("send", str(path))
-    assert r.returncode == 2 and b"refusing to send 'auth0_token'" in r.stderr
+    assert r.returncode == 9 and b"refusing to send 'auth0_token'" in r.stderr
     assert server.seen == [] and other_server.seen == []
     session.assert_no_leak(PLANTED)
 

@@ -3,13 +3,20 @@
 Subcommands are imported only when invoked (see `app.py`), so `tokensafe get` does not pay
 for httpx, watchdog or the detectors; the plain forms of `get` and `run` do not even import
 click (see FAST).
+
+`run` maps every exception to the table in `vault.errors.ExitStatus`: a TokensafeError to
+its own status, an OSError no command expected to a one-line file-system (7) or network (8)
+error, anything else to a one-line internal error (70) whose traceback `--debug` or
+TOKENSAFE_DEBUG=1 shows. Text from unexpected exceptions is masked with every secret value
+this process held (`vault.secret.remembered`), since no one vetted it for secrets.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
-from vault.errors import TokensafeError
+from vault.errors import ExitStatus, TokensafeError, from_os_error
 
 # name -> "module:attribute". One line per command; aliases point at the same target.
 COMMANDS: dict[str, str] = {
@@ -51,20 +58,93 @@ def err(message: str, hint: str | None = None) -> None:
     sys.stderr.flush()
 
 
+DEBUG_ENV = "TOKENSAFE_DEBUG"
+_debug = False  # set by a leading --debug (run strips it, so the fast paths work too)
+
+
+def set_debug() -> None:
+    """Show tracebacks of errors (the group's --debug, when click parses it)."""
+    global _debug
+    _debug = True
+
+
+def _debug_wanted() -> bool:
+    return _debug or os.environ.get(DEBUG_ENV, "").lower() not in ("", "0", "false", "no")
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run one command line; return its exit code (the CLI's only exception-to-code map)."""
+    global _debug
+    from vault.secret import forget
+
+    forget()
     args = sys.argv[1:] if argv is None else list(argv)
+    _debug = False
+    while args and args[0] == "--debug":  # a global option: only before the command name
+        _debug = True
+        args = args[1:]
     try:
         return _dispatch(args)
     except TokensafeError as e:
+        # Messages of our own errors are written without values (and an error about hosts
+        # must name the host), so they are shown as they are.
+        _traceback(e)
         err(e.message, e.hint)
         return e.exit_code
     except KeyboardInterrupt:
-        return 130
+        return ExitStatus.INTERRUPTED
     except BrokenPipeError:
         # The reader went away (e.g. `tokensafe get x | head -c1`): not an error of ours.
         _silence_stdout()
-        return 0
+        return ExitStatus.OK
+    except OSError as e:  # e.g. `inject -o /missing/dir/x`: the system's reason, one line
+        _traceback(e)
+        mapped = from_os_error(e)
+        err(_masked(mapped.message), mapped.hint)
+        return mapped.exit_code
+    except Exception as e:  # a bug: one masked line, the traceback only when asked for
+        _traceback(e)
+        err(f"internal error: {_one_line(e)}",
+            "this is a bug in tokensafe; please report it"
+            + (" with the traceback above" if _debug_wanted()
+               else f"; re-run with --debug (or {DEBUG_ENV}=1) to see the traceback"))
+        return ExitStatus.INTERNAL
+
+
+def _one_line(e: BaseException, limit: int = 500) -> str:
+    """`Type: message`, masked first (a value may span lines), then on one line, cut short."""
+    text = " ".join(_masked(str(e)).split())
+    text = f"{type(e).__name__}: {text}" if text else type(e).__name__
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _masked(text: str) -> str:
+    """`text` with every secret this process held, raw or encoded, replaced by `***`."""
+    from vault.secret import remembered
+
+    values = remembered()
+    if not values:
+        return text
+    import re
+
+    from vault.inject.mask import forms  # the encodings `run` masks in a child's output
+
+    patterns = sorted({f for v in values for f in forms(v)}, key=len, reverse=True)
+    if not patterns:
+        return text
+    # Longest first: the alternation then prefers a whole form over a shorter one inside it.
+    rx = re.compile(b"|".join(re.escape(p) for p in patterns))
+    return rx.sub(b"***", text.encode("utf-8", "surrogateescape")).decode("utf-8", "surrogateescape")
+
+
+def _traceback(e: BaseException) -> None:
+    """With --debug or TOKENSAFE_DEBUG=1, the traceback, masked like the message."""
+    if not _debug_wanted():
+        return
+    import traceback
+
+    sys.stderr.write(_masked("".join(traceback.format_exception(e))))
+    sys.stderr.flush()
 
 
 def _dispatch(args: list[str]) -> int:
@@ -84,13 +164,19 @@ def _dispatch(args: list[str]) -> int:
         rv = cli.main(args=args, prog_name="tokensafe", standalone_mode=False)
     except click.exceptions.Abort:
         err("aborted")
-        return 130
+        return ExitStatus.INTERRUPTED
     except click.exceptions.Exit as e:
         return e.exit_code
-    except click.ClickException as e:
+    except click.UsageError as e:
         err(e.format_message(), "see `tokensafe COMMAND --help`")
-        return 2 if isinstance(e, click.UsageError) else e.exit_code
-    return rv if isinstance(rv, int) else 0
+        return ExitStatus.USAGE
+    except click.FileError as e:
+        err(e.format_message())
+        return ExitStatus.FILESYSTEM
+    except click.ClickException as e:  # no command should raise a bare one: a bug
+        err(e.format_message())
+        return ExitStatus.INTERNAL
+    return rv if isinstance(rv, int) else ExitStatus.OK
 
 
 def _silence_stdout() -> None:
@@ -105,4 +191,4 @@ def _silence_stdout() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
-    sys.exit(run(argv))
+    sys.exit(int(run(argv)))

@@ -6,7 +6,8 @@ import importlib
 
 import click
 
-from vault.cli import COMMANDS
+from vault.cli import COMMANDS, DEBUG_ENV, set_debug
+from vault.errors import exit_status_table
 
 
 class LazyGroup(click.Group):
@@ -25,9 +26,17 @@ class LazyGroup(click.Group):
         super().format_commands(ctx, formatter)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+# \b keeps click from rewrapping the table.
+EPILOG = ("\b\nExit statuses (`run` exits with its command's status):\n"
+          + exit_status_table())
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog=EPILOG)
 @click.version_option(package_name="tokensafe", prog_name="tokensafe")
-def cli() -> None:
+@click.option("--debug", is_flag=True,
+              help=f"Print the traceback of an error (also {DEBUG_ENV}=1); vault values are masked.")
+def cli(debug: bool) -> None:
     """Keep API tokens in an encrypted vault and inject them only at the moment of use.
 
     \b
@@ -37,5 +46,7 @@ def cli() -> None:
       tokensafe get auth0_token | cmd    # raw value into a pipe
       tokensafe demo                     # a walk through in a throwaway vault
     """
+    if debug:  # usually stripped by vault.cli.run before click sees it
+        set_debug()
 
 

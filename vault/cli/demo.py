@@ -123,7 +123,7 @@ def vault_demo(run: DemoRunner, workdir: Path) -> None:
     run("set auth0_domain", input=domain, show_input=f"echo {domain}")
     run(f"set auth0_token --allow-host {domain}", input=token, show_input="pbpaste")
     run.say("A value on the command line is refused: every user can read argv.")
-    run("set auth0_token not-a-good-idea", expect_code=2)
+    run("set auth0_token not-a-good-idea", expect_code=9)
     run.say("`list` shows names, kinds, expiry and allowed hosts, never values.")
     run("list")
     run.say("`get` writes the raw value into a pipe (a terminal needs --reveal).")

@@ -19,7 +19,7 @@ from vault.cli.common import (
     vault_option,
     write_out,
 )
-from vault.errors import TokensafeError, UsageError
+from vault.errors import ExitStatus, TokensafeError, UsageError
 
 
 def _env(vault_path: str | None, env_name: str | None, passphrase_fd: int | None = None):
@@ -178,7 +178,7 @@ def _http_options(f):
                      help="Entries without allowed hosts of their own may go to any host "
                           "(each one named in a warning).")(f)
     f = click.option("--fail", "-f", "fail", is_flag=True,
-                     help="Exit 22 when a response status is 400 or more (as curl -f).")(f)
+                     help=f"Exit {int(ExitStatus.HTTP_STATUS)} when a response status is 400 or more (as curl -f).")(f)
     return f
 
 
@@ -282,5 +282,5 @@ def _send_and_show(reqs, masker, include, max_time, connect_timeout, fail, summa
                 out += b"\n"  # one body per line when `send` runs several
             write_out(masker.mask(out))
             if fail and resp.status >= 400:
-                code = 22
+                code = ExitStatus.HTTP_STATUS
     return code

@@ -88,13 +88,13 @@ def inject_demo(run: Callable[..., Any], workdir: Path) -> None:
         run.say("The token is bound to auth0_domain: a host typed by mistake gets nothing.")
         before = len(api.received)
         run(["request", "GET", "http://localhost:9/api/v2/users", "-H",
-             "Authorization: Bearer {{auth0_token}}", "--env", "local"], expect_code=2)
+             "Authorization: Bearer {{auth0_token}}", "--env", "local"], expect_code=9)
         print(f"  (requests that reached any server: {len(api.received) - before})")
         run.say("`run`: the child gets AUTH0_TOKEN in its environment; its output is masked.")
         run(["run", "--env", "local", "--", "sh", "-c",
              'echo "token: $AUTH0_TOKEN"; printf %s "$AUTH0_TOKEN" | base64 -w0; echo'])
         run.say("`run` refuses {{…}} in the child's arguments: argv is readable by every user.")
-        run(["run", "--env", "local", "--", "echo", "{{auth0_token}}"], expect_code=2)
+        run(["run", "--env", "local", "--", "echo", "{{auth0_token}}"], expect_code=9)
         col = workdir / "auth0-demo.postman_collection.json"
         col.write_text(json.dumps(COLLECTION, indent=2))
         run.say("A Postman collection, sent with the vault's values (scripts are not executed).")

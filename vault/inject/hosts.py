@@ -15,7 +15,7 @@ import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from vault.errors import PolicyError
+from vault.errors import PolicyError, UsageError
 from vault.store.model import Environment, host_allowed
 
 AUTH0_DOMAIN = "auth0_domain"
@@ -33,7 +33,10 @@ def normalise_host(value: str) -> str:
 
 def request_host(url: str) -> str:
     """The host as host binding sees it: `host` or `host:port` when a port is explicit."""
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError as e:  # e.g. an unclosed [IPv6 bracket; the URL may hold a value: not shown
+        raise UsageError(f"not a valid URL: {e}", "check the URL's host and brackets") from None
     host = (parts.hostname or "").lower()
     try:
         port = parts.port

@@ -93,10 +93,11 @@ def client(max_time: float | None = None, connect_timeout: float | None = 300.0,
 
 
 def send(cl: Any, req: Req) -> Resp:
-    """Send one request; transport errors become TokensafeError (never with a value in it)."""
+    """Send one request; transport errors become NetworkError (exit 8, never with a value in
+    it), an unreadable upload FileSystemError (exit 7)."""
     import httpx
 
-    from vault.errors import TokensafeError
+    from vault.errors import NetworkError, UsageError, os_error_message
 
     kwargs: dict[str, Any] = {"headers": req.headers}
     opened = []
@@ -114,17 +115,20 @@ def send(cl: Any, req: Req) -> Resp:
         start = time.perf_counter()
         try:
             r = cl.request(req.method, req.url, **kwargs)
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as e:  # the URL, not the network
+            raise UsageError(f"{req.method} request not sent: {type(e).__name__}: {e}",
+                             "check the URL: http:// or https://, a host, a port up to 65535") from None
         except httpx.TimeoutException:
-            raise TokensafeError(f"{req.method} request timed out", "raise --max-time") from None
+            raise NetworkError(f"{req.method} request timed out", "raise --max-time") from None
         except httpx.HTTPError as e:
             # httpx messages carry no header values; the URL may, so it is not repeated here.
-            raise TokensafeError(f"{req.method} request failed: {type(e).__name__}: {e}",
+            raise NetworkError(f"{req.method} request failed: {type(e).__name__}: {e}",
                                  "check the host, the network, proxies and certificates") from None
         elapsed = time.perf_counter() - start
         return Resp(r.status_code, r.reason_phrase, r.http_version, list(r.headers.multi_items()),
                     r.content, elapsed)
     except OSError as e:
-        raise TokensafeError(f"cannot read a file to upload: {e.strerror}") from None
+        raise os_error_message(e, "read a file to upload") from None
     finally:
         for fh in opened:
             fh.close()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vault import crypto
-from vault.errors import IntegrityError, NotFoundError, TokensafeError, UsageError
+from vault.errors import FileSystemError, IntegrityError, NotFoundError, UsageError
 from vault.store import fileio, fingerprints, format
 from vault.store.model import VaultData
 from vault.store.paths import backup_path, display, lock_path
@@ -44,7 +44,7 @@ def read_bytes(path: Path) -> bytes:
     except IsADirectoryError:
         raise UsageError(f"{display(path)} is a folder, not a vault file") from None
     except PermissionError:
-        raise TokensafeError(f"cannot read {display(path)} (permission denied)") from None
+        raise FileSystemError(f"cannot read {display(path)} (permission denied)") from None
 
 
 def decode(path: Path, raw: bytes, unlocker: Unlocker) -> OpenVault:
