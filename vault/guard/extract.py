@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from vault.formats import postman_env
 from vault.guard import filters
 from vault.guard.model import Candidate
 
@@ -353,36 +354,17 @@ class Extractor:
         return [Candidate(value, v0, v1, "kv", key=_s(m.group("k")), encoding=enc, quoted=quoted)]
 
     def _postman_struct(self, buf: bytes) -> list[Candidate] | None:
-        """Variables of a Postman environment/globals export, whatever their key order
-        (`jq -S` and other tools re-serialise exports with `type` before `value`).
+        """Variables of a Postman environment/globals export, read as JSON.
         None when the file is not such an export after all (the text scan then does it all)."""
         try:
-            doc = json.loads(buf)
-        except (ValueError, UnicodeDecodeError, RecursionError):
+            found = postman_env.variables(buf)
+        except postman_env.FormatError:
             return None  # malformed: the anchored text scan still runs
-        values = doc.get("values") if isinstance(doc, dict) else None
-        if not isinstance(values, list):
-            return None
-        out: list[Candidate] = []
-        cursor = 0
-        for item in values:
-            if not isinstance(item, dict):
-                continue
-            key, value, typ = item.get("key"), item.get("value"), item.get("type")
-            if not (isinstance(key, str) and isinstance(value, str) and value):
-                continue
-            typ = typ if isinstance(typ, str) else None
-            if not self._wanted(key, typ) and not value.startswith("eyJ"):
-                continue
-            for ascii_only in (False, True):
-                raw = json.dumps(value, ensure_ascii=ascii_only)[1:-1].encode()
-                at = buf.find(b'"' + raw + b'"', cursor)
-                if at >= 0:
-                    cursor = at + len(raw) + 2
-                    out.append(Candidate(value, at + 1, at + 1 + len(raw), "pair", key=key,
-                                         scope=self.scope, var_type=typ))
-                    break
-        return out
+        return [Candidate(v.value, v.start, v.end, "pair", key=v.key, scope=self.scope,
+                          var_type=v.type)
+                for v in found
+                if v.start is not None and v.end is not None
+                and (self._wanted(v.key, v.type) or v.value.startswith("eyJ"))]
 
     def _wanted(self, key: str, var_type: str | None = None) -> bool:
         """Only values under secret-like keys can become findings (or any, when the vault's
