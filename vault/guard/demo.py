@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
-import time
 from pathlib import Path
 from typing import Any
 
-
-def _demo_jwt(domain: str) -> str:
-    """Unsigned, shaped like an Auth0 Management API token with write scopes: opens nothing."""
-    def seg(d: dict) -> str:
-        return base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
-    now = int(time.time())
-    claims = {"iss": f"https://{domain}/", "aud": f"https://{domain}/api/v2/", "sub": "demo@clients",
-              "iat": now, "exp": now + 86400, "scope": "read:users update:users delete:users",
-              "gty": "client-credentials"}
-    return f"{seg({'alg': 'RS256', 'typ': 'JWT'})}.{seg(claims)}.{'ZGVtbw' * 20}"
+from vault.demo_tokens import auth0_mgmt_jwt
 
 
 def guard_demo(run: Any, workdir: Path) -> None:
@@ -33,7 +22,7 @@ def guard_demo(run: Any, workdir: Path) -> None:
         "id": "0f6c2d1e-demo", "name": "staging", "_postman_variable_scope": "environment",
         "values": [
             {"key": "auth0_domain", "value": domain, "type": "default", "enabled": True},
-            {"key": "auth0_token", "value": _demo_jwt(domain), "type": "secret", "enabled": True},
+            {"key": "auth0_token", "value": auth0_mgmt_jwt(domain), "type": "secret", "enabled": True},
             {"key": "auth0_client_secret", "value": hashlib.sha256(b"demo").hexdigest()[:48] + "Xy9_",
              "type": "secret", "enabled": True},
         ]}, indent="\t"))
