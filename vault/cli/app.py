@@ -20,10 +20,6 @@ class LazyGroup(click.Group):
         module, attr = target.split(":")
         return getattr(importlib.import_module(module), attr)
 
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        # Listing every command imports every module; fine for --help, never for `get`.
-        super().format_commands(ctx, formatter)
-
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="tokensafe", prog_name="tokensafe")
@@ -37,5 +33,3 @@ def cli() -> None:
       tokensafe get auth0_token | cmd    # raw value into a pipe
       tokensafe demo                     # a walk through in a throwaway vault
     """
-
-

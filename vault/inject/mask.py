@@ -20,7 +20,7 @@ import base64
 import json
 import re
 import urllib.parse
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 # Shorter values would mask ordinary words; they are not masked (documented in README).
@@ -231,10 +231,6 @@ class Masker:
         other._tail = b""
         return other
 
-    @property
-    def active(self) -> bool:
-        return bool(self._patterns)
-
     def _build(self, backend: str | None, patterns: list[bytes] | None = None):
         patterns = self._patterns if patterns is None else patterns
         if not patterns:
@@ -307,10 +303,3 @@ class Masker:
     def flush(self) -> bytes:
         data, self._tail = self._tail, b""
         return self.mask(data) if data else b""
-
-
-def masker_for(values: Mapping[str, str], extra: Iterable[tuple[str, str]] = ()) -> Masker:
-    secrets = dict(values)
-    for k, v in extra:
-        secrets.setdefault(k, v)
-    return Masker(secrets)
