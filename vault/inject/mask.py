@@ -5,11 +5,9 @@ Forms masked for each value: raw UTF-8, JSON-escaped (ASCII and not, with and wi
 base64/base64url *cores* of the value at the three byte alignments, so a secret inside a
 larger base64 blob (e.g. `Basic base64(user:secret)`) is caught too.
 
-Speed: every form goes into one multi-literal matcher that reports all (overlapping)
-occurrences; a greedy leftmost-longest pass then picks what to replace. Backends, fastest
-first: Hyperscan (SIMD literal matching, GB/s), `ahocorasick_rs` (a Rust DFA over short
-prefixes of the forms, verified in Python), and a compiled alternation regex (stdlib,
-correct but slow). Across reads, only a tail that is a proper prefix of some form is held
+Speed: every form goes into one multi-literal matcher (`vault.literal_scan`: Hyperscan,
+else ahocorasick_rs, else `re`) that reports all (overlapping) occurrences; a greedy
+leftmost-longest pass then picks what to replace. Across reads, only a tail that is a proper prefix of some form is held
 back, so prompts and partial lines flow through at once and a value split over two reads
 is still masked.
 """
@@ -18,10 +16,11 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import urllib.parse
 from collections.abc import Mapping
 from typing import Any
+
+from vault import literal_scan
 
 # Shorter values would mask ordinary words; they are not masked (documented in README).
 MIN_VALUE_LEN = 4
@@ -64,68 +63,7 @@ def forms(value: str) -> set[bytes]:
     return {f for f in out if len(f) >= MIN_VALUE_LEN}
 
 
-BACKENDS = ("hyperscan", "ahocorasick_rs", "re")
-# ahocorasick_rs searches these many leading bytes of each form: a small automaton stays in
-# cache (a DFA over whole 400-byte forms runs 3x slower); candidates are verified in full.
-_AC_PREFIX = 12
-
-Match = tuple[int, int, int]  # (pattern index, start, end)
-
-
-def _hyperscan(patterns: list[bytes]):
-    import hyperscan as hs
-
-    db = hs.Database(mode=hs.HS_MODE_BLOCK)
-    db.compile(expressions=patterns, ids=list(range(len(patterns))), elements=len(patterns),
-               flags=[0] * len(patterns), literal=True)
-    lengths = [len(p) for p in patterns]
-
-    def find(data: bytes) -> list[Match]:
-        found: list[Match] = []
-
-        def on_match(idx: int, _from: int, to: int, _flags: int, _ctx: object) -> int:
-            found.append((idx, to - lengths[idx], to))
-            return 0
-
-        if data:
-            db.scan(data, match_event_handler=on_match)
-        return found
-
-    return find
-
-
-def _ahocorasick(patterns: list[bytes]):
-    import ahocorasick_rs as ac
-
-    keys = sorted({p[:_AC_PREFIX] for p in patterns})
-    by_key: dict[int, list[int]] = {}
-    index = {k: i for i, k in enumerate(keys)}
-    for i, p in enumerate(patterns):
-        by_key.setdefault(index[p[:_AC_PREFIX]], []).append(i)
-    auto = ac.BytesAhoCorasick(keys, matchkind=ac.MatchKind.Standard,
-                               implementation=ac.Implementation.DFA)
-
-    def find(data: bytes) -> list[Match]:
-        found: list[Match] = []
-        for k, start, _ in auto.find_matches_as_indexes(data, overlapping=True):
-            for i in by_key[k]:
-                if data.startswith(patterns[i], start):
-                    found.append((i, start, start + len(patterns[i])))
-        return found
-
-    return find
-
-
-def _regex(patterns: list[bytes], overlapping: bool = False):
-    # Longest first: leftmost-first alternation is then leftmost-longest among the forms.
-    alt = b"|".join(re.escape(p) for p in patterns)
-    index = {p: i for i, p in enumerate(patterns)}
-    if not overlapping:
-        rx = re.compile(alt)
-        return lambda data: [(index[m.group()], m.start(), m.end()) for m in rx.finditer(data)]
-    rx = re.compile(b"(?=(" + alt + b"))")  # a lookahead also finds overlapping occurrences
-    return lambda data: [(index[m.group(1)], m.start(), m.start() + len(m.group(1)))
-                         for m in rx.finditer(data)]
+Match = literal_scan.Match
 
 
 def _select(matches: list[Match]) -> list[Match]:
@@ -204,10 +142,10 @@ class Masker:
 
     def _compiled(self) -> list[Any]:
         if not self._matchers:
-            name, find = self._build(self._backend)
+            name, find = literal_scan.build(self._patterns, self._backend)
             # The same kind of matcher over the 4-byte keys finds tail candidates in one call.
-            find4 = (_regex(self._keys4, overlapping=True) if name == "re"
-                     else self._build(name, self._keys4)[1])
+            find4 = (literal_scan.regex_finder(self._keys4) if name == "re"
+                     else literal_scan.build(self._keys4, name)[1])
             self._matchers[:] = [name, find, find4]  # in place: streams share it
         return self._matchers
 
@@ -230,19 +168,6 @@ class Masker:
         other.__dict__.update(self.__dict__)
         other._tail = b""
         return other
-
-    def _build(self, backend: str | None, patterns: list[bytes] | None = None):
-        patterns = self._patterns if patterns is None else patterns
-        if not patterns:
-            return "none", lambda data: []
-        builders = {"hyperscan": _hyperscan, "ahocorasick_rs": _ahocorasick, "re": _regex}
-        for name in [backend] if backend else BACKENDS:
-            try:
-                return name, builders[name](patterns)
-            except ImportError:
-                if backend:
-                    raise
-        raise AssertionError("unreachable: the re backend always imports")
 
     def mask(self, data: bytes) -> bytes:
         """Mask a complete buffer (no streaming state)."""
