@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
 from vault.demo_tokens import auth0_mgmt_jwt
+from vault.formats import postman_env
 
 
 def guard_demo(run: Any, workdir: Path) -> None:
@@ -18,14 +18,11 @@ def guard_demo(run: Any, workdir: Path) -> None:
     downloads = workdir / "Downloads"
     downloads.mkdir(exist_ok=True)
     export = downloads / "staging.postman_environment.json"
-    export.write_text(json.dumps({
-        "id": "0f6c2d1e-demo", "name": "staging", "_postman_variable_scope": "environment",
-        "values": [
-            {"key": "auth0_domain", "value": domain, "type": "default", "enabled": True},
-            {"key": "auth0_token", "value": auth0_mgmt_jwt(domain), "type": "secret", "enabled": True},
-            {"key": "auth0_client_secret", "value": hashlib.sha256(b"demo").hexdigest()[:48] + "Xy9_",
-             "type": "secret", "enabled": True},
-        ]}, indent="\t"))
+    export.write_text(postman_env.render("staging", {
+        "auth0_domain": domain,
+        "auth0_token": auth0_mgmt_jwt(domain),
+        "auth0_client_secret": hashlib.sha256(b"demo").hexdigest()[:48] + "Xy9_",
+    }, kinds={"auth0_domain": "domain"}))
     original = export.read_bytes()
     rel = str(export.relative_to(workdir))
     run.say("A Postman export in Downloads. Postman's `secret` type only hides values on "
@@ -34,9 +31,8 @@ def guard_demo(run: Any, workdir: Path) -> None:
     run.say("Move the values into the vault; --scrub leaves {{vault:name}} references behind "
             "and keeps the original, encrypted, in the vault.")
     run(f"import {rel} --env staging --scrub")
-    values = {v["key"]: v["value"] for v in json.loads(export.read_text())["values"]}
-    for k, v in values.items():
-        print(f"  {export.name}: {k} = {v}")
+    for v in postman_env.variables(export.read_bytes()):
+        print(f"  {export.name}: {v.key} = {v.value}")
     run.say("Audited again: nothing left to find.")
     run(f"audit {downloads.name}")
     run.say("`restore` brings the file back byte for byte (e.g. to re-import it elsewhere).")
