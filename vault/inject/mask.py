@@ -18,7 +18,7 @@ import base64
 import json
 import urllib.parse
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from vault import literal_scan
 
@@ -80,6 +80,15 @@ def _select(matches: list[Match]) -> list[Match]:
     return out
 
 
+class _Tables(NamedTuple):
+    patterns: list[bytes]  # every form, longest first
+    labels: list[bytes]  # `<redacted:NAME>` of each pattern
+    max: int  # longest form
+    by4: dict[bytes, list[bytes]]  # forms by their first 4 bytes
+    short: set[bytes]  # every prefix under 4 bytes
+    keys4: list[bytes]  # sorted keys of by4
+
+
 class Masker:
     """Masks a byte stream; `stream()` gives an independent state for `feed()`/`flush()`."""
 
@@ -88,15 +97,15 @@ class Masker:
         # `run -- true`) costs nothing. Both live in containers filled in place, shared
         # with every stream().
         self._secrets = dict(secrets)
-        self._t: dict[str, Any] = {}
+        self._t: list[_Tables] = []
         self._tail = b""
         self._backend = backend
         self._matchers: list[Any] = []
 
-    def _tables(self) -> dict[str, Any]:
-        t = self._t
-        if t:
-            return t
+    @property
+    def _tab(self) -> _Tables:
+        if self._t:
+            return self._t[0]
         table: dict[bytes, bytes] = {}
         # Longer values first, so a value that contains another keeps its own name.
         for name, value in sorted(self._secrets.items(), key=lambda kv: -len(kv[1] or "")):
@@ -110,42 +119,18 @@ class Masker:
         by4: dict[bytes, list[bytes]] = {}
         for p in patterns:
             by4.setdefault(p[:4], []).append(p)
-        t.update(patterns=patterns, labels=[table[p] for p in patterns],
-                 max=max((len(p) for p in patterns), default=0), by4=by4,
-                 short={p[:k] for p in patterns for k in range(1, min(4, len(p)))},
-                 keys4=sorted(by4))
-        return t
-
-    @property
-    def _patterns(self) -> list[bytes]:
-        return self._tables()["patterns"]
-
-    @property
-    def _labels(self) -> list[bytes]:
-        return self._tables()["labels"]
-
-    @property
-    def _max(self) -> int:
-        return self._tables()["max"]
-
-    @property
-    def _by4(self) -> dict[bytes, list[bytes]]:
-        return self._tables()["by4"]
-
-    @property
-    def _short(self) -> set[bytes]:
-        return self._tables()["short"]
-
-    @property
-    def _keys4(self) -> list[bytes]:
-        return self._tables()["keys4"]
+        self._t.append(_Tables(
+            patterns=patterns, labels=[table[p] for p in patterns],
+            max=max((len(p) for p in patterns), default=0), by4=by4,
+            short={p[:k] for p in patterns for k in range(1, min(4, len(p)))}, keys4=sorted(by4)))
+        return self._t[0]
 
     def _compiled(self) -> list[Any]:
         if not self._matchers:
-            name, find = literal_scan.build(self._patterns, self._backend)
+            name, find = literal_scan.build(self._tab.patterns, self._backend)
             # The same kind of matcher over the 4-byte keys finds tail candidates in one call.
-            find4 = (literal_scan.regex_finder(self._keys4) if name == "re"
-                     else literal_scan.build(self._keys4, name)[1])
+            find4 = (literal_scan.regex_finder(self._tab.keys4) if name == "re"
+                     else literal_scan.build(self._tab.keys4, name)[1])
             self._matchers[:] = [name, find, find4]  # in place: streams share it
         return self._matchers
 
@@ -160,7 +145,7 @@ class Masker:
         return self._compiled()[2](data)
 
     def __repr__(self) -> str:
-        return f"Masker(<{len(self._patterns)} forms>)"
+        return f"Masker(<{len(self._tab.patterns)} forms>)"
 
     def stream(self) -> Masker:
         """A masker sharing this one's matcher, with its own held-back tail."""
@@ -182,7 +167,7 @@ class Masker:
         if not matches:
             return [view[:limit]], limit
         parts: list[bytes | memoryview] = []
-        labels = self._labels
+        labels = self._tab.labels
         pos = 0
         for idx, start, end in matches:
             if start >= limit:
@@ -198,14 +183,14 @@ class Masker:
         """Start of the longest suffix of `data` that is a proper prefix of some form
         (it must wait for the next read); len(data) if there is none."""
         n = len(data)
-        base = max(0, n - self._max + 1)
+        base = max(0, n - self._tab.max + 1)
         window = data[base:]
-        by4, keys4 = self._by4, self._keys4
+        by4, keys4 = self._tab.by4, self._tab.keys4
         for idx, start, _ in sorted(self._find4(window), key=lambda m: m[1]):
             rest = window[start:]
             if any(len(p) > len(rest) and p.startswith(rest) for p in by4[keys4[idx]]):
                 return base + start
-        short = self._short
+        short = self._tab.short
         for i in range(max(base, n - 3), n):
             if data[i:] in short:
                 return i
@@ -213,7 +198,7 @@ class Masker:
 
     def feed_parts(self, chunk: bytes) -> list[bytes | memoryview]:
         """Mask the next chunk of the stream; pieces to write in order (see `feed`)."""
-        if not self._patterns:
+        if not self._tab.patterns:
             return [chunk]
         data = self._tail + chunk if self._tail else chunk
         # Matches that start before the held-back tail are final: a longer form starting
