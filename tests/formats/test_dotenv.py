@@ -102,3 +102,26 @@ def test_read_skips_a_byte_order_mark() -> None:
 
 def test_binding_repr_hides_the_value() -> None:
     assert "s3cret" not in repr(dotenv.read(b"K=s3cret\n")[0])
+
+
+LINES = st.lists(st.one_of(
+    st.text(alphabet=st.sampled_from(list("AB=#'\" \t\\xé$\n")), max_size=14),
+    st.builds(lambda k, v, q: f"{k}={q}{v}{q}", st.sampled_from(["A", "export B", "'C'", " D "]),
+              TRICKY, st.sampled_from(["", "'", '"']))), max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(LINES)
+def test_read_agrees_with_python_dotenv_on_any_text(lines: list[str]) -> None:
+    from dotenv.parser import parse_stream
+
+    text = "\n".join(lines)
+    want = [(b.key, b.value) for b in parse_stream(StringIO(text))
+            if b.key is not None and b.value is not None and not b.error]
+    got = dotenv.read(text.encode())
+    assert [(b.key, b.value) for b in got] == want
+    data = text.encode()
+    for b in got:  # each span lies inside the file, in order, and holds the raw value
+        assert 0 <= b.start <= b.end <= len(data)
+        raw = data[b.start:b.end].decode()
+        assert raw == b.value or data[b.start - 1:b.start] in (b"'", b'"')
