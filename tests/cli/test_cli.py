@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import PASSPHRASE, PLANTED, create_passphrase_vault
 
+from vault.demo_tokens import fake_jwt
 from vault.store import unlock
 
 DOMAIN = "example.eu.auth0.com"
@@ -546,17 +547,8 @@ def test_python_dash_m_vault_is_the_same_command(session, filled: Path) -> None:
     assert r.returncode == 4 and r.stderr.startswith(b"tokensafe: error: ")
 
 
-def _jwt(claims: dict) -> str:
-    import base64
-
-    def enc(d: dict) -> str:
-        return base64.urlsafe_b64encode(json.dumps(d).encode()).decode().rstrip("=")
-
-    return f"{enc({'alg': 'RS256', 'typ': 'JWT'})}.{enc(claims)}.c2lnbmF0dXJlLWJ5dGVz"
-
-
 def test_jwt_expiry_is_shown_and_never_enforced(ts: Run, vault: Path) -> None:
-    expired = _jwt({"sub": "client@clients", "exp": 1000000000})
+    expired = fake_jwt({"sub": "client@clients", "exp": 1000000000})
     assert ts("set", "old_token", input=expired).code == 0
     entry = json.loads(ts("list", "--json").out)["environments"][0]["entries"][0]
     assert (entry["kind"], entry["expires"]) == ("jwt", 1000000000)

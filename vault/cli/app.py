@@ -21,10 +21,6 @@ class LazyGroup(click.Group):
         module, attr = target.split(":")
         return getattr(importlib.import_module(module), attr)
 
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        # Listing every command imports every module; fine for --help, never for `get`.
-        super().format_commands(ctx, formatter)
-
 
 # \b keeps click from rewrapping the table.
 EPILOG = ("\b\nExit statuses (`run` exits with its command's status):\n"
@@ -48,5 +44,3 @@ def cli(debug: bool) -> None:
     """
     if debug:  # usually stripped by vault.cli.run before click sees it
         set_debug()
-
-

@@ -6,31 +6,19 @@ in a temporary folder, and is removed at the end. Each step runs the real comman
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import click
 
+from vault.demo_tokens import auth0_mgmt_jwt
+
 DEMO_PASSPHRASE = "demo passphrase, not a secret"
-
-
-def fake_jwt(domain: str, exp_in_s: int = 86400) -> str:
-    """An unsigned JWT shaped like an Auth0 Management API token (safe: it opens nothing)."""
-    def seg(d: dict) -> str:
-        return base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
-
-    now = int(time.time())
-    claims = {"iss": f"https://{domain}/", "sub": "demo@clients", "aud": f"https://{domain}/api/v2/",
-              "iat": now, "exp": now + exp_in_s, "scope": "read:users update:users", "gty": "client-credentials"}
-    return f"{seg({'alg': 'RS256', 'typ': 'JWT', 'kid': 'demo'})}.{seg(claims)}.{'d3Rm' * 20}"
 
 
 class DemoRunner:
@@ -115,7 +103,7 @@ def demo_cmd(keep: bool) -> None:
 
 def vault_demo(run: DemoRunner, workdir: Path) -> None:
     domain = "demo-tenant.eu.auth0.com"
-    token = fake_jwt(domain)
+    token = auth0_mgmt_jwt(domain, scope="read:users update:users")
     vault_file = Path(run.env["TOKENSAFE_VAULT"])
     run.say("A vault protected by a passphrase (here from TOKENSAFE_PASSPHRASE; usually the OS keyring).")
     run("init --env dev")

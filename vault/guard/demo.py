@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
-import time
 from pathlib import Path
 from typing import Any
 
-
-def _demo_jwt(domain: str) -> str:
-    """Unsigned, shaped like an Auth0 Management API token with write scopes: opens nothing."""
-    def seg(d: dict) -> str:
-        return base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
-    now = int(time.time())
-    claims = {"iss": f"https://{domain}/", "aud": f"https://{domain}/api/v2/", "sub": "demo@clients",
-              "iat": now, "exp": now + 86400, "scope": "read:users update:users delete:users",
-              "gty": "client-credentials"}
-    return f"{seg({'alg': 'RS256', 'typ': 'JWT'})}.{seg(claims)}.{'ZGVtbw' * 20}"
+from vault.demo_tokens import auth0_mgmt_jwt
+from vault.formats import postman_env
 
 
 def guard_demo(run: Any, workdir: Path) -> None:
@@ -29,14 +18,11 @@ def guard_demo(run: Any, workdir: Path) -> None:
     downloads = workdir / "Downloads"
     downloads.mkdir(exist_ok=True)
     export = downloads / "staging.postman_environment.json"
-    export.write_text(json.dumps({
-        "id": "0f6c2d1e-demo", "name": "staging", "_postman_variable_scope": "environment",
-        "values": [
-            {"key": "auth0_domain", "value": domain, "type": "default", "enabled": True},
-            {"key": "auth0_token", "value": _demo_jwt(domain), "type": "secret", "enabled": True},
-            {"key": "auth0_client_secret", "value": hashlib.sha256(b"demo").hexdigest()[:48] + "Xy9_",
-             "type": "secret", "enabled": True},
-        ]}, indent="\t"))
+    export.write_text(postman_env.render("staging", {
+        "auth0_domain": domain,
+        "auth0_token": auth0_mgmt_jwt(domain),
+        "auth0_client_secret": hashlib.sha256(b"demo").hexdigest()[:48] + "Xy9_",
+    }, kinds={"auth0_domain": "domain"}))
     original = export.read_bytes()
     rel = str(export.relative_to(workdir))
     run.say("A Postman export in Downloads. Postman's `secret` type only hides values on "
@@ -45,9 +31,8 @@ def guard_demo(run: Any, workdir: Path) -> None:
     run.say("Move the values into the vault; --scrub leaves {{vault:name}} references behind "
             "and keeps the original, encrypted, in the vault.")
     run(f"import {rel} --env staging --scrub")
-    values = {v["key"]: v["value"] for v in json.loads(export.read_text())["values"]}
-    for k, v in values.items():
-        print(f"  {export.name}: {k} = {v}")
+    for v in postman_env.variables(export.read_bytes()):
+        print(f"  {export.name}: {v.key} = {v.value}")
     run.say("Audited again: nothing left to find.")
     run(f"audit {downloads.name}")
     run.say("`restore` brings the file back byte for byte (e.g. to re-import it elsewhere).")

@@ -17,6 +17,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from vault import literal_scan
+from vault.formats import postman_env
 from vault.guard import filters
 from vault.guard.model import Candidate
 
@@ -121,25 +123,18 @@ def _find_hits(buf: bytes, own_start: int, own_end: int) -> list[tuple[int, str]
 
 
 _ALL_ANCHORS = ANCHORS + CASED_ANCHORS
-_hs: list[Any] = []  # (pid, database) of this process: hyperscan scratch is per process
+_hs: list[Any] = []  # the compiled anchors, or None without the wheel; built on first use
 
 
 def _hyperscan_hits(buf: bytes, own_start: int, own_end: int) -> list[tuple[int, str]] | None:
     """All anchors in one caseless pass (~1.3 GB/s a core) when the hyperscan wheel is installed."""
-    if not _hs or _hs[0][0] != os.getpid():
+    if not _hs:
         try:
-            import hyperscan
+            _hs.append(literal_scan.Hyperscan(
+                [a for a, _ in _ALL_ANCHORS], caseless=[True] * len(ANCHORS) + [False] * len(CASED_ANCHORS)))
         except ImportError:
-            _hs[:] = [(os.getpid(), None)]
-            return None
-        db = hyperscan.Database()
-        exprs = [re.escape(a) for a, _ in _ALL_ANCHORS]
-        flags = [hyperscan.HS_FLAG_CASELESS] * len(ANCHORS) + [0] * len(CASED_ANCHORS)
-        db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=flags)
-        db.scratch = hyperscan.Scratch(db)
-        _hs[:] = [(os.getpid(), db)]
-    db = _hs[0][1]
-    if db is None:
+            _hs.append(None)
+    if _hs[0] is None:
         return None
     hits: list[tuple[int, str]] = []
 
@@ -147,7 +142,8 @@ def _hyperscan_hits(buf: bytes, own_start: int, own_end: int) -> list[tuple[int,
         p = to - len(_ALL_ANCHORS[i][0])
         if own_start <= p < own_end:
             hits.append((p, _ALL_ANCHORS[i][1]))
-    db.scan(buf[:own_end + 16] if own_end + 16 < len(buf) else buf, match_event_handler=on_match)
+    # An anchor starting in range may end up to 16 bytes past it.
+    _hs[0].scan(buf[:own_end + 16] if own_end + 16 < len(buf) else buf, on_match)
     return hits
 
 
@@ -353,36 +349,17 @@ class Extractor:
         return [Candidate(value, v0, v1, "kv", key=_s(m.group("k")), encoding=enc, quoted=quoted)]
 
     def _postman_struct(self, buf: bytes) -> list[Candidate] | None:
-        """Variables of a Postman environment/globals export, whatever their key order
-        (`jq -S` and other tools re-serialise exports with `type` before `value`).
+        """Variables of a Postman environment/globals export, read as JSON.
         None when the file is not such an export after all (the text scan then does it all)."""
         try:
-            doc = json.loads(buf)
-        except (ValueError, UnicodeDecodeError, RecursionError):
+            found = postman_env.variables(buf)
+        except postman_env.FormatError:
             return None  # malformed: the anchored text scan still runs
-        values = doc.get("values") if isinstance(doc, dict) else None
-        if not isinstance(values, list):
-            return None
-        out: list[Candidate] = []
-        cursor = 0
-        for item in values:
-            if not isinstance(item, dict):
-                continue
-            key, value, typ = item.get("key"), item.get("value"), item.get("type")
-            if not (isinstance(key, str) and isinstance(value, str) and value):
-                continue
-            typ = typ if isinstance(typ, str) else None
-            if not self._wanted(key, typ) and not value.startswith("eyJ"):
-                continue
-            for ascii_only in (False, True):
-                raw = json.dumps(value, ensure_ascii=ascii_only)[1:-1].encode()
-                at = buf.find(b'"' + raw + b'"', cursor)
-                if at >= 0:
-                    cursor = at + len(raw) + 2
-                    out.append(Candidate(value, at + 1, at + 1 + len(raw), "pair", key=key,
-                                         scope=self.scope, var_type=typ))
-                    break
-        return out
+        return [Candidate(v.value, v.start, v.end, "pair", key=v.key, scope=self.scope,
+                          var_type=v.type)
+                for v in found
+                if v.start is not None and v.end is not None
+                and (self._wanted(v.key, v.type) or v.value.startswith("eyJ"))]
 
     def _wanted(self, key: str, var_type: str | None = None) -> bool:
         """Only values under secret-like keys can become findings (or any, when the vault's

@@ -126,7 +126,3 @@ def looks_random(value: str, min_len: int = 16, min_entropy: float = 3.3,
             return False
         return len(v) >= 32 and entropy(v) >= 3.0
     return entropy(v) >= min_entropy
-
-
-def is_uuid(value: str) -> bool:
-    return bool(_UUID.match(value))

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hmac
 import os
-import re
 import stat
 from dataclasses import dataclass, field
 from hashlib import sha256
 
+from vault.formats import postman_env
 from vault.guard import detectors
 from vault.guard.extract import LOOKAHEAD, LOOKBACK, Extractor
 from vault.guard.model import (
@@ -30,7 +30,6 @@ CHUNK = 1024 * 1024
 HEAD = 8192
 MAX_DECODE = 64 * 1024 * 1024  # UTF-16 files are decoded whole; beyond this they are skipped
 ALLOW_MARK = b"tokensafe:allow"
-_SCOPE_RE = re.compile(rb'"_postman_variable_scope"\s*:\s*"(\w+)"')
 SOURCE_RANK = {"pem": 0, "jwt": 1, "b64jwt": 1, "pair": 2, "kv": 3, "bearer": 4, "authz": 5,
                "basic": 5, "url": 6, "run": 9}
 
@@ -63,15 +62,6 @@ class ScanConfig:
             return None
         fp = hmac.new(self.vault_key, value.encode("utf-8", "surrogatepass"), sha256).hexdigest()
         return fp in self.known
-
-
-def sniff_scope(head: bytes) -> str | None:
-    m = _SCOPE_RE.search(head)
-    if m:
-        return m.group(1).decode("ascii", "replace")
-    if b"schema.getpostman.com" in head or b"_postman_id" in head:
-        return "collection"
-    return None
 
 
 def is_binary(head: bytes) -> bool:
@@ -180,7 +170,7 @@ class FileScanner:
             data = data.decode("utf-16", "replace").encode("utf-8")
             binary = False
         binary = is_binary(head) if binary is None else binary
-        ex = self.cfg.extractor(sniff_scope(head), binary)
+        ex = self.cfg.extractor(postman_env.sniff_scope(head), binary)
         lines = _Lines()
         return self._findings(ex.extract(data, 0, len(data), whole=True), data, 0, lines, path, set())
 
@@ -222,7 +212,7 @@ class FileScanner:
         binary = is_binary(head)
         res.binary = binary
         res.kind = "binary" if binary else "text"
-        ex = self.cfg.extractor(sniff_scope(head), binary)
+        ex = self.cfg.extractor(postman_env.sniff_scope(head), binary)
         lines = _Lines()
         seen: set[int] = set()
         buf, base, own = head, 0, 0

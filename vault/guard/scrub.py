@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import bisect
 import hashlib
-import json
 import os
 import re
 import time
@@ -22,15 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from vault.errors import IntegrityError, NotFoundError, PolicyError, UsageError
+from vault.formats import dotenv, postman_env
 from vault.guard import filters
 from vault.guard.readers import FileScanner
 from vault.store.fileio import atomic_write
 
 _NAME_BAD = re.compile(r"[^A-Za-z0-9_.\-]")
-_DOTENV_RE = re.compile(
-    rb"^[ \t]*(?:export[ \t]+)?(?P<k>[A-Za-z_][A-Za-z0-9_.\-]*)[ \t]*=[ \t]*"
-    rb"(?:\"(?P<dq>(?:[^\"\\\r\n]|\\.)*)\"|'(?P<sq>[^'\r\n]*)'|(?P<bare>[^\s#'\"][^\r\n#]*?|))"
-    rb"[ \t]*(?:#[^\r\n]*)?\r?$", re.M)
 
 
 def reference(name: str) -> str:
@@ -89,9 +85,7 @@ class Plan:
 
 
 def detect_format(path: Path, data: bytes) -> str:
-    head = data[:4096]
-    if b'"_postman_variable_scope"' in head or path.name.endswith(
-            (".postman_environment.json", ".postman_globals.json")):
+    if postman_env.sniff_scope(data[:4096], path.name) in postman_env.SCOPES:
         return "postman"
     name = path.name
     if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
@@ -101,52 +95,20 @@ def detect_format(path: Path, data: bytes) -> str:
 
 def _postman_vars(data: bytes) -> list[Var]:
     try:
-        doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise UsageError(f"not valid JSON ({e.__class__.__name__})",
-                         "export the environment again from Postman") from None
-    values = doc.get("values") if isinstance(doc, dict) else None
-    if not isinstance(values, list):
-        raise UsageError("no `values` list: not a Postman environment or globals export",
-                         "export it from Postman: Environments → … → Export")
-    # Raw spans: each value's JSON text after a `"value":`, in order (any key order).
-    out: list[Var] = []
-    cursor = 0
-    for item in values:
-        if not isinstance(item, dict) or not isinstance(item.get("key"), str):
-            continue
-        value = item.get("value")
-        if not isinstance(value, str) or not value:
-            continue
-        for ascii_only in (False, True):
-            raw = json.dumps(value, ensure_ascii=ascii_only).encode()
-            m = re.compile(rb'"value"\s*:\s*' + re.escape(raw)).search(data, cursor)
-            if m:
-                start = m.end() - len(raw) + 1
-                out.append(Var(item["key"], value, start, m.end() - 1,
-                               secret=item.get("type") == "secret"))
-                cursor = m.end()
-                break
-        else:
-            raise UsageError(f"cannot locate the value of {item['key']!r} in the file text",
+        found = postman_env.variables(data)
+    except postman_env.FormatError as e:
+        raise UsageError(str(e), "export it again from Postman: Environments → … → Export") from None
+    out = []
+    for v in found:
+        if v.start is None or v.end is None:
+            raise UsageError(f"cannot locate the value of {v.key!r} in the file text",
                              "re-export the file from Postman; nothing was changed")
+        out.append(Var(v.key, v.value, v.start, v.end, secret=v.type == "secret"))
     return out
 
 
 def _dotenv_vars(data: bytes) -> list[Var]:
-    out = []
-    for m in _DOTENV_RE.finditer(data):
-        for g in ("dq", "sq", "bare"):
-            if m.group(g) is not None:
-                raw = m.group(g)
-                if not raw:
-                    break
-                value = raw.decode("utf-8", "replace")
-                if g == "dq":
-                    value = value.replace('\\"', '"').replace("\\\\", "\\")
-                out.append(Var(m.group("k").decode(), value, m.start(g), m.end(g)))
-                break
-    return out
+    return [Var(b.key, b.value, b.start, b.end) for b in dotenv.read(data) if b.value]
 
 
 def plan_import(path: Path, scanner: FileScanner, fmt: str | None = None) -> Plan:

@@ -6,7 +6,6 @@ and shows one `tokensafe …` command line in a throwaway vault. Nothing leaves 
 
 from __future__ import annotations
 
-import base64
 import json
 import shutil
 import threading
@@ -15,13 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-
-def _fake_token() -> str:
-    """An unsigned JWT-shaped string (opens nothing; safe to plant in a demo)."""
-    def seg(d: dict[str, Any]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
-
-    return f"{seg({'alg': 'RS256', 'typ': 'JWT'})}.{seg({'sub': 'demo@clients', 'scope': 'read:users'})}.{'ZGVtbw' * 12}"
+from vault.demo_tokens import fake_jwt
 
 
 class _Api:
@@ -74,7 +67,7 @@ COLLECTION = {
 
 def inject_demo(run: Callable[..., Any], workdir: Path) -> None:
     api = _Api()
-    token = _fake_token()
+    token = fake_jwt({"sub": "demo@clients", "scope": "read:users"})
     try:
         run.say(f"Runtime injection. A stand-in for the Auth0 API listens on {api.host} (loopback only).")
         run("env create local")

@@ -5,11 +5,9 @@ Forms masked for each value: raw UTF-8, JSON-escaped (ASCII and not, with and wi
 base64/base64url *cores* of the value at the three byte alignments, so a secret inside a
 larger base64 blob (e.g. `Basic base64(user:secret)`) is caught too.
 
-Speed: every form goes into one multi-literal matcher that reports all (overlapping)
-occurrences; a greedy leftmost-longest pass then picks what to replace. Backends, fastest
-first: Hyperscan (SIMD literal matching, GB/s), `ahocorasick_rs` (a Rust DFA over short
-prefixes of the forms, verified in Python), and a compiled alternation regex (stdlib,
-correct but slow). Across reads, only a tail that is a proper prefix of some form is held
+Speed: every form goes into one multi-literal matcher (`vault.literal_scan`: Hyperscan,
+else ahocorasick_rs, else `re`) that reports all (overlapping) occurrences; a greedy
+leftmost-longest pass then picks what to replace. Across reads, only a tail that is a proper prefix of some form is held
 back, so prompts and partial lines flow through at once and a value split over two reads
 is still masked.
 """
@@ -18,10 +16,11 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import urllib.parse
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from vault import literal_scan
 
 # Shorter values would mask ordinary words; they are not masked (documented in README).
 MIN_VALUE_LEN = 4
@@ -64,68 +63,7 @@ def forms(value: str) -> set[bytes]:
     return {f for f in out if len(f) >= MIN_VALUE_LEN}
 
 
-BACKENDS = ("hyperscan", "ahocorasick_rs", "re")
-# ahocorasick_rs searches these many leading bytes of each form: a small automaton stays in
-# cache (a DFA over whole 400-byte forms runs 3x slower); candidates are verified in full.
-_AC_PREFIX = 12
-
-Match = tuple[int, int, int]  # (pattern index, start, end)
-
-
-def _hyperscan(patterns: list[bytes]):
-    import hyperscan as hs
-
-    db = hs.Database(mode=hs.HS_MODE_BLOCK)
-    db.compile(expressions=patterns, ids=list(range(len(patterns))), elements=len(patterns),
-               flags=[0] * len(patterns), literal=True)
-    lengths = [len(p) for p in patterns]
-
-    def find(data: bytes) -> list[Match]:
-        found: list[Match] = []
-
-        def on_match(idx: int, _from: int, to: int, _flags: int, _ctx: object) -> int:
-            found.append((idx, to - lengths[idx], to))
-            return 0
-
-        if data:
-            db.scan(data, match_event_handler=on_match)
-        return found
-
-    return find
-
-
-def _ahocorasick(patterns: list[bytes]):
-    import ahocorasick_rs as ac
-
-    keys = sorted({p[:_AC_PREFIX] for p in patterns})
-    by_key: dict[int, list[int]] = {}
-    index = {k: i for i, k in enumerate(keys)}
-    for i, p in enumerate(patterns):
-        by_key.setdefault(index[p[:_AC_PREFIX]], []).append(i)
-    auto = ac.BytesAhoCorasick(keys, matchkind=ac.MatchKind.Standard,
-                               implementation=ac.Implementation.DFA)
-
-    def find(data: bytes) -> list[Match]:
-        found: list[Match] = []
-        for k, start, _ in auto.find_matches_as_indexes(data, overlapping=True):
-            for i in by_key[k]:
-                if data.startswith(patterns[i], start):
-                    found.append((i, start, start + len(patterns[i])))
-        return found
-
-    return find
-
-
-def _regex(patterns: list[bytes], overlapping: bool = False):
-    # Longest first: leftmost-first alternation is then leftmost-longest among the forms.
-    alt = b"|".join(re.escape(p) for p in patterns)
-    index = {p: i for i, p in enumerate(patterns)}
-    if not overlapping:
-        rx = re.compile(alt)
-        return lambda data: [(index[m.group()], m.start(), m.end()) for m in rx.finditer(data)]
-    rx = re.compile(b"(?=(" + alt + b"))")  # a lookahead also finds overlapping occurrences
-    return lambda data: [(index[m.group(1)], m.start(), m.start() + len(m.group(1)))
-                         for m in rx.finditer(data)]
+Match = literal_scan.Match
 
 
 def _select(matches: list[Match]) -> list[Match]:
@@ -142,6 +80,15 @@ def _select(matches: list[Match]) -> list[Match]:
     return out
 
 
+class _Tables(NamedTuple):
+    patterns: list[bytes]  # every form, longest first
+    labels: list[bytes]  # `<redacted:NAME>` of each pattern
+    max: int  # longest form
+    by4: dict[bytes, list[bytes]]  # forms by their first 4 bytes
+    short: set[bytes]  # every prefix under 4 bytes
+    keys4: list[bytes]  # sorted keys of by4
+
+
 class Masker:
     """Masks a byte stream; `stream()` gives an independent state for `feed()`/`flush()`."""
 
@@ -150,15 +97,15 @@ class Masker:
         # `run -- true`) costs nothing. Both live in containers filled in place, shared
         # with every stream().
         self._secrets = dict(secrets)
-        self._t: dict[str, Any] = {}
+        self._t: list[_Tables] = []
         self._tail = b""
         self._backend = backend
         self._matchers: list[Any] = []
 
-    def _tables(self) -> dict[str, Any]:
-        t = self._t
-        if t:
-            return t
+    @property
+    def _tab(self) -> _Tables:
+        if self._t:
+            return self._t[0]
         table: dict[bytes, bytes] = {}
         # Longer values first, so a value that contains another keeps its own name.
         for name, value in sorted(self._secrets.items(), key=lambda kv: -len(kv[1] or "")):
@@ -172,42 +119,18 @@ class Masker:
         by4: dict[bytes, list[bytes]] = {}
         for p in patterns:
             by4.setdefault(p[:4], []).append(p)
-        t.update(patterns=patterns, labels=[table[p] for p in patterns],
-                 max=max((len(p) for p in patterns), default=0), by4=by4,
-                 short={p[:k] for p in patterns for k in range(1, min(4, len(p)))},
-                 keys4=sorted(by4))
-        return t
-
-    @property
-    def _patterns(self) -> list[bytes]:
-        return self._tables()["patterns"]
-
-    @property
-    def _labels(self) -> list[bytes]:
-        return self._tables()["labels"]
-
-    @property
-    def _max(self) -> int:
-        return self._tables()["max"]
-
-    @property
-    def _by4(self) -> dict[bytes, list[bytes]]:
-        return self._tables()["by4"]
-
-    @property
-    def _short(self) -> set[bytes]:
-        return self._tables()["short"]
-
-    @property
-    def _keys4(self) -> list[bytes]:
-        return self._tables()["keys4"]
+        self._t.append(_Tables(
+            patterns=patterns, labels=[table[p] for p in patterns],
+            max=max((len(p) for p in patterns), default=0), by4=by4,
+            short={p[:k] for p in patterns for k in range(1, min(4, len(p)))}, keys4=sorted(by4)))
+        return self._t[0]
 
     def _compiled(self) -> list[Any]:
         if not self._matchers:
-            name, find = self._build(self._backend)
+            name, find = literal_scan.build(self._tab.patterns, self._backend)
             # The same kind of matcher over the 4-byte keys finds tail candidates in one call.
-            find4 = (_regex(self._keys4, overlapping=True) if name == "re"
-                     else self._build(name, self._keys4)[1])
+            find4 = (literal_scan.regex_finder(self._tab.keys4) if name == "re"
+                     else literal_scan.build(self._tab.keys4, name)[1])
             self._matchers[:] = [name, find, find4]  # in place: streams share it
         return self._matchers
 
@@ -222,7 +145,7 @@ class Masker:
         return self._compiled()[2](data)
 
     def __repr__(self) -> str:
-        return f"Masker(<{len(self._patterns)} forms>)"
+        return f"Masker(<{len(self._tab.patterns)} forms>)"
 
     def stream(self) -> Masker:
         """A masker sharing this one's matcher, with its own held-back tail."""
@@ -230,23 +153,6 @@ class Masker:
         other.__dict__.update(self.__dict__)
         other._tail = b""
         return other
-
-    @property
-    def active(self) -> bool:
-        return bool(self._patterns)
-
-    def _build(self, backend: str | None, patterns: list[bytes] | None = None):
-        patterns = self._patterns if patterns is None else patterns
-        if not patterns:
-            return "none", lambda data: []
-        builders = {"hyperscan": _hyperscan, "ahocorasick_rs": _ahocorasick, "re": _regex}
-        for name in [backend] if backend else BACKENDS:
-            try:
-                return name, builders[name](patterns)
-            except ImportError:
-                if backend:
-                    raise
-        raise AssertionError("unreachable: the re backend always imports")
 
     def mask(self, data: bytes) -> bytes:
         """Mask a complete buffer (no streaming state)."""
@@ -261,7 +167,7 @@ class Masker:
         if not matches:
             return [view[:limit]], limit
         parts: list[bytes | memoryview] = []
-        labels = self._labels
+        labels = self._tab.labels
         pos = 0
         for idx, start, end in matches:
             if start >= limit:
@@ -277,14 +183,14 @@ class Masker:
         """Start of the longest suffix of `data` that is a proper prefix of some form
         (it must wait for the next read); len(data) if there is none."""
         n = len(data)
-        base = max(0, n - self._max + 1)
+        base = max(0, n - self._tab.max + 1)
         window = data[base:]
-        by4, keys4 = self._by4, self._keys4
+        by4, keys4 = self._tab.by4, self._tab.keys4
         for idx, start, _ in sorted(self._find4(window), key=lambda m: m[1]):
             rest = window[start:]
             if any(len(p) > len(rest) and p.startswith(rest) for p in by4[keys4[idx]]):
                 return base + start
-        short = self._short
+        short = self._tab.short
         for i in range(max(base, n - 3), n):
             if data[i:] in short:
                 return i
@@ -292,7 +198,7 @@ class Masker:
 
     def feed_parts(self, chunk: bytes) -> list[bytes | memoryview]:
         """Mask the next chunk of the stream; pieces to write in order (see `feed`)."""
-        if not self._patterns:
+        if not self._tab.patterns:
             return [chunk]
         data = self._tail + chunk if self._tail else chunk
         # Matches that start before the held-back tail are final: a longer form starting
@@ -307,10 +213,3 @@ class Masker:
     def flush(self) -> bytes:
         data, self._tail = self._tail, b""
         return self.mask(data) if data else b""
-
-
-def masker_for(values: Mapping[str, str], extra: Iterable[tuple[str, str]] = ()) -> Masker:
-    secrets = dict(values)
-    for k, v in extra:
-        secrets.setdefault(k, v)
-    return Masker(secrets)

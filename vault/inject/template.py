@@ -103,15 +103,6 @@ class Resolver:
             raise NotFoundError(f"unknown variable(s): {names}", self.unknown_hint)
 
 
-def names_in(text: str) -> list[str]:
-    """The variable names a template refers to at its first level (for messages and checks)."""
-    return [m.group(1).strip() for m in VAR_RE.finditer(text)]
-
-
-def has_template(text: str) -> bool:
-    return VAR_RE.search(text) is not None
-
-
 def resolve(text: str, values: Mapping[str, str], *, keep_unknown: bool = False,
             dynamic: bool = False) -> str:
     """Resolve one template against the vault values only (`tokensafe inject`)."""

@@ -1,0 +1,111 @@
+"""Postman environment and globals exports: sniff, read (with each value's raw span), write.
+
+The guard reads them to find secrets, `import --scrub` to replace values in place, and
+`export --format postman` writes one for newman.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+SCOPES = ("environment", "globals")
+SUFFIXES = (".postman_environment.json", ".postman_globals.json")
+_SCOPE_RE = re.compile(rb'"_postman_variable_scope"\s*:\s*"(\w+)"')
+_VALUE_KEY = re.compile(rb'"value"\s*:\s*\Z')  # what precedes a value's text
+
+
+class FormatError(ValueError):
+    """The bytes are not a Postman environment or globals export."""
+
+
+def sniff_scope(head: bytes, name: str = "") -> str | None:
+    """`environment` or `globals` for an export (by content, else by file name),
+    `collection` for a collection, else None. `head`: the file's first few KB."""
+    m = _SCOPE_RE.search(head)
+    if m:
+        return m.group(1).decode("ascii", "replace")
+    if name.endswith(SUFFIXES[0]):
+        return "environment"
+    if name.endswith(SUFFIXES[1]):
+        return "globals"
+    if b"schema.getpostman.com" in head or b"_postman_id" in head:
+        return "collection"
+    return None
+
+
+@dataclass
+class Variable:
+    """One entry of `values`; `start`/`end`: the value's raw JSON text, inside its quotes
+    (None when the text could not be located)."""
+
+    key: str
+    value: str
+    type: str | None
+    start: int | None
+    end: int | None
+
+    def __repr__(self) -> str:  # never the value
+        return f"Variable(key={self.key!r}, type={self.type!r}, start={self.start})"
+
+
+def variables(data: bytes) -> list[Variable]:
+    """The variables with a non-empty string value, in file order, whatever the key order
+    inside each entry (`jq -S` and other tools re-serialise exports)."""
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
+        raise FormatError(f"not valid JSON ({e.__class__.__name__})") from None
+    values = doc.get("values") if isinstance(doc, dict) else None
+    if not isinstance(values, list):
+        raise FormatError("no `values` list: not a Postman environment or globals export")
+    out: list[Variable] = []
+    cursor = 0
+    for item in values:
+        if not isinstance(item, dict):
+            continue
+        key, value, typ = item.get("key"), item.get("value"), item.get("type")
+        if not (isinstance(key, str) and isinstance(value, str) and value):
+            continue
+        var = Variable(key, value, typ if isinstance(typ, str) else None, None, None)
+        # The value's text as the exporter wrote it: with or without \uXXXX escapes.
+        for ascii_only in (False, True):
+            raw = json.dumps(value, ensure_ascii=ascii_only).encode()
+            at = data.find(raw, cursor)
+            while at >= 0 and not _VALUE_KEY.search(data, max(0, at - 64), at):
+                at = data.find(raw, at + 1)  # the same text as a key, or another field
+            if at >= 0:
+                var.start, var.end = at + 1, at + len(raw) - 1
+                cursor = at + len(raw)
+                break
+        out.append(var)
+    return out
+
+
+def render(env_name: str, values: Mapping[str, str], kinds: Mapping[str, str] | None = None,
+           now: float | None = None) -> str:
+    """A Postman environment file newman loads with `-e /dev/stdin`.
+
+    Every entry is enabled (newman honours `"disabled": true` but ignores `"enabled": false`,
+    so disabled entries must be left out rather than flagged). Tokens are typed `secret`.
+    """
+    kinds = kinds or {}
+    now = time.time() if now is None else now
+    doc = {
+        "id": str(uuid.uuid4()),
+        "name": env_name,
+        "values": [
+            {"key": k, "value": v,
+             "type": "default" if kinds.get(k) in ("domain", "url") else "secret",
+             "enabled": True}
+            for k, v in values.items()
+        ],
+        "_postman_variable_scope": "environment",
+        "_postman_exported_at": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(now)),
+        "_postman_exported_using": "tokensafe",
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
