@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -152,3 +155,19 @@ def test_restore_backup_through_the_store(vault_path: Path) -> None:
     opened, kept = store_at(vault_path).restore_backup()
     assert set(opened.data.env().entries) == {"a"} and kept is not None
     assert set(store_at(vault_path).read().data.env().entries) == {"a"}
+
+
+def test_the_fingerprint_sidecar_is_rewritten_only_when_it_changes(vault_path: Path) -> None:
+    from vault.store.paths import fingerprints_path
+
+    create_passphrase_vault(vault_path)
+    fp = fingerprints_path(vault_path)
+    before = fp.stat().st_ino
+    add(store_at(vault_path), "note")  # short text: no fingerprint, the sidecar stays
+    assert fp.stat().st_ino == before
+    with store_at(vault_path).edit() as opened:
+        opened.data.env().entries["tok"] = Entry.new("tok", "tok_0123456789abcdefGHIJ")
+    assert fp.stat().st_ino != before and len(json.loads(fp.read_bytes())["fingerprints"]) == 1
+    os.chmod(fp, 0o644)  # a loosened mode is repaired by the next write, change or not
+    add(store_at(vault_path), "note2")
+    assert stat.S_IMODE(fp.stat().st_mode) == 0o600
