@@ -84,12 +84,13 @@ def keys_add(vault_path, passphrase_fd, new_passphrase_fd, kind):
     from vault.store.backend import ConflictError
 
     source = keysources.get(kind)
-    store = open_store(vault_path, passphrase_fd, new_passphrase_fd)
-    opened = store.read()
     reason = source.unavailable()
     if reason is not None:
         raise LockedError(f"cannot add a {kind} keyslot: {reason}",
-                          "add another kind, e.g. `tokensafe keys add passphrase`")
+                          f"make {source.label} usable here, or add another kind, "
+                          "e.g. `tokensafe keys add passphrase`")
+    store = open_store(vault_path, passphrase_fd, new_passphrase_fd)
+    opened = store.read()
     secret = _new_secret(store, source)
     h = opened.header
     sid = keyslots.next_slot_id(h.keyslots)
