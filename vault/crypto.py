@@ -12,9 +12,6 @@ import hmac
 import os
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 KEY_LEN = 32
 NONCE_LEN = 12
 SALT_LEN = 16
@@ -48,7 +45,22 @@ def default_kdf_params() -> KdfParams:
 
 
 def random_bytes(n: int) -> bytes:
+    """The one source of randomness (the OS CSPRNG); test vectors replace it with a seeded one."""
     return os.urandom(n)
+
+
+def new_key() -> bytes:
+    """A fresh random 256-bit key: data keys, keyring secrets, recovery keys, fingerprint keys."""
+    return random_bytes(KEY_LEN)
+
+
+def new_salt() -> bytes:
+    return random_bytes(SALT_LEN)
+
+
+def new_id(n_bytes: int = 16) -> str:
+    """A random public identifier (hex), e.g. a vault id; not a key."""
+    return random_bytes(n_bytes).hex()
 
 
 def derive_passphrase_key(passphrase: str, salt: bytes, params: KdfParams) -> bytes:
@@ -68,11 +80,17 @@ def hkdf(ikm: bytes, info: bytes) -> bytes:
 
 def seal(key: bytes, plaintext: bytes, aad: bytes, nonce: bytes | None = None) -> tuple[bytes, bytes]:
     """AES-256-GCM; returns (nonce, ciphertext||tag). `nonce` is a seam for test vectors."""
+    # Imported here: the guard needs this module's HMAC but not the AEAD (audit start-up).
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     nonce = nonce if nonce is not None else random_bytes(NONCE_LEN)
     return nonce, AESGCM(key).encrypt(nonce, plaintext, aad)
 
 
 def open_sealed(key: bytes, nonce: bytes, ciphertext: bytes, aad: bytes) -> bytes:
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     try:
         return AESGCM(key).decrypt(nonce, ciphertext, aad)
     except (InvalidTag, ValueError):
@@ -88,6 +106,16 @@ def checksum(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
-def fingerprint(key: bytes, value: str) -> str:
-    """Keyed fingerprint of a value (HMAC-SHA256, hex): comparable, not brute-forceable without key."""
-    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+def hmac_sha256(key: bytes, data: bytes) -> bytes:
+    """HMAC-SHA256 (one-shot C implementation: the guard calls it per candidate token)."""
+    return hmac.digest(key, data, "sha256")
+
+
+def fingerprint(key: bytes, value: str | bytes) -> str:
+    """Keyed fingerprint of a value (HMAC-SHA256, hex): comparable, not brute-forceable without key.
+
+    Text is UTF-8; "surrogatepass" lets the guard fingerprint what it decoded from a broken
+    file without failing (for valid text it is plain UTF-8).
+    """
+    data = value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
+    return hmac_sha256(key, data).hex()

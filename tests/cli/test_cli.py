@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import PASSPHRASE, PLANTED, create_passphrase_vault
 
+from vault import prompting
 from vault.demo_tokens import fake_jwt
-from vault.store import unlock
 
 DOMAIN = "example.eu.auth0.com"
 
@@ -33,7 +33,7 @@ Run = Callable[..., Result]
 @pytest.fixture(autouse=True)
 def no_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     """No controlling terminal: nothing may wait for a prompt."""
-    monkeypatch.setattr(unlock, "has_terminal", lambda: False)
+    monkeypatch.setattr(prompting, "has_terminal", lambda: False)
 
 
 @pytest.fixture

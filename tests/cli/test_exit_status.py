@@ -21,7 +21,6 @@ import pytest
 
 from tests.conftest import PASSPHRASE, PLANTED, create_passphrase_vault
 from vault.errors import EXIT_STATUS_HELP, ExitStatus
-from vault.store import fileio
 from vault.store.paths import lock_path
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -123,16 +122,10 @@ def test_tampered_vault_is_5(sess) -> None:
     assert r.returncode == ExitStatus.INTEGRITY == 5, r.stderr
 
 
-# Marked until the store branch turns the lock timeout (a bare TokensafeError, 70 here)
-# into BusyError; strict, so the marker must go when it lands.
-@pytest.mark.xfail(reason="BusyError comes with the store branch", strict=True)
 def test_lock_held_too_long_is_6(cli, vault, monkeypatch: pytest.MonkeyPatch) -> None:
     import fcntl
 
-    # No CLI knob for the wait yet (the store branch adds one): shorten it in-process.
-    locked = fileio.locked
-    monkeypatch.setattr(fileio, "LOCK_WAIT_S", 0.2)
-    monkeypatch.setattr(fileio, "locked", lambda lock_file, wait_s=0.2: locked(lock_file, 0.2))
+    monkeypatch.setenv("TOKENSAFE_LOCK_WAIT", "0.2")
     fd = os.open(lock_path(vault), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)

@@ -33,7 +33,7 @@ EXIT = {"success": 0, "integrity failure": 5, "wrong key": 3}
 @pytest.fixture(autouse=True)
 def no_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     """Never prompt: the keys come from the vector (or from nowhere)."""
-    monkeypatch.setattr(unlock, "has_terminal", lambda: False)
+    monkeypatch.setattr("vault.prompting.has_terminal", lambda: False)
     for var in ("TOKENSAFE_PASSPHRASE", "TOKENSAFE_RECOVERY_KEY"):
         monkeypatch.delenv(var, raising=False)
 

@@ -140,7 +140,7 @@ def test_keyslot_is_bound_to_its_id_and_type() -> None:
 
 
 def test_unlock_tries_passphrase_then_recovery(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("vault.store.unlock.has_terminal", lambda: False)
+    monkeypatch.setattr("vault.prompting.has_terminal", lambda: False)
     monkeypatch.delenv("TOKENSAFE_PASSPHRASE", raising=False)
     dk = bytes(range(32))
     rslot, text = keyslots.new_recovery_slot("k2", "v" * 32, dk)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import PASSPHRASE, PLANTED, create_passphrase_vault
 
-from vault.errors import IntegrityError, TokensafeError
+from vault.errors import BusyError, IntegrityError
 from vault.store import fileio, fingerprints, vaultfile
 from vault.store.model import Entry
 from vault.store.paths import backup_path, fingerprints_path, lock_path
@@ -119,9 +119,10 @@ def test_lock_waits_then_gives_up_with_a_message(vault_path: Path) -> None:
     try:
         held.wait(5)
         started = time.monotonic()
-        with pytest.raises(TokensafeError) as exc, fileio.locked(lock_path(vault_path), wait_s=0.3):
+        with pytest.raises(BusyError) as exc, fileio.locked(lock_path(vault_path), wait_s=0.3):
             pass
         assert "locked by another tokensafe process" in exc.value.message
+        assert exc.value.exit_code == 6
         assert time.monotonic() - started < 10
     finally:
         release.set()

@@ -111,21 +111,32 @@ def resolve_path(vault_path: str | None) -> Path:
     return Path(os.path.realpath(path))
 
 
+def prompter_for(passphrase_fd: int | None = None, new_passphrase_fd: int | None = None):
+    """The CLI's prompter: --passphrase-fd / --new-passphrase-fd, then TOKENSAFE_*, then /dev/tty."""
+    from vault import prompting
+
+    return prompting.standard(passphrase_fd, new_passphrase_fd)
+
+
+def open_store(vault_path: str | None, passphrase_fd: int | None = None,
+               new_passphrase_fd: int | None = None):
+    """The `vault.store.vaultfile.VaultStore` for --vault, unlocking through the CLI's prompter."""
+    from vault.store.unlock import Unlocker
+    from vault.store.vaultfile import VaultStore
+
+    unlocker = Unlocker(prompter=prompter_for(passphrase_fd, new_passphrase_fd))
+    return VaultStore.local(resolve_path(vault_path), unlocker)
+
+
 def open_data(vault_path: str | None, passphrase_fd: int | None = None):
     """Unlock and decrypt the vault for reading; returns `vault.store.model.VaultData`."""
-    from vault.store.unlock import Unlocker
-    from vault.store.vaultfile import read_vault
-
-    return read_vault(resolve_path(vault_path), Unlocker(passphrase_fd=passphrase_fd)).data
+    return open_store(vault_path, passphrase_fd).read().data
 
 
 @contextmanager
 def edit_data(vault_path: str | None, passphrase_fd: int | None = None) -> Iterator[Any]:
-    """Lock, unlock, decrypt; yield VaultData to change in place; write atomically on success."""
-    from vault.store.unlock import Unlocker
-    from vault.store.vaultfile import edit_vault
-
-    with edit_vault(resolve_path(vault_path), Unlocker(passphrase_fd=passphrase_fd)) as opened:
+    """Unlock, lock, re-read; yield the latest VaultData to change in place; write atomically on success."""
+    with open_store(vault_path, passphrase_fd).edit() as opened:
         yield opened.data
 
 

@@ -8,8 +8,6 @@ separate from the vault's so that creating or re-keying a vault does not break b
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
 import os
 from pathlib import Path
 
@@ -51,7 +49,9 @@ def load_guard_key(path: Path | None = None) -> bytes:
 
 def key_id(key: bytes) -> str:
     """A public name for a key, so a baseline made with another key is recognised as such."""
-    return hmac.new(key, b"tokensafe guard key id v1", hashlib.sha256).hexdigest()[:16]
+    from vault import crypto
+
+    return crypto.fingerprint(key, b"tokensafe guard key id v1")[:16]
 
 
 def load_known(vault_path: Path | None) -> tuple[bytes, frozenset[str]] | None:

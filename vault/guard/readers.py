@@ -7,12 +7,11 @@ whatever the file size.
 
 from __future__ import annotations
 
-import hmac
 import os
 import stat
 from dataclasses import dataclass, field
-from hashlib import sha256
 
+from vault import crypto
 from vault.formats import postman_env
 from vault.guard import detectors
 from vault.guard.extract import LOOKAHEAD, LOOKBACK, Extractor
@@ -51,17 +50,16 @@ class ScanConfig:
             digests = frozenset(bytes.fromhex(fp) for fp in self.known)
 
             def runs(tok: bytes) -> bool:
-                return hmac.digest(key, tok, "sha256") in digests
+                return crypto.hmac_sha256(key, tok) in digests
         return Extractor(scope, binary, runs=runs, keep_all=bool(self.known))
 
     def fingerprint(self, value: str) -> str:
-        return hmac.new(self.guard_key, value.encode("utf-8", "surrogatepass"), sha256).hexdigest()
+        return crypto.fingerprint(self.guard_key, value)
 
     def in_vault(self, value: str) -> bool | None:
         if self.vault_key is None:
             return None
-        fp = hmac.new(self.vault_key, value.encode("utf-8", "surrogatepass"), sha256).hexdigest()
-        return fp in self.known
+        return crypto.fingerprint(self.vault_key, value) in self.known
 
 
 def is_binary(head: bytes) -> bool:

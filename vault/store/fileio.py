@@ -5,14 +5,15 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from vault.errors import PolicyError, TokensafeError
+from vault.errors import BusyError, PolicyError
 from vault.store.paths import display
 
-LOCK_WAIT_S = 10.0
+LOCK_WAIT_S = 30.0  # default wait for another writer; TOKENSAFE_LOCK_WAIT overrides
 
 
 def ensure_private_dir(folder: Path) -> None:
@@ -50,52 +51,120 @@ def check_permissions(path: Path, is_dir: bool = False) -> None:
         )
 
 
-@contextlib.contextmanager
-def locked(lock_file: Path, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
-    """Exclusive inter-process lock for a read-modify-write (flock; released on crash)."""
-    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+def lock_wait_from_env(default: float = LOCK_WAIT_S) -> float:
+    """TOKENSAFE_LOCK_WAIT in seconds (0 = do not wait); anything else than a number is ignored."""
     try:
-        _acquire(fd, lock_file, wait_s)
+        value = float(os.environ.get("TOKENSAFE_LOCK_WAIT", default))
+    except ValueError:
+        return default
+    return value if 0 <= value <= 24 * 3600 else default
+
+
+def busy(what: str, wait_s: float) -> BusyError:
+    return BusyError(
+        f"the vault is locked by another tokensafe process ({what}); gave up after {wait_s:g} s",
+        "wait for the other command to finish and try again, or wait longer with TOKENSAFE_LOCK_WAIT=SECONDS",
+    )
+
+
+@contextlib.contextmanager
+def locked(lock_file: Path, wait_s: float | None = None) -> Iterator[None]:
+    """Exclusive inter-process lock for a read-modify-write (flock; released on crash).
+
+    Waits up to `wait_s` seconds (default: TOKENSAFE_LOCK_WAIT, else 30), then BusyError.
+    """
+    wait_s = lock_wait_from_env() if wait_s is None else wait_s
+    fd = acquire(lock_file, wait_s)
+    try:
         yield
     finally:
         os.close(fd)  # closing releases the lock
 
 
-def _acquire(fd: int, lock_file: Path, wait_s: float) -> None:
+def acquire(lock_file: Path, wait_s: float) -> int:
+    """Open `lock_file` and lock it exclusively; returns the descriptor (closing it unlocks)."""
+    fd = _open_lock(lock_file)
     if os.name != "posix":  # pragma: no cover - Windows
-        import msvcrt
+        _acquire_windows(fd, lock_file, wait_s)
+        return fd
+    import fcntl
 
-        deadline = time.monotonic() + wait_s
-        while True:
-            try:
-                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-                return
-            except OSError:
-                if time.monotonic() > deadline:
-                    break
-                time.sleep(0.05)
-    else:
-        import fcntl
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return fd
+    except BlockingIOError:
+        os.close(fd)
+    return _wait_for_lock(lock_file, wait_s)
 
+
+def _open_lock(lock_file: Path) -> int:
+    return os.open(lock_file, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+
+
+def _wait_for_lock(lock_file: Path, wait_s: float) -> int:
+    """Block in flock(2) in a helper thread; give up after `wait_s` (BusyError).
+
+    Why a thread: the kernel wakes a blocked flock the moment the holder releases, where
+    polling with LOCK_NB sleeps through releases and, under load, loses to other pollers
+    again and again (8 of 80 writers timed out on a busy machine). flock has no timeout of
+    its own; a SIGALRM timer (setitimer) could interrupt it, but signals reach only the main
+    thread and the timer is process-global, so it would break callers that use threads or
+    their own alarms. The thread owns its descriptor: if we stop waiting, it closes that
+    descriptor itself once flock returns (dropping the lock it then got), so we never close
+    a descriptor another thread is blocked on. The waiter is a daemon thread: if the process
+    exits first, the kernel drops the wait with the process.
+    """
+    import fcntl
+
+    got = threading.Event()
+    state: dict[str, object] = {}
+    guard = threading.Lock()
+
+    def wait() -> None:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fd = _open_lock(lock_file)
+        except OSError as e:
+            state["error"] = e
+            got.set()
             return
-        except BlockingIOError:
-            pass
-        deadline = time.monotonic() + wait_s
-        delay = 0.002
-        while time.monotonic() < deadline:
-            time.sleep(delay)
-            delay = min(delay * 2, 0.05)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError as e:
+            os.close(fd)
+            state["error"] = e
+            got.set()
+            return
+        with guard:
+            if state.get("abandoned"):
+                os.close(fd)
                 return
-            except BlockingIOError:
-                continue
-    raise TokensafeError(
-        f"the vault is locked by another tokensafe process ({display(lock_file)})",
-        "wait for the other command to finish and try again",
-    )
+            state["fd"] = fd
+        got.set()
+
+    threading.Thread(target=wait, name="tokensafe-lock", daemon=True).start()
+    got.wait(wait_s)
+    with guard:
+        if "fd" in state:
+            return int(state["fd"])  # type: ignore[call-overload]
+        state["abandoned"] = True
+    if "error" in state:
+        raise state["error"]  # type: ignore[misc]
+    raise busy(display(lock_file), wait_s)
+
+
+def _acquire_windows(fd: int, lock_file: Path, wait_s: float) -> None:  # pragma: no cover
+    import msvcrt
+
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                os.close(fd)
+                raise busy(display(lock_file), wait_s) from None
+            time.sleep(0.05)
 
 
 def fsync_dir(folder: Path) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import stat
 from pathlib import Path
 
 from vault import crypto
@@ -33,7 +35,23 @@ def compute(data: VaultData) -> list[str]:
 
 def write(vault_path: Path, data: VaultData) -> None:
     doc = {"key": base64.b64encode(data.fingerprint_key).decode(), "fingerprints": compute(data)}
-    atomic_write(fingerprints_path(vault_path), json.dumps(doc, indent=0).encode())
+    raw = json.dumps(doc, indent=0).encode()
+    path = fingerprints_path(vault_path)
+    if _unchanged(path, raw):
+        return  # most writes change no token: skip two fsyncs while the writers' lock is held
+    atomic_write(path, raw)
+
+
+def _unchanged(path: Path, raw: bytes) -> bool:
+    if os.name != "posix":  # pragma: no cover - no uid or mode to check: always rewrite
+        return False
+    try:
+        st = os.stat(path)
+        if st.st_uid != os.getuid() or stat.S_IMODE(st.st_mode) != 0o600:
+            return False
+        return path.read_bytes() == raw
+    except OSError:
+        return False
 
 
 def load_known(vault_path: Path) -> tuple[bytes, set[str]] | None:

@@ -21,7 +21,6 @@ VERSION = 1
 PREFIX_LEN = len(MAGIC) + 1 + 4
 TRAILER_LEN = 32
 MAX_HEADER = 1 << 20
-SLOT_TYPES = ("keyring", "passphrase", "recovery")
 
 
 def _corrupt(why: str) -> IntegrityError:
@@ -94,27 +93,14 @@ def _b64(s: Any) -> bytes:
     return base64.b64decode(s, validate=True)
 
 
-def _int_in(x: Any, lo: int, hi: int) -> bool:
-    return type(x) is int and lo <= x <= hi
-
-
 def _slot_fields_ok(slot: Keyslot) -> bool:
-    """The fields each keyslot type needs, with sane bounds (a corrupt KDF cost must not
-    crash, nor make Argon2id allocate without limit)."""
+    """Common fields have the right sizes; the slot's kind checks its own (see keysources)."""
+    from vault.store.keysources import REGISTRY  # imported here: keysources imports this module
+
     if len(slot.nonce) != crypto.NONCE_LEN or len(slot.wrapped) != crypto.KEY_LEN + 16:
         return False
-    x = slot.extra
-    if slot.type == "passphrase":
-        try:
-            salt = _b64(x.get("salt"))
-        except (ValueError, binascii.Error):
-            return False
-        return (x.get("kdf") == "argon2id" and len(salt) >= 8
-                and _int_in(x.get("iterations"), 1, 1 << 10) and _int_in(x.get("lanes"), 1, 255)
-                and _int_in(x.get("memory_kib"), 8 * x["lanes"], 1 << 22))
-    if slot.type == "keyring":
-        return isinstance(x.get("account"), str) and isinstance(x.get("service"), str)
-    return True
+    source = REGISTRY.get(slot.type)
+    return source is not None and source.fields_ok(slot)
 
 
 def build(header: Header, seal_payload) -> bytes:
@@ -159,7 +145,9 @@ def parse(data: bytes) -> Parsed:
         raise _corrupt(f"unreadable header ({type(e).__name__})") from None
     if header.cipher != "AES-256-GCM":
         raise _corrupt(f"unknown cipher {header.cipher!r}")
-    if not header.keyslots or any(s.type not in SLOT_TYPES for s in header.keyslots):
+    from vault.store.keysources import REGISTRY
+
+    if not header.keyslots or any(s.type not in REGISTRY for s in header.keyslots):
         raise _corrupt("no keyslot, or a keyslot of unknown type")
     if len({s.id for s in header.keyslots}) != len(header.keyslots):
         raise _corrupt("two keyslots with the same id")

@@ -1,133 +1,142 @@
-"""Finding a key that opens a vault: keyring first, then passphrase, then recovery key.
+"""Finding a key that opens a vault, by trying the registered key sources in turn.
 
-Passphrase sources, in order: `--passphrase-fd N`, TOKENSAFE_PASSPHRASE, a hidden prompt on
-the controlling terminal. With none of them, unlocking fails at once (exit 3) instead of
-waiting for input that will never come.
+Order: sources that need nothing from the user (the keyring); then secrets given up front
+(a descriptor, a variable), a recovery key before a passphrase since setting one is an
+explicit request; then a person at a terminal, in registry order. A wrong secret fails at
+once (exit 3). With nothing to try, unlocking fails at once with a hint instead of waiting
+for input that will never come. Secrets come from the injected prompter, asked once per
+command: a second unlock (the vault changed while we waited for the lock) asks no one.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
+from vault import prompting
 from vault.errors import LockedError
-from vault.store import keyslots
-from vault.store.format import Header
-from vault.store.keyring_access import KeyringUnavailable
+from vault.prompting import Ask, Prompter
+from vault.store import keysources
+from vault.store.format import Header, Keyslot
+from vault.store.keyslots import unwrap
 
 WRONG_KEY = "wrong passphrase or key"
 
 
-def _read_fd(fd: int) -> str:
-    chunks = []
-    try:
-        while True:
-            b = os.read(fd, 4096)
-            if not b:
-                break
-            chunks.append(b)
-            if b"\n" in b:
-                break
-    except OSError as e:
-        raise LockedError(f"cannot read the passphrase from file descriptor {fd} ({e.strerror})",
-                          "pass an open descriptor, e.g. --passphrase-fd 3 3<passfile") from None
-    try:
-        return b"".join(chunks).split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8")
-    except UnicodeDecodeError:
-        raise LockedError(f"the passphrase on file descriptor {fd} is not UTF-8 text") from None
-
-
+# Kept for callers written before the prompter existed (they call these by name).
 def has_terminal() -> bool:
-    try:
-        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
-    except OSError:
-        return False
-    os.close(fd)
-    return True
+    return prompting.has_terminal()
 
 
 def prompt_hidden(prompt: str) -> str:
-    import getpass
+    return prompting.prompt_hidden(prompt)
 
-    return getpass.getpass(prompt)  # reads /dev/tty, without echo
+
+def _read_fd(fd: int) -> str:
+    return prompting.read_fd(fd)
 
 
 @dataclass
 class Unlocker:
-    """Supplies keys; remembers the passphrase once asked so a command asks only once."""
+    """Supplies keys; remembers each secret once given so that a command asks only once.
+
+    Pass `prompter` (front ends build it: vault.prompting.standard(...)). Without one, the
+    CLI's usual sources are used (`passphrase_fd`, then the environment, then the
+    terminal) — a bridge for callers that predate the prompter.
+    """
 
     passphrase_fd: int | None = None
     use_keyring: bool = True
     _passphrase: str | None = field(default=None, repr=False)
-    _recovery_text: str | None = field(default=None, repr=False)
+    prompter: Prompter | None = field(default=None, repr=False)
+    exclude: frozenset[str] = frozenset()  # kinds not to try
     keyring_error: LockedError | None = field(default=None, repr=False)
+    _answers: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.prompter is None:
+            self.prompter = prompting.standard(self.passphrase_fd)
+        if self._passphrase is not None:
+            self._answers[prompting.PASSPHRASE] = self._passphrase
+        if not self.use_keyring:
+            self.exclude = self.exclude | {keysources.KEYRING.kind}
+
+    # secrets ------------------------------------------------------------------------
+
+    def supplied(self, what: str) -> str | None:
+        if what not in self._answers:
+            assert self.prompter is not None
+            value = self.prompter.supplied(what)
+            if value is not None:
+                self._answers[what] = value
+        return self._answers.get(what)
+
+    def ask(self, request: Ask) -> str | None:
+        if request.what not in self._answers:
+            assert self.prompter is not None
+            value = self.prompter.ask(request)
+            if value is not None:
+                self._answers[request.what] = value
+        return self._answers.get(request.what)
 
     def passphrase(self, prompt: str = "Vault passphrase: ") -> str | None:
-        if self._passphrase is None:
-            if self.passphrase_fd is not None:
-                self._passphrase = _read_fd(self.passphrase_fd)
-            elif os.environ.get("TOKENSAFE_PASSPHRASE"):
-                self._passphrase = os.environ["TOKENSAFE_PASSPHRASE"]
-            elif has_terminal():
-                self._passphrase = prompt_hidden(prompt)
-        return self._passphrase
+        """The vault passphrase from any source (asked at most once)."""
+        return self.ask(Ask(prompting.PASSPHRASE, prompt))
 
-    def recovery_key(self) -> str | None:
-        if self._recovery_text is None:
-            if os.environ.get("TOKENSAFE_RECOVERY_KEY"):
-                self._recovery_text = os.environ["TOKENSAFE_RECOVERY_KEY"]
-            elif has_terminal():
-                self._recovery_text = prompt_hidden("Recovery key (TSR1-…): ")
-        return self._recovery_text
+    # unlocking ----------------------------------------------------------------------
 
     def unlock(self, header: Header) -> tuple[bytes, str]:
         """Return (data key, id of the slot that opened it) or raise LockedError."""
+        groups = [(src, [s for s in header.keyslots if s.type == kind])
+                  for kind, src in keysources.REGISTRY.items() if kind not in self.exclude]
+        groups = [(src, slots) for src, slots in groups if slots]
         vid = header.vault_id
-        by_type = {t: [s for s in header.keyslots if s.type == t]
-                   for t in ("keyring", "passphrase", "recovery")}
-        if self.use_keyring:
-            for slot in by_type["keyring"]:
-                try:
-                    key = keyslots.keyring_slot_key(slot)
-                except KeyringUnavailable as e:
-                    self.keyring_error = e
-                    break
-                if key is not None and (dk := keyslots.unwrap(slot, vid, key)) is not None:
-                    return dk, slot.id
-        if by_type["recovery"] and os.environ.get("TOKENSAFE_RECOVERY_KEY"):
-            # Asked for explicitly: try it before any passphrase source.
-            return self._recovery(by_type["recovery"], vid)
-        if by_type["passphrase"]:
-            pw = self.passphrase()
-            if pw is not None:
-                for slot in by_type["passphrase"]:
-                    dk = keyslots.unwrap(slot, vid, keyslots.passphrase_slot_key(slot, pw))
-                    if dk is not None:
-                        return dk, slot.id
-                raise LockedError(WRONG_KEY, "check the passphrase (TOKENSAFE_PASSPHRASE, "
-                                  "--passphrase-fd or the prompt) and try again")
-        if by_type["recovery"] and self.recovery_key() is not None:
-            return self._recovery(by_type["recovery"], vid)
-        raise self._nothing_to_try(by_type)
+        for src, slots in groups:  # 1. nothing to ask: the keyring
+            if src.unlock_secret is None and (got := self._try_own(src, slots, vid)):
+                return got
+        given = sorted((g for g in groups if g[0].unlock_secret is not None),
+                       key=lambda g: not g[0].explicit_first)
+        for src, slots in given:  # 2. secrets given up front
+            assert src.unlock_secret is not None
+            secret = self.supplied(src.unlock_secret.what)
+            if secret is not None:
+                return self._try_secret(src, slots, vid, secret)
+        for src, slots in groups:  # 3. a person at a terminal
+            if src.unlock_secret is not None:
+                secret = self.ask(src.unlock_secret)
+                if secret is not None:
+                    return self._try_secret(src, slots, vid, secret)
+        raise self._nothing_to_try(groups)
 
-    def _recovery(self, slots: list, vault_id: str) -> tuple[bytes, str]:
-        key = keyslots.recovery_slot_key(self.recovery_key() or "")
+    def _try_own(self, src: keysources.KeySource, slots: list[Keyslot], vid: str) -> tuple[bytes, str] | None:
         for slot in slots:
-            if (dk := keyslots.unwrap(slot, vault_id, key)) is not None:
+            try:
+                key = src.slot_key(slot, None)
+            except LockedError as e:  # the source itself failed (no keyring, no answer)
+                self.keyring_error = e
+                return None
+            if key is not None and (dk := unwrap(slot, vid, key)) is not None:
                 return dk, slot.id
-        raise LockedError(WRONG_KEY, "check the recovery key and try again")
+        return None
 
-    def _nothing_to_try(self, by_type: dict) -> LockedError:
-        if self.keyring_error is not None and not by_type["passphrase"] and not by_type["recovery"]:
+    def _try_secret(self, src: keysources.KeySource, slots: list[Keyslot], vid: str,
+                    secret: str) -> tuple[bytes, str]:
+        for slot in slots:
+            key = src.slot_key(slot, secret)
+            if key is not None and (dk := unwrap(slot, vid, key)) is not None:
+                return dk, slot.id
+        raise LockedError(WRONG_KEY, src.wrong_key_hint)
+
+    def _nothing_to_try(self, groups: list[tuple[keysources.KeySource, list[Keyslot]]]) -> LockedError:
+        needing = [src for src, _ in groups if src.unlock_secret is not None]
+        if self.keyring_error is not None and not needing:
             return self.keyring_error
-        kinds = ", ".join(t for t, s in by_type.items() if s)
-        hints = []
-        if by_type["passphrase"]:
-            hints.append("set TOKENSAFE_PASSPHRASE, pass --passphrase-fd N, or run it in a terminal")
-        if by_type["recovery"]:
-            hints.append("set TOKENSAFE_RECOVERY_KEY to your recovery key")
+        kinds = ", ".join(src.kind for src, _ in groups)
+        assert self.prompter is not None
+        hints = [prompting.hint(self.prompter, src.unlock_secret.what) for src in needing
+                 if src.unlock_secret is not None]
         if self.keyring_error is not None:
             hints.insert(0, f"the keyring failed: {self.keyring_error.message}")
-        elif by_type["keyring"]:
-            hints.insert(0, "the keyring holds no key for this vault")
+        else:
+            hints[:0] = [f"{src.label} holds no key for this vault" for src, _ in groups
+                         if src.unlock_secret is None]
         return LockedError(f"cannot unlock the vault (keyslots: {kinds})", "; ".join(hints) or None)

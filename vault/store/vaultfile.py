@@ -1,142 +1,251 @@
-"""Create, read and change a vault file (format: SECURITY.md; bytes: `format.py`)."""
+"""Create, read and change a vault through a storage backend (format: SECURITY.md; bytes: `format.py`).
+
+`VaultStore` is the store's API for the service layer: one backend (the local file, later
+others), one unlocker (key sources + injected prompter). Writes follow one rule that keeps
+many writers fast and correct: unlock first (Argon2id can take half a second), then take
+the lock, re-read, apply the change to the latest generation, compare-and-swap. The module
+functions at the bottom are the path-based API of before, kept for existing callers.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import os
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 from vault import crypto
-from vault.errors import FileSystemError, IntegrityError, NotFoundError, UsageError
-from vault.store import fileio, fingerprints, format
+from vault.errors import IntegrityError, NotFoundError, UsageError
+from vault.store import fingerprints, format
+from vault.store.backend import Backend, ConflictError, Document, LocalFile
+from vault.store.format import Header, Keyslot
 from vault.store.model import VaultData
-from vault.store.paths import backup_path, display, lock_path
 from vault.store.unlock import Unlocker
+
+T = TypeVar("T")
+CAS_ATTEMPTS = 8
 
 
 @dataclass
 class OpenVault:
-    path: Path
+    path: Path | None
     header: format.Header
     data_key: bytes
     data: VaultData
     slot_id: str  # the keyslot that unlocked it
+    token: str | None = field(default=None, repr=False)  # the backend generation it was read from
 
     def __repr__(self) -> str:
         return f"OpenVault(path={str(self.path)!r}, generation={self.header.generation})"
 
 
-def _missing(path: Path) -> NotFoundError:
-    return NotFoundError(f"no vault at {display(path)}",
-                         "create one with `tokensafe init`, or point --vault / TOKENSAFE_VAULT at it")
+def _tampered() -> IntegrityError:
+    return IntegrityError(
+        "vault integrity check failed: the payload does not authenticate",
+        "the file was changed and has not been touched; `tokensafe backup restore` "
+        "brings back the previous generation",
+    )
 
 
-def read_bytes(path: Path) -> bytes:
-    try:
-        fileio.check_permissions(path.parent, is_dir=True)
-        fileio.check_permissions(path)
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise _missing(path) from None
-    except IsADirectoryError:
-        raise UsageError(f"{display(path)} is a folder, not a vault file") from None
-    except PermissionError:
-        raise FileSystemError(f"cannot read {display(path)} (permission denied)") from None
-
-
-def decode(path: Path, raw: bytes, unlocker: Unlocker) -> OpenVault:
-    parsed = format.parse(raw)
-    data_key, slot_id = unlocker.unlock(parsed.header)
+def _open_payload(path: Path | None, parsed: format.Parsed, data_key: bytes, slot_id: str,
+                  token: str | None = None) -> OpenVault:
     try:
         plain = crypto.open_sealed(data_key, parsed.nonce, parsed.ciphertext, parsed.aad)
         data = VaultData.from_bytes(plain)
     except (crypto.AuthenticationFailed, ValueError, KeyError, TypeError):
         # A keyslot opened, so the key is right: the payload or header was changed.
-        raise IntegrityError(
-            "vault integrity check failed: the payload does not authenticate",
-            "the file was changed and has not been touched; `tokensafe backup restore` "
-            "brings back the previous generation",
-        ) from None
-    return OpenVault(path, parsed.header, data_key, data, slot_id)
+        raise _tampered() from None
+    return OpenVault(path, parsed.header, data_key, data, slot_id, token)
 
 
-def read_vault(path: Path, unlocker: Unlocker) -> OpenVault:
-    return decode(path, read_bytes(path), unlocker)
+def decode(path: Path | None, raw: bytes, unlocker: Unlocker, token: str | None = None) -> OpenVault:
+    parsed = format.parse(raw)
+    data_key, slot_id = unlocker.unlock(parsed.header)
+    return _open_payload(path, parsed, data_key, slot_id, token)
 
 
 def encode(opened: OpenVault) -> bytes:
     plain = opened.data.to_bytes()
-    return format.build(opened.header,
-                        lambda aad: crypto.seal(opened.data_key, plain, aad))
+    return format.build(opened.header, lambda aad: crypto.seal(opened.data_key, plain, aad))
 
 
-def _write(opened: OpenVault) -> None:
-    """Seal and atomically replace; the caller holds the lock."""
-    opened.header.generation += 1
-    fileio.clean_stale_temps(opened.path)
-    fileio.atomic_write(opened.path, encode(opened), keep_backup=backup_path(opened.path))
-    fingerprints.write(opened.path, opened.data)
+def _slots_doc(slots: list[Keyslot]) -> list[dict[str, Any]]:
+    return [s.to_json() for s in slots]
+
+
+class VaultStore:
+    """The vault behind `backend`, opened with `unlocker`.
+
+    `fingerprints_for`: the vault path whose `.fp` sidecar to refresh on every write (local
+    vaults; None for a backend with no place beside it).
+    """
+
+    def __init__(self, backend: Backend, unlocker: Unlocker | None = None, *, lock_wait: float | None = None,
+                 fingerprints_for: Path | None = None, path: Path | None = None) -> None:
+        self.backend = backend
+        self.unlocker = unlocker
+        self.lock_wait = lock_wait
+        self.fingerprints_for = fingerprints_for
+        self.path = path
+
+    @classmethod
+    def local(cls, path: Path, unlocker: Unlocker | None = None, lock_wait: float | None = None) -> VaultStore:
+        """The vault file at `path` (already resolved: see cli.common.resolve_path)."""
+        path = Path(path)
+        return cls(LocalFile(path, lock_wait), unlocker, lock_wait=lock_wait,
+                   fingerprints_for=path, path=path)
+
+    def __repr__(self) -> str:
+        return f"VaultStore({self.backend.describe()!r})"
+
+    # reading ------------------------------------------------------------------------
+
+    def _missing(self) -> NotFoundError:
+        return NotFoundError(f"no vault at {self.backend.describe()}",
+                             "create one with `tokensafe init`, or point --vault / TOKENSAFE_VAULT at it")
+
+    def document(self) -> Document:
+        doc = self.backend.read()
+        if doc is None:
+            raise self._missing()
+        return doc
+
+    def header(self) -> Header:
+        """The header (keyslots, generation) without unlocking: it is not secret."""
+        return format.parse(self.document().data).header
+
+    def _decode(self, doc: Document) -> OpenVault:
+        if self.unlocker is None:
+            raise TypeError("this VaultStore has no unlocker: it can read headers only")
+        return decode(self.path, doc.data, self.unlocker, doc.generation)
+
+    def read(self) -> OpenVault:
+        """Unlock and decrypt the current generation (no lock: replaces are atomic)."""
+        return self._decode(self.document())
+
+    def _reopen(self, doc: Document, before: OpenVault) -> OpenVault:
+        """Open a newer generation: with the data key we hold if the keyslots are unchanged,
+        else by unlocking again (the unlocker has the secrets: no one is asked twice)."""
+        parsed = format.parse(doc.data)
+        if _slots_doc(parsed.header.keyslots) == _slots_doc(before.header.keyslots):
+            return _open_payload(self.path, parsed, before.data_key, before.slot_id, doc.generation)
+        return self._decode(doc)
+
+    # writing ------------------------------------------------------------------------
+
+    def _write(self, opened: OpenVault, expected: str | None) -> None:
+        """Seal and compare-and-swap; the caller holds the lock."""
+        opened.header.generation += 1
+        opened.token = self.backend.write(encode(opened), expected)
+        if self.fingerprints_for is not None:
+            fingerprints.write(self.fingerprints_for, opened.data)
+
+    @contextlib.contextmanager
+    def edit(self, start: OpenVault | None = None) -> Iterator[OpenVault]:
+        """Read-modify-write: yields the latest generation, writes it back on success.
+
+        The key is derived before the lock is taken; under the lock the vault is read again
+        and the block sees that latest state, so no concurrent write is lost. Nothing is
+        written if the block raises. Raises ConflictError only if the backend's lock does
+        not exclude all writers (use `update` to retry then). `start`: a vault already
+        opened by `read()` (e.g. to make keyslots before locking), so it is not unlocked twice.
+        """
+        opened = start if start is not None and start.token is not None else self.read()
+        with self.backend.lock(self.lock_wait):
+            doc = self.document()
+            if doc.generation != opened.token:
+                opened = self._reopen(doc, opened)
+            yield opened
+            self._write(opened, doc.generation)
+
+    def update(self, change: Callable[[OpenVault], T], attempts: int = CAS_ATTEMPTS) -> T:
+        """`change(opened)` applied to the latest generation and written; retried on a lost CAS.
+
+        `change` may run more than once: it must only change `opened` (no output, no I/O).
+        """
+        for attempt in range(attempts):
+            try:
+                with self.edit() as opened:
+                    result = change(opened)
+                return result
+            except ConflictError:
+                if attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def create(self, make_slots: Callable[[str, bytes], list[Keyslot]], data: VaultData | None = None) -> OpenVault:
+        """Write a new vault. `make_slots(vault_id, data_key) -> [Keyslot]` (run before the lock)."""
+        if self.backend.read() is not None:
+            raise self._exists()
+        vault_id = crypto.new_id()
+        data_key = crypto.new_key()
+        data = data or VaultData()
+        if not data.fingerprint_key:
+            data.fingerprint_key = crypto.new_key()
+        header = format.Header(vault_id, 0, int(time.time()), make_slots(vault_id, data_key))
+        opened = OpenVault(self.path, header, data_key, data, header.keyslots[0].id)
+        with self.backend.lock(self.lock_wait):
+            try:
+                self._write(opened, None)
+            except ConflictError:
+                raise self._exists() from None
+        return opened
+
+    def _exists(self) -> UsageError:
+        return UsageError(f"a vault already exists at {self.backend.describe()}",
+                          "use it, or pick another file with --vault; nothing was changed")
+
+    def restore_backup(self) -> tuple[OpenVault, str | None]:
+        """Bring back the previous generation, after checking that it opens with our key.
+
+        The current document (perhaps damaged) is kept, never lost; returns where.
+        """
+        bak = self._backup()
+        opened = self._decode(bak)  # unlock before the lock
+        with self.backend.lock(self.lock_wait):
+            again = self._backup()
+            if again.generation != bak.generation:
+                opened = self._reopen(again, opened)
+            current = self.backend.read()
+            kept = self.backend.restore(again, current.generation if current else None)
+            opened.token = again.generation
+            if self.fingerprints_for is not None:
+                fingerprints.write(self.fingerprints_for, opened.data)
+        return opened, kept
+
+    def _backup(self) -> Document:
+        bak = self.backend.read_backup()
+        if bak is None:
+            if self.backend.read() is None:
+                raise self._missing()
+            raise NotFoundError(f"no backup of the vault at {self.backend.describe()}",
+                                "a backup is kept from the second write of a vault on")
+        return bak
+
+
+# The path-based API of before (callers and tests use it; new code uses VaultStore).
+
+def read_bytes(path: Path) -> bytes:
+    return VaultStore.local(path).document().data
+
+
+def read_vault(path: Path, unlocker: Unlocker) -> OpenVault:
+    return VaultStore.local(path, unlocker).read()
 
 
 @contextlib.contextmanager
 def edit_vault(path: Path, unlocker: Unlocker) -> Iterator[OpenVault]:
-    """Read-modify-write under the lock; nothing is written if the block raises."""
-    if not path.exists():
-        raise _missing(path)
-    with fileio.locked(lock_path(path)):
-        opened = read_vault(path, unlocker)
+    with VaultStore.local(path, unlocker).edit() as opened:
         yield opened
-        _write(opened)
 
 
-def create_vault(path: Path, header_slots, data: VaultData | None = None) -> OpenVault:
-    """Write a new vault. `header_slots(vault_id, data_key) -> list[Keyslot]` makes the slots."""
-    fileio.ensure_private_dir(path.parent)
-    with fileio.locked(lock_path(path)):
-        if path.exists():
-            raise UsageError(f"a vault already exists at {display(path)}",
-                             "use it, or pick another file with --vault; nothing was changed")
-        vault_id = crypto.random_bytes(16).hex()
-        data_key = crypto.random_bytes(crypto.KEY_LEN)
-        data = data or VaultData()
-        if not data.fingerprint_key:
-            data.fingerprint_key = crypto.random_bytes(crypto.KEY_LEN)
-        header = format.Header(vault_id, 0, int(time.time()), header_slots(vault_id, data_key))
-        opened = OpenVault(path, header, data_key, data, header.keyslots[0].id)
-        _write(opened)
-        return opened
-
-
-def _keep_aside(path: Path) -> Path:
-    """Hard-link `path` to a new `NAME.replaced-TIME[-N]` (never over an earlier one)."""
-    stamp, n = int(time.time()), 0
-    while True:
-        kept = path.with_name(f"{path.name}.replaced-{stamp}" + (f"-{n}" if n else ""))
-        try:
-            os.link(path, kept)
-            return kept
-        except FileExistsError:
-            n += 1
+def create_vault(path: Path, header_slots: Callable[[str, bytes], list[Keyslot]],
+                 data: VaultData | None = None) -> OpenVault:
+    return VaultStore.local(path).create(header_slots, data)
 
 
 def restore_backup(path: Path, unlocker: Unlocker) -> tuple[OpenVault, Path | None]:
-    """Bring back the previous generation, after checking that it opens with our key.
-
-    The current file (perhaps damaged) is kept beside it, never lost; returns its new name.
-    """
-    bak = backup_path(path)
-    if not path.parent.is_dir():
-        raise _missing(path)
-    with fileio.locked(lock_path(path)):
-        if not bak.exists():
-            raise NotFoundError(f"no backup at {display(bak)}",
-                                "a backup is kept from the second write of a vault on")
-        raw = read_bytes(bak)
-        opened = decode(path, raw, unlocker)
-        kept = _keep_aside(path) if path.exists() else None
-        fileio.atomic_write(path, raw)
-        fingerprints.write(path, opened.data)
-        return opened, kept
+    opened, kept = VaultStore.local(path, unlocker).restore_backup()
+    return opened, Path(kept) if kept else None
