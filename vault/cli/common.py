@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -100,33 +99,32 @@ def parse_plain_options(args: list[str], table: dict[str, tuple[str, bool]],
 
 
 def resolve_path(vault_path: str | None) -> Path:
-    import os
+    from vault.service.context import resolve_vault_path
 
-    from vault.store.paths import default_vault_path
-
-    path = Path(vault_path).expanduser() if vault_path else default_vault_path()
-    # A symlinked vault is written where it really lives: an atomic replace of the link
-    # itself would fork the vault, and a lock beside the link would not serialise writers
-    # that use the real path.
-    return Path(os.path.realpath(path))
+    return resolve_vault_path(vault_path)
 
 
 def open_data(vault_path: str | None, passphrase_fd: int | None = None):
-    """Unlock and decrypt the vault for reading; returns `vault.store.model.VaultData`."""
-    from vault.store.unlock import Unlocker
-    from vault.store.vaultfile import read_vault
-
-    return read_vault(resolve_path(vault_path), Unlocker(passphrase_fd=passphrase_fd)).data
+    """Unlock and decrypt the vault for reading (delegates to the service Context)."""
+    return make_context(vault_path, passphrase_fd).read()
 
 
-@contextmanager
-def edit_data(vault_path: str | None, passphrase_fd: int | None = None) -> Iterator[Any]:
-    """Lock, unlock, decrypt; yield VaultData to change in place; write atomically on success."""
-    from vault.store.unlock import Unlocker
-    from vault.store.vaultfile import edit_vault
+def edit_data(vault_path: str | None, passphrase_fd: int | None = None):
+    """Lock, unlock, decrypt; a context manager yielding VaultData (see Context.edit)."""
+    return make_context(vault_path, passphrase_fd).edit()
 
-    with edit_vault(resolve_path(vault_path), Unlocker(passphrase_fd=passphrase_fd)) as opened:
-        yield opened.data
+
+def warn(text: str) -> None:
+    """A `tokensafe: warning: …` line on stderr (the Context's warning sink for the CLI)."""
+    sys.stderr.write(f"tokensafe: warning: {text}\n")
+    sys.stderr.flush()
+
+
+def make_context(vault_path: str | None, passphrase_fd: int | None = None):
+    """The service Context of one command line (`vault.service.context.Context`)."""
+    from vault.service.context import Context
+
+    return Context(vault_path, passphrase_fd, warn=warn)
 
 
 def is_tty(stream: IO[Any] | None = None) -> bool:
