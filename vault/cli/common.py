@@ -104,16 +104,6 @@ def resolve_path(vault_path: str | None) -> Path:
     return resolve_vault_path(vault_path)
 
 
-def open_data(vault_path: str | None, passphrase_fd: int | None = None):
-    """Unlock and decrypt the vault for reading (delegates to the service Context)."""
-    return make_context(vault_path, passphrase_fd).read()
-
-
-def edit_data(vault_path: str | None, passphrase_fd: int | None = None):
-    """Lock, unlock, decrypt; a context manager yielding VaultData (see Context.edit)."""
-    return make_context(vault_path, passphrase_fd).edit()
-
-
 def warn(text: str) -> None:
     """A `tokensafe: warning: …` line on stderr (the Context's warning sink for the CLI)."""
     sys.stderr.write(f"tokensafe: warning: {text}\n")

@@ -1,4 +1,4 @@
-"""`audit`, `watch`, `import`, `restore`: thin shells over vault.guard."""
+"""`audit`, `watch`, `import`, `restore`: parse, call vault.service.guard, render."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from vault.cli.common import env_option, is_tty, passphrase_fd_option, vault_option
+from vault.cli.common import env_option, is_tty, make_context, passphrase_fd_option, vault_option
 from vault.errors import UsageError
 
 SEVERITY_CHOICE = click.Choice(["low", "medium", "high", "critical"])
@@ -15,12 +15,6 @@ SEVERITY_CHOICE = click.Choice(["low", "medium", "high", "critical"])
 
 def _warn(msg: str) -> None:
     click.echo(f"tokensafe: warning: {msg}", err=True)
-
-
-def _context(vault_path: str | None, passphrase_fd: int | None = None):
-    from vault.service.context import Context
-
-    return Context(vault_path, passphrase_fd, warn=_warn)
 
 
 @click.command("audit")
@@ -64,7 +58,7 @@ def audit_cmd(paths: tuple[str, ...], as_json: bool, as_sarif: bool, baseline: s
     opts.validate()  # before a progress bar appears
     bar = _Progress() if not (staged or as_json or as_sarif) and is_tty(sys.stderr) else None
     try:
-        result = audit(_context(vault_path), opts, progress=bar.update if bar else None)
+        result = audit(make_context(vault_path), opts, progress=bar.update if bar else None)
     finally:
         if bar:
             bar.close()
@@ -134,7 +128,7 @@ def import_cmd(file: str, env_name: str | None, scrub: bool, overwrite: bool, im
     from vault.guard.scrub import reference
     from vault.service.guard import ImportOptions, import_file
 
-    out = import_file(_context(vault_path, passphrase_fd),
+    out = import_file(make_context(vault_path, passphrase_fd),
                       ImportOptions(Path(file), env_name, scrub, overwrite, import_all, fmt))
     for note in out.notes:
         click.echo(f"tokensafe: {note}", err=True)
@@ -168,7 +162,7 @@ def restore_cmd(file: str, force: bool, vault_path: str | None, passphrase_fd: i
     """
     from vault.service.guard import restore_file
 
-    restore_file(_context(vault_path, passphrase_fd), Path(file), force)
+    restore_file(make_context(vault_path, passphrase_fd), Path(file), force)
     click.echo(f"restored {file}")
     return 0
 
@@ -232,7 +226,7 @@ def watch_cmd(paths: tuple[str, ...], as_json: bool, action: str, quarantine_dir
 
     opts = WatchOptions([Path(p) for p in paths], action, Path(quarantine_dir) if quarantine_dir else None,
                         notify=not no_notify, env=env_name)
-    w = watch(_context(vault_path, passphrase_fd), opts, on_finding, on_action, on_error)
+    w = watch(make_context(vault_path, passphrase_fd), opts, on_finding, on_action, on_error)
     stops = {signal.SIGINT, signal.SIGTERM}
     posix = hasattr(signal, "sigwait")
     if posix:

@@ -1,6 +1,6 @@
 """run, inject, export, request, send: secrets leave the vault only at the moment of use.
 
-Thin commands: parse → call `vault.inject` → render. Everything shown to the user goes
+Thin commands: parse → call `vault.service.inject` → render. Everything shown to the user goes
 through the masker of the environment in use.
 """
 

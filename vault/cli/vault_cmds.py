@@ -13,7 +13,6 @@ from vault.cli.common import (
     is_tty,
     make_context,
     passphrase_fd_option,
-    resolve_path,
     vault_option,
 )
 from vault.errors import LockedError, PolicyError, UsageError
@@ -40,63 +39,20 @@ def init_cmd(vault_path, passphrase_fd, use_keyring, want_passphrase, no_recover
     (from --passphrase-fd, TOKENSAFE_PASSPHRASE or a hidden prompt). When the keyring
     would be the only way in, a recovery key is created and shown once.
     """
-    from vault.store import keyring_access, keyslots
-    from vault.store.model import VaultData, check_env_name
-    from vault.store.unlock import Unlocker
-    from vault.store.vaultfile import create_vault
+    from vault.service.create import InitOptions, init_vault
 
-    path = resolve_path(vault_path)
-    check_env_name(env_name)
-    if path.exists():
-        raise UsageError(f"a vault already exists at {display(path)}",
-                         "use it, or pick another file with --vault; nothing was changed")
-    keyring_reason = None
-    if use_keyring is not False:
-        try:
-            keyring_access.backend_name()
-        except LockedError as e:
-            keyring_reason = e.message
-            if use_keyring:
-                raise
-    with_keyring = use_keyring is not False and keyring_reason is None
-    passphrase = None
-    if want_passphrase or not with_keyring:
-        passphrase = new_passphrase(passphrase_fd, Unlocker(passphrase_fd=passphrase_fd))
-    recovery_text: list[str] = []
-
-    def make_slots(vault_id: str, data_key: bytes):
-        nonlocal passphrase, keyring_reason
-        slots = []
-        if with_keyring:
-            try:
-                slots.append(keyslots.new_keyring_slot(keyslots.next_slot_id(slots), vault_id, data_key))
-            except LockedError as e:
-                # The keyring answered the probe but would not keep a key (locked, no prompt):
-                # with the keyring merely preferred, fall back to a passphrase.
-                if use_keyring or passphrase is not None:
-                    raise
-                keyring_reason = e.message
-                passphrase = new_passphrase(passphrase_fd, Unlocker(passphrase_fd=passphrase_fd))
-        if passphrase is not None:
-            slots.append(keyslots.new_passphrase_slot(keyslots.next_slot_id(slots), vault_id,
-                                                      data_key, passphrase))
-        if passphrase is None and not no_recovery:
-            slot, text = keyslots.new_recovery_slot(keyslots.next_slot_id(slots), vault_id, data_key)
-            slots.append(slot)
-            recovery_text.append(text)
-        return slots
-
-    data = VaultData(current=env_name)
-    data.ensure_env(env_name)
-    opened = create_vault(path, make_slots, data)
-    kinds = ", ".join(s.type for s in opened.header.keyslots)
-    click.echo(f"Created vault {display(path)} (keyslots: {kinds}; environment: {env_name})", err=True)
-    if keyring_reason and not use_keyring:
-        click.echo(f"No OS keyring ({keyring_reason}): the vault is protected by a passphrase.", err=True)
-    if recovery_text:
+    ctx = make_context(vault_path, passphrase_fd)
+    unlocker = ctx.unlocker()  # one, so that --passphrase-fd is read once
+    out = init_vault(ctx, InitOptions(use_keyring, want_passphrase, not no_recovery, env_name),
+                     lambda: new_passphrase(passphrase_fd, unlocker))
+    click.echo(f"Created vault {display(out.path)} (keyslots: {', '.join(out.keyslots)}; "
+               f"environment: {out.env})", err=True)
+    if out.keyring_reason:
+        click.echo(f"No OS keyring ({out.keyring_reason}): the vault is protected by a passphrase.", err=True)
+    if out.recovery_key:
         click.echo(
             "\nRecovery key — shown once; store it offline (it opens the vault if the keyring is lost):\n\n"
-            f"    {recovery_text[0]}\n", err=True)
+            f"    {out.recovery_key}\n", err=True)
 
 
 def new_passphrase(passphrase_fd: int | None, unlocker) -> str:

@@ -78,6 +78,13 @@ class Context:
         with edit_vault(self.path, self.unlocker()) as opened:
             yield opened.data
 
+    def create(self, make_slots: Callable[[str, bytes], list], data: VaultData) -> list[str]:
+        """Create the vault file with the keyslots `make_slots(vault_id, data_key)` returns; their kinds."""
+        from vault.store.vaultfile import create_vault
+
+        opened = create_vault(self.path, make_slots, data)
+        return [s.type for s in opened.header.keyslots]
+
     def restore_backup(self) -> tuple[int, Path | None]:
         """Replace the vault by its previous generation: (that generation, where the replaced file is kept)."""
         from vault.store.vaultfile import restore_backup
