@@ -43,7 +43,7 @@ class Context:
 
     def __init__(self, vault_path: str | os.PathLike[str] | None = None, passphrase_fd: int | None = None,
                  warn: Callable[[str], None] | None = None) -> None:
-        self.vault_path = vault_path  # as given: None means TOKENSAFE_VAULT was already applied or default
+        self.vault_path = vault_path  # as given (TOKENSAFE_VAULT applied by the front end); None: the default
         self.passphrase_fd = passphrase_fd
         self.warn = warn or _ignore
         self._path: Path | None = None

@@ -11,7 +11,7 @@ the functions (httpx, the template engine and the masker only when used).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -232,11 +232,6 @@ def send_requests(requests: Sequence[Req], max_time: float | None = None,
     """
     from vault.inject.http import client, send
 
-    with masked_errors(masker) if masker is not None else _nothing(), client(max_time, connect_timeout) as cl:
+    with masked_errors(masker) if masker is not None else nullcontext(), client(max_time, connect_timeout) as cl:
         for req in requests:
             yield req, send(cl, req)
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
