@@ -186,7 +186,7 @@ def standard(passphrase_fd: int | None = None, new_passphrase_fd: int | None = N
 
 
 def hint(prompter: Prompter, what: str) -> str:
-    """'set X, pass --y N, or run it in a terminal' for the ways `prompter` offers."""
+    """'set TOKENSAFE_X, pass a descriptor, or run it in a terminal' for the ways `prompter` offers."""
     ways = prompter.ways(what)
     if len(ways) > 1:
         return ", ".join(ways[:-1]) + ", or " + ways[-1]

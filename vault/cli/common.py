@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -100,44 +99,30 @@ def parse_plain_options(args: list[str], table: dict[str, tuple[str, bool]],
 
 
 def resolve_path(vault_path: str | None) -> Path:
-    import os
+    from vault.service.context import resolve_vault_path
 
-    from vault.store.paths import default_vault_path
-
-    path = Path(vault_path).expanduser() if vault_path else default_vault_path()
-    # A symlinked vault is written where it really lives: an atomic replace of the link
-    # itself would fork the vault, and a lock beside the link would not serialise writers
-    # that use the real path.
-    return Path(os.path.realpath(path))
-
-
-def prompter_for(passphrase_fd: int | None = None, new_passphrase_fd: int | None = None):
-    """The CLI's prompter: --passphrase-fd / --new-passphrase-fd, then TOKENSAFE_*, then /dev/tty."""
-    from vault import prompting
-
-    return prompting.standard(passphrase_fd, new_passphrase_fd)
+    return resolve_vault_path(vault_path)
 
 
 def open_store(vault_path: str | None, passphrase_fd: int | None = None,
                new_passphrase_fd: int | None = None):
     """The `vault.store.vaultfile.VaultStore` for --vault, unlocking through the CLI's prompter."""
-    from vault.store.unlock import Unlocker
-    from vault.store.vaultfile import VaultStore
-
-    unlocker = Unlocker(prompter=prompter_for(passphrase_fd, new_passphrase_fd))
-    return VaultStore.local(resolve_path(vault_path), unlocker)
+    return make_context(vault_path, passphrase_fd, new_passphrase_fd).store
 
 
-def open_data(vault_path: str | None, passphrase_fd: int | None = None):
-    """Unlock and decrypt the vault for reading; returns `vault.store.model.VaultData`."""
-    return open_store(vault_path, passphrase_fd).read().data
+def warn(text: str) -> None:
+    """A `tokensafe: warning: …` line on stderr (the Context's warning sink for the CLI)."""
+    sys.stderr.write(f"tokensafe: warning: {text}\n")
+    sys.stderr.flush()
 
 
-@contextmanager
-def edit_data(vault_path: str | None, passphrase_fd: int | None = None) -> Iterator[Any]:
-    """Unlock, lock, re-read; yield the latest VaultData to change in place; write atomically on success."""
-    with open_store(vault_path, passphrase_fd).edit() as opened:
-        yield opened.data
+def make_context(vault_path: str | None, passphrase_fd: int | None = None,
+                 new_passphrase_fd: int | None = None):
+    """The service Context of one command line (`vault.service.context.Context`)."""
+    from vault.service.context import Context
+
+    return Context(vault_path, passphrase_fd, warn=warn, new_passphrase_fd=new_passphrase_fd)
+
 
 
 def is_tty(stream: IO[Any] | None = None) -> bool:

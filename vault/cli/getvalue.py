@@ -8,7 +8,8 @@ so the two can never disagree on what a command line means.
 
 from __future__ import annotations
 
-from vault.cli.common import open_data, parse_plain_options, refuse_tty, write_out
+from vault.cli.common import make_context, parse_plain_options, refuse_tty, write_out
+from vault.service.entries import get_value
 
 # option -> (key, takes a value)
 _OPTIONS = {
@@ -23,8 +24,7 @@ _OPTIONS = {
 def print_value(name: str, vault_path: str | None = None, env_name: str | None = None,
                 passphrase_fd: int | None = None, reveal: bool = False, no_newline: bool = False) -> None:
     refuse_tty(reveal, f"the value of {name}")
-    data = open_data(vault_path, passphrase_fd)
-    value = data.env(env_name).get(name).value.reveal()
+    value = get_value(make_context(vault_path, passphrase_fd), name, env_name)
     write_out(value if no_newline else value + "\n")
 
 

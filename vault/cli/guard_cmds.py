@@ -1,4 +1,4 @@
-"""`audit`, `watch`, `import`, `restore`: thin shells over vault.guard."""
+"""`audit`, `watch`, `import`, `restore`: parse, call vault.service.guard, render."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from vault.cli.common import env_option, is_tty, passphrase_fd_option, resolve_path, vault_option
+from vault.cli.common import env_option, is_tty, make_context, passphrase_fd_option, vault_option
 from vault.errors import UsageError
 
 SEVERITY_CHOICE = click.Choice(["low", "medium", "high", "critical"])
@@ -15,27 +15,6 @@ SEVERITY_CHOICE = click.Choice(["low", "medium", "high", "critical"])
 
 def _warn(msg: str) -> None:
     click.echo(f"tokensafe: warning: {msg}", err=True)
-
-
-def _scan_config(vault_path: str | None, deep: bool = False):
-    from vault.guard.keys import load_guard_key, load_known
-    from vault.guard.readers import ScanConfig
-
-    try:
-        known = load_known(resolve_path(vault_path))
-    except Exception:  # no vault, unreadable sidecar: audit works without the in-vault flag
-        known = None
-    try:
-        key = load_guard_key()
-    except OSError as e:  # read-only home (some CI): still scan, with a one-run key
-        import os
-
-        _warn(f"cannot keep the guard key ({e.strerror}); fingerprints are for this run only "
-              "(set TOKENSAFE_GUARD_KEY to a writable file for stable baselines)")
-        key = os.urandom(32)
-    if known is None:
-        return ScanConfig(key)
-    return ScanConfig(key, known[0], known[1], deep=deep)
 
 
 @click.command("audit")
@@ -69,62 +48,37 @@ def audit_cmd(paths: tuple[str, ...], as_json: bool, as_sarif: bool, baseline: s
       tokensafe audit --baseline .tokensafe-baseline --update-baseline .
       tokensafe audit --staged            # as a git pre-commit hook
     """
-    from vault.guard import baseline as bl
     from vault.guard import report
-    from vault.guard.model import SEVERITY_RANK
+    from vault.service.guard import AuditOptions, audit
 
     if as_json and as_sarif:
         raise UsageError("--json and --sarif are exclusive", "pick one output format")
-    if update_baseline and not baseline:
-        raise UsageError("--update-baseline needs --baseline FILE",
-                         "e.g. --baseline .tokensafe-baseline --update-baseline")
-    if staged and paths:
-        raise UsageError("--staged scans the git index; it takes no paths",
-                         "drop the paths, or drop --staged")
-    cfg = _scan_config(vault_path, deep)
-    if staged:
-        from vault.guard.staged import scan_staged
-
-        result = scan_staged(cfg)
-    else:
-        from vault.guard.engine import scan
-
-        progress = None
-        bar = None
-        if not (as_json or as_sarif) and is_tty(sys.stderr):
-            bar = _Progress()
-            progress = bar.update
-        try:
-            result = scan(paths or (".",), cfg, exclude, workers=workers, progress=progress)
-        finally:
-            if bar:
-                bar.close()
+    opts = AuditOptions(paths, Path(baseline) if baseline else None, update_baseline, fail_on,
+                        exclude, staged, deep, workers)
+    opts.validate()  # before a progress bar appears
+    bar = _Progress() if not (staged or as_json or as_sarif) and is_tty(sys.stderr) else None
+    try:
+        result = audit(make_context(vault_path), opts, progress=bar.update if bar else None)
+    finally:
+        if bar:
+            bar.close()
     for e in result.errors:
         _warn(f"skipped {e.path}: {e.reason}")
+    if result.baseline_written is not None:
+        click.echo(f"tokensafe: wrote {result.baseline_written} fingerprints to {baseline}", err=True)
+        return 0
     findings = result.findings
-    suppressed = 0
-    if baseline:
-        bpath = Path(baseline)
-        if update_baseline:
-            bl.save(bpath, findings, cfg.guard_key)
-            click.echo(f"tokensafe: wrote {len(findings)} fingerprints to {bpath}", err=True)
-            return 0
-        known = bl.load(bpath, cfg.guard_key)
-        kept = [f for f in findings if f.fingerprint not in known]
-        suppressed = len(findings) - len(kept)
-        findings = kept
     if as_sarif:
         click.echo(report.render_sarif(findings, result.stats, result.errors), nl=False)
     elif as_json:
-        click.echo(report.render_json(findings, result.stats, result.errors, suppressed), nl=False)
+        click.echo(report.render_json(findings, result.stats, result.errors, result.suppressed), nl=False)
     else:
         colour = is_tty(sys.stdout)
         click.echo(report.render_text(findings, result.stats, result.errors,
                                       click.style if colour else None), nl=False)
-        if suppressed:
-            click.echo(f"({suppressed} known findings silenced by {baseline})")
-    threshold = SEVERITY_RANK[fail_on]
-    return 1 if any(SEVERITY_RANK[f.severity] >= threshold for f in findings) else 0
+        if result.suppressed:
+            click.echo(f"({result.suppressed} known findings silenced by {baseline})")
+    return 1 if result.failed else 0
 
 
 class _Progress:
@@ -142,12 +96,6 @@ class _Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
-
-
-def _vault_io(vault_path: str | None, passphrase_fd: int | None):
-    from vault.cli.common import edit_data, open_data
-
-    return (lambda: edit_data(vault_path, passphrase_fd)), (lambda: open_data(vault_path, passphrase_fd))
 
 
 @click.command("import")
@@ -177,14 +125,12 @@ def import_cmd(file: str, env_name: str | None, scrub: bool, overwrite: bool, im
       tokensafe import .env --env dev
       tokensafe restore ~/Downloads/prod.postman_environment.json
     """
-    from vault.guard import scrub as sc
-    from vault.guard.readers import FileScanner
+    from vault.guard.scrub import reference
+    from vault.service.guard import ImportOptions, import_file
 
-    path = Path(file)
-    plan = sc.plan_import(path, FileScanner(_scan_config(vault_path)), fmt)
-    edit, read = _vault_io(vault_path, passphrase_fd)
-    out = sc.commit(plan, edit, read, env_name, scrub, overwrite, import_all)
-    for note in plan.notes:
+    out = import_file(make_context(vault_path, passphrase_fd),
+                      ImportOptions(Path(file), env_name, scrub, overwrite, import_all, fmt))
+    for note in out.notes:
         click.echo(f"tokensafe: {note}", err=True)
     click.echo(f"imported {len(out.imported)} value(s) into environment {out.env!r}"
                + (f": {', '.join(out.imported)}" if out.imported else "")
@@ -194,7 +140,7 @@ def import_cmd(file: str, env_name: str | None, scrub: bool, overwrite: bool, im
     if scrub:
         if out.scrubbed:
             click.echo(f"scrubbed {file}: {', '.join(out.scrubbed)} now read "
-                       + ", ".join(sc.reference(n) for n in out.scrubbed[:3])
+                       + ", ".join(reference(n) for n in out.scrubbed[:3])
                        + (" …" if len(out.scrubbed) > 3 else ""))
             click.echo(f"the original is kept encrypted in the vault: tokensafe restore {file}")
         else:
@@ -214,10 +160,9 @@ def restore_cmd(file: str, force: bool, vault_path: str | None, passphrase_fd: i
     Example:
       tokensafe restore ~/Downloads/prod.postman_environment.json
     """
-    from vault.guard import scrub as sc
+    from vault.service.guard import restore_file
 
-    edit, _ = _vault_io(vault_path, passphrase_fd)
-    sc.restore(Path(file), edit, force)
+    restore_file(make_context(vault_path, passphrase_fd), Path(file), force)
     click.echo(f"restored {file}")
     return 0
 
@@ -254,29 +199,9 @@ def watch_cmd(paths: tuple[str, ...], as_json: bool, action: str, quarantine_dir
     import signal
     import threading
 
-    from vault.guard import report, watcher
+    from vault.guard import report
     from vault.guard.model import Finding, display_path
-
-    dirs = [Path(p) for p in paths] if paths else watcher.default_paths()
-    missing = [str(p) for p in dirs if not p.is_dir()]
-    if missing:
-        raise UsageError(f"not a folder: {', '.join(missing)}", "watch takes folders to watch")
-    cfg = _scan_config(vault_path, deep=True)  # few files: look for bare vault values too
-    qdir = Path(quarantine_dir) if quarantine_dir else watcher.quarantine_dir()
-    scrub_fn = None
-    if action == "scrub":
-        from vault.guard import scrub as sc
-        from vault.guard.readers import FileScanner
-
-        edit, read = _vault_io(vault_path, passphrase_fd)
-        read()  # unlock once now: fail at start, not on the first leaked file
-        scanner = FileScanner(cfg)
-
-        def scrub_fn(p: Path) -> str:
-            fmt = sc.detect_format(p, p.read_bytes()[:4096])
-            plan = sc.plan_import(p, scanner) if fmt != "other" else sc.plan_findings(p, scanner)
-            out = sc.commit(plan, edit, read, env_name, scrub=True, rename=True)
-            return ", ".join(sc.reference(n) for n in out.scrubbed) or "nothing to scrub"
+    from vault.service.guard import WatchOptions, watch
 
     lock = threading.Lock()
 
@@ -299,8 +224,9 @@ def watch_cmd(paths: tuple[str, ...], as_json: bool, action: str, quarantine_dir
     def on_error(e) -> None:
         _warn(f"{e.path}: {e.reason}")
 
-    w = watcher.Watcher(dirs, cfg, watcher.Sink(on_finding, on_action, on_error), action,
-                        qdir if action == "quarantine" else None, scrub_fn, notify=not no_notify)
+    opts = WatchOptions([Path(p) for p in paths], action, Path(quarantine_dir) if quarantine_dir else None,
+                        notify=not no_notify, env=env_name)
+    w = watch(make_context(vault_path, passphrase_fd), opts, on_finding, on_action, on_error)
     stops = {signal.SIGINT, signal.SIGTERM}
     posix = hasattr(signal, "sigwait")
     if posix:
@@ -312,8 +238,8 @@ def watch_cmd(paths: tuple[str, ...], as_json: bool, action: str, quarantine_dir
         for sig in stops:
             signal.signal(sig, lambda *_: stop.set())
     w.start()
-    where = ", ".join(display_path(str(p)) for p in dirs)
-    extra = f"; quarantine: {qdir}" if action == "quarantine" else ""
+    where = ", ".join(display_path(str(p)) for p in w.folders)
+    extra = f"; quarantine: {w.quarantine_dir}" if action == "quarantine" else ""
     click.echo(f"tokensafe: watching {where} (action: {action}{extra}); Ctrl-C stops", err=True)
     try:
         if posix:

@@ -1,6 +1,6 @@
 """run, inject, export, request: secrets leave the vault only at the moment of use.
 
-Thin commands: parse → call `vault.inject` → render. Everything shown to the user goes
+Thin commands: parse → call `vault.service.inject` → render. Everything shown to the user goes
 through the masker of the environment in use.
 """
 
@@ -14,19 +14,18 @@ import click
 from vault.cli.common import (
     env_option,
     is_tty,
+    make_context,
     passphrase_fd_option,
     refuse_tty,
     vault_option,
     write_out,
 )
-from vault.errors import ExitStatus, TokensafeError, UsageError
+from vault.errors import ExitStatus, UsageError
+from vault.service import inject as service
 
 
 def _env(vault_path: str | None, env_name: str | None, passphrase_fd: int | None = None):
-    from vault.cli import common
-
-    data = common.open_data(vault_path, passphrase_fd)
-    return data.env(env_name)
+    return make_context(vault_path, passphrase_fd).read().env(env_name)
 
 
 def _warn(text: str) -> None:
@@ -34,28 +33,17 @@ def _warn(text: str) -> None:
 
 
 def _error_masker(env):
-    """Masks error text: every value but hosts, which an error about hosts must name."""
-    from vault.inject.hosts import AUTH0_DOMAIN
-    from vault.inject.mask import Masker
+    """Masks error text: every value but hosts (see vault.service.inject.error_masker)."""
+    from vault.service.inject import error_masker
 
-    return Masker({n: e.value.reveal() for n, e in env.entries.items()
-                   if n != AUTH0_DOMAIN and e.kind not in ("domain", "url")})
+    return error_masker(env)
 
 
 def _masked_errors(masker):
     """Re-raise a TokensafeError with any secret in its text masked (belt and braces)."""
-    from contextlib import contextmanager
+    from vault.service.inject import masked_errors
 
-    @contextmanager
-    def guard():
-        try:
-            yield
-        except TokensafeError as e:
-            e.message = masker.mask(e.message.encode()).decode("utf-8", "replace")
-            if e.hint:
-                e.hint = masker.mask(e.hint.encode()).decode("utf-8", "replace")
-            raise
-    return guard()
+    return masked_errors(masker)
 
 
 # inject ---------------------------------------------------------------------------------
@@ -76,8 +64,6 @@ def inject_cmd(vault_path, env_name, passphrase_fd, input_file, output_file, kee
     Postman's dynamic variables ({{$guid}}, {{$timestamp}} …) are left for the consumer.
     An unknown name is an error and nothing is written, unless --keep-unknown.
     """
-    from vault.inject.template import resolve
-
     if output_file is None:
         refuse_tty(reveal, "resolved secrets")
     try:
@@ -89,13 +75,9 @@ def inject_cmd(vault_path, env_name, passphrase_fd, input_file, output_file, kee
         raise UsageError(f"cannot read {input_file}: {e.strerror}") from None
     except UnicodeDecodeError:
         raise UsageError("the template is not UTF-8 text", "inject resolves text templates only") from None
-    env = _env(vault_path, env_name, passphrase_fd)
-    out = resolve(text, env.values(), keep_unknown=keep_unknown)
+    out = service.inject(make_context(vault_path, passphrase_fd), text, env_name, keep_unknown)
     if output_file:
-        from vault.store.fileio import atomic_write
-
-        # A file the user named: 0600 from the first byte, replaced atomically.
-        atomic_write(Path(output_file), out.encode())
+        service.write_private(Path(output_file), out)
     else:
         write_out(out)
 
@@ -120,24 +102,9 @@ def export_cmd(vault_path, env_name, passphrase_fd, fmt, only, as_is, reveal):
       eval "$(tokensafe export --format shell)"
     dotenv and shell names are UPPER_CASE with non-alphanumerics as _ (--as-is keeps them).
     """
-    from vault.inject.export import render
-
     refuse_tty(reveal, "secret values")
-    env = _env(vault_path, env_name, passphrase_fd)
-    values = env.values()
-    if only:
-        missing = [n for n in _split(only) if n not in values]
-        if missing:
-            env.get(missing[0])
-        values = {n: values[n] for n in _split(only)}
-    kinds = {n: e.kind for n, e in env.entries.items()}
-    write_out(render(fmt, env.name, values, as_is=as_is, kinds=kinds))
-
-
-def _split(names) -> list[str]:
-    from vault.cli.runfast import split_names
-
-    return split_names(names)
+    out = service.export(make_context(vault_path, passphrase_fd), fmt, env_name, only, as_is)
+    write_out(out.text)
 
 
 # run ------------------------------------------------------------------------------------
@@ -216,71 +183,32 @@ def request_cmd(vault_path, env_name, passphrase_fd, method, url, headers, data,
     A -d body without Content-Type is sent as application/json when it looks like JSON,
     else as a form.
     """
-    from vault.inject.hosts import HostPolicy
-    from vault.inject.http import Req
-    from vault.inject.mask import Masker
-    from vault.inject.template import Layer, Resolver
-
-    body = _body_arg(data)
-    env = _env(vault_path, env_name, passphrase_fd)
-    values = env.values()
-    masker = Masker(values)
-    with _masked_errors(_error_masker(env)):
-        res = Resolver([Layer("vault", values, secret=True)], dynamic=True)
-        rurl = res.resolve(url, check=False)
-        if "://" not in rurl:
-            rurl = "https://" + rurl
-        hdrs = []
-        for h in headers:
-            if ":" not in h:
-                raise UsageError(f"a header needs a colon: {masker.mask(h.encode()).decode()!r}",
-                                 "write it as -H 'Name: value'")
-            k, v = h.split(":", 1)
-            hdrs.append((res.resolve(k.strip(), check=False), res.resolve(v.strip(), check=False)))
-        content = None
-        if body is not None:
-            try:
-                content = res.resolve(body.decode("utf-8"), check=False).encode()
-            except UnicodeDecodeError:
-                content = body  # binary: sent as it is, no templates in it
-        res.check()
-        req = Req(method.upper(), rurl, hdrs, content, used=set(res.used_secrets))
-        if content is not None and not req.has_header("content-type"):
-            looks_json = content.lstrip()[:1] in (b"{", b"[")
-            req.headers.append(("Content-Type", "application/json" if looks_json
-                                else "application/x-www-form-urlencoded"))
-        policy = HostPolicy.for_env(env, allow_unbound)
-        _check_hosts(policy, req)
-        if dry_run:
-            write_out(masker.mask(req.describe().encode()))
-            return 0
-        return _send_and_show([req], masker, include, max_time, connect_timeout, fail, summary=False)
+    prepared = service.prepare_request(make_context(vault_path, passphrase_fd), service.RequestOptions(
+        method, url, headers, _body_arg(data), env_name, allow_unbound))
+    if dry_run:
+        write_out(prepared.describe())
+        return 0
+    return _send_and_show(prepared.requests, prepared.masker, include, max_time, connect_timeout, fail,
+                          summary=False, errors_masker=prepared.error_masker)
 
 
 def _check_hosts(policy, req) -> None:
-    from vault.inject.hosts import request_host
-
-    for name in policy.check(req.url, req.used):
-        _warn(f"--allow-unbound: sending {name!r} to {request_host(req.url)!r}, a host no rule allows")
+    service.check_hosts(policy, req, _warn)
 
 
 def _send_and_show(reqs, masker, include, max_time, connect_timeout, fail, summary: bool,
-                   summary_masker=None) -> int:
-    from vault.inject.http import client, send
-
+                   summary_masker=None, errors_masker=None) -> int:
     pretty = is_tty()
     code = 0
-    with client(max_time, connect_timeout) as cl:
-        for req in reqs:
-            resp = send(cl, req)
-            if summary:
-                line = f"{req.name}: {req.method} {req.url} → {resp.status} {resp.reason} ({resp.elapsed * 1000:.0f} ms)"
-                click.echo((summary_masker or masker).mask(line.encode()).decode("utf-8", "replace"),
-                           err=True)
-            out = (resp.head_text().encode() if include else b"") + resp.body_text(pretty)
-            if out and not out.endswith(b"\n") and (pretty or summary):
-                out += b"\n"  # one body per line when `send` runs several
-            write_out(masker.mask(out))
-            if fail and resp.status >= 400:
-                code = ExitStatus.HTTP_STATUS
+    for req, resp in service.send_requests(reqs, max_time, connect_timeout, errors_masker):
+        if summary:
+            line = f"{req.name}: {req.method} {req.url} → {resp.status} {resp.reason} ({resp.elapsed * 1000:.0f} ms)"
+            click.echo((summary_masker or masker).mask(line.encode()).decode("utf-8", "replace"),
+                       err=True)
+        out = (resp.head_text().encode() if include else b"") + resp.body_text(pretty)
+        if out and not out.endswith(b"\n") and (pretty or summary):
+            out += b"\n"  # one body per line when `send` runs several
+        write_out(masker.mask(out))
+        if fail and resp.status >= 400:
+            code = ExitStatus.HTTP_STATUS
     return code

@@ -12,8 +12,7 @@ can never disagree on what a command line means or does.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from vault.cli.common import parse_plain_options
 
@@ -30,40 +29,15 @@ _OPTIONS = {
 }
 
 
-def split_names(names: Iterable[str]) -> list[str]:
-    """`--only a,b --only c` -> [a, b, c]."""
-    return [n for group in names for n in group.split(",") if n]
-
-
 def run_command(argv: Sequence[str], vault_path: str | None = None, env_name: str | None = None,
                 passphrase_fd: int | None = None, only: Sequence[str] = (), as_is: bool = False,
                 no_mask: bool = False, allow_nested: bool = False) -> int:
     """The body of `tokensafe run`; returns the child's exit code (or does not return: exec)."""
-    from vault.inject.run import RunSpec, check_argv, check_nesting, run
+    from vault.cli.common import make_context
+    from vault.service.inject import RunOptions, run
 
-    args = list(argv)
-    if args and args[0] == "--":
-        args = args[1:]
-    check_argv(args)  # before unlocking: a refused command should not cost a passphrase
-    check_nesting(allow_nested)
-    from vault.cli.common import open_data
-
-    env = open_data(vault_path, passphrase_fd).env(env_name)
-    if passphrase_fd is not None:  # read already; the child must not inherit it
-        import contextlib
-
-        with contextlib.suppress(OSError):
-            os.close(passphrase_fd)
-    values = env.values()
-    chosen = values
-    if only:
-        from vault.inject.envnames import env_map
-
-        names = split_names(only)
-        env_map(values, as_is, names)  # raises NotFoundError for unknown names
-        chosen = {n: values[n] for n in names}
-    return run(RunSpec(args, chosen, mask_values=values, as_is=as_is, mask=not no_mask,
-                       allow_nested=allow_nested))
+    return run(make_context(vault_path, passphrase_fd),
+               RunOptions(argv, env_name, only, as_is, mask=not no_mask, allow_nested=allow_nested))
 
 
 def parse_plain(args: list[str]) -> dict | None:

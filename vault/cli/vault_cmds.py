@@ -9,15 +9,14 @@ import time
 import click
 
 from vault.cli.common import (
-    edit_data,
     env_option,
     is_tty,
-    open_data,
+    make_context,
     passphrase_fd_option,
-    resolve_path,
     vault_option,
 )
 from vault.errors import LockedError, PolicyError, UsageError
+from vault.service import entries
 from vault.store.paths import display
 
 # init ---------------------------------------------------------------------------------
@@ -40,63 +39,20 @@ def init_cmd(vault_path, passphrase_fd, use_keyring, want_passphrase, no_recover
     (from --passphrase-fd, TOKENSAFE_PASSPHRASE or a hidden prompt). When the keyring
     would be the only way in, a recovery key is created and shown once.
     """
-    from vault.store import keyring_access, keyslots
-    from vault.store.model import VaultData, check_env_name
-    from vault.store.unlock import Unlocker
-    from vault.store.vaultfile import create_vault
+    from vault.service.create import InitOptions, init_vault
 
-    path = resolve_path(vault_path)
-    check_env_name(env_name)
-    if path.exists():
-        raise UsageError(f"a vault already exists at {display(path)}",
-                         "use it, or pick another file with --vault; nothing was changed")
-    keyring_reason = None
-    if use_keyring is not False:
-        try:
-            keyring_access.backend_name()
-        except LockedError as e:
-            keyring_reason = e.message
-            if use_keyring:
-                raise
-    with_keyring = use_keyring is not False and keyring_reason is None
-    passphrase = None
-    if want_passphrase or not with_keyring:
-        passphrase = new_passphrase(passphrase_fd, Unlocker(passphrase_fd=passphrase_fd))
-    recovery_text: list[str] = []
-
-    def make_slots(vault_id: str, data_key: bytes):
-        nonlocal passphrase, keyring_reason
-        slots = []
-        if with_keyring:
-            try:
-                slots.append(keyslots.new_keyring_slot(keyslots.next_slot_id(slots), vault_id, data_key))
-            except LockedError as e:
-                # The keyring answered the probe but would not keep a key (locked, no prompt):
-                # with the keyring merely preferred, fall back to a passphrase.
-                if use_keyring or passphrase is not None:
-                    raise
-                keyring_reason = e.message
-                passphrase = new_passphrase(passphrase_fd, Unlocker(passphrase_fd=passphrase_fd))
-        if passphrase is not None:
-            slots.append(keyslots.new_passphrase_slot(keyslots.next_slot_id(slots), vault_id,
-                                                      data_key, passphrase))
-        if passphrase is None and not no_recovery:
-            slot, text = keyslots.new_recovery_slot(keyslots.next_slot_id(slots), vault_id, data_key)
-            slots.append(slot)
-            recovery_text.append(text)
-        return slots
-
-    data = VaultData(current=env_name)
-    data.ensure_env(env_name)
-    opened = create_vault(path, make_slots, data)
-    kinds = ", ".join(s.type for s in opened.header.keyslots)
-    click.echo(f"Created vault {display(path)} (keyslots: {kinds}; environment: {env_name})", err=True)
-    if keyring_reason and not use_keyring:
-        click.echo(f"No OS keyring ({keyring_reason}): the vault is protected by a passphrase.", err=True)
-    if recovery_text:
+    ctx = make_context(vault_path, passphrase_fd)
+    unlocker = ctx.unlocker()  # one, so that --passphrase-fd is read once
+    out = init_vault(ctx, InitOptions(use_keyring, want_passphrase, not no_recovery, env_name),
+                     lambda: new_passphrase(passphrase_fd, unlocker))
+    click.echo(f"Created vault {display(out.path)} (keyslots: {', '.join(out.keyslots)}; "
+               f"environment: {out.env})", err=True)
+    if out.keyring_reason:
+        click.echo(f"No OS keyring ({out.keyring_reason}): the vault is protected by a passphrase.", err=True)
+    if out.recovery_key:
         click.echo(
             "\nRecovery key — shown once; store it offline (it opens the vault if the keyring is lost):\n\n"
-            f"    {recovery_text[0]}\n", err=True)
+            f"    {out.recovery_key}\n", err=True)
 
 
 def new_passphrase(passphrase_fd: int | None, unlocker) -> str:
@@ -152,8 +108,6 @@ def read_value() -> str:
 @click.argument("value", nargs=-1, required=False, metavar="")
 def set_cmd(vault_path, env_name, passphrase_fd, hosts, clear_hosts, name, value):
     """Store NAME; the value comes from a hidden prompt or from stdin, never from argv."""
-    from vault.store.model import Entry, check_host_pattern, check_name
-
     if value or "=" in name:
         # `set NAME=VALUE` too; the name is not quoted back, since it may hold the value.
         name = name.split("=", 1)[0] if "=" in name else name
@@ -161,21 +115,11 @@ def set_cmd(vault_path, env_name, passphrase_fd, hosts, clear_hosts, name, value
         raise PolicyError(
             "refusing a value on the command line: every user of this machine can read argv",
             f"pipe it in (`… | tokensafe set {shown}`) or run `tokensafe set {shown}` and type it")
-    check_name(name)
-    patterns = [check_host_pattern(h) for h in hosts]
-    new_value = read_value()
-    with edit_data(vault_path, passphrase_fd) as data:
-        env = data.ensure_env(env_name) if env_name else data.env()
-        old = env.entries.get(name)
-        entry = Entry.new(name, new_value, patterns)
-        if old is not None:
-            entry.created = old.created
-            if not patterns and not clear_hosts:
-                entry.allowed_hosts = old.allowed_hosts
-        env.entries[name] = entry
-        where = env.name
-    verb = "Updated" if old is not None else "Stored"
-    click.echo(f"{verb} {name} in {where} ({entry.kind}, {len(entry.value)} characters)", err=True)
+    opts = entries.SetOptions(name, env_name, hosts, clear_hosts)
+    opts.validate()  # before asking for the value
+    out = entries.set_entry(make_context(vault_path, passphrase_fd), opts, read_value())
+    verb = "Updated" if out.replaced else "Stored"
+    click.echo(f"{verb} {out.name} in {out.env} ({out.kind}, {out.length} characters)", err=True)
 
 
 @click.command("get", epilog="Example: tokensafe get auth0_token | docker login --password-stdin -u me")
@@ -199,14 +143,8 @@ def get_cmd(vault_path, env_name, passphrase_fd, reveal, no_newline, name):
 @click.argument("names", nargs=-1, required=True, metavar="NAME…")
 def rm_cmd(vault_path, env_name, passphrase_fd, names):
     """Remove entries."""
-    names = tuple(dict.fromkeys(names))  # `rm a a` removes a once
-    with edit_data(vault_path, passphrase_fd) as data:
-        env = data.env(env_name)
-        for name in names:
-            env.get(name)
-        for name in names:
-            del env.entries[name]
-    click.echo(f"Removed {', '.join(names)} from {env.name}", err=True)
+    out = entries.remove_entries(make_context(vault_path, passphrase_fd), names, env_name)
+    click.echo(f"Removed {', '.join(out.names)} from {out.env}", err=True)
 
 
 # list ---------------------------------------------------------------------------------
@@ -231,23 +169,17 @@ def _when(ts: float | None) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def list_cmd(vault_path, env_name, passphrase_fd, all_envs, as_json):
     """List entries: names, kind, expiry and allowed hosts — never values."""
-    data = open_data(vault_path, passphrase_fd)
-    envs = list(data.environments.values()) if all_envs else [data.env(env_name)]
+    listing = entries.list_entries(make_context(vault_path, passphrase_fd), env_name, all_envs)
     if as_json:
-        doc = {"current": data.current,
-               "environments": [{"name": e.name,
-                                 "entries": [x.describe() for x in sorted(e.entries.values(), key=lambda x: x.name)]}
-                                for e in envs]}
-        click.echo(json.dumps(doc, indent=2))
+        click.echo(json.dumps(listing.to_json(), indent=2))
         return
-    for env in envs:
-        mark = " (current)" if env.name == data.current else ""
+    for env in listing.environments:
+        mark = " (current)" if env.name == listing.current else ""
         click.echo(click.style(f"{env.name}{mark}", bold=True) if is_tty() else f"{env.name}{mark}")
         if not env.entries:
             click.echo("  (no entries; add one with `tokensafe set NAME`)")
             continue
-        rows = [(e.name, e.kind, _when(e.expires), ",".join(e.allowed_hosts) or "-")
-                for e in sorted(env.entries.values(), key=lambda x: x.name)]
+        rows = [(e.name, e.kind, _when(e.expires), ",".join(e.allowed_hosts) or "-") for e in env.entries]
         widths = [max(len(r[i]) for r in rows + [("NAME", "KIND", "EXPIRES", "HOSTS")]) for i in range(3)]
         click.echo("  " + "  ".join(h.ljust(w) for h, w in zip(("NAME", "KIND", "EXPIRES"), widths, strict=True)) + "  HOSTS")
         for r in rows:
@@ -267,13 +199,12 @@ def env_group():
 @click.option("--json", "as_json", is_flag=True)
 def env_list(vault_path, passphrase_fd, as_json):
     """List environments; the current one is marked."""
-    data = open_data(vault_path, passphrase_fd)
+    envs = entries.list_envs(make_context(vault_path, passphrase_fd))
     if as_json:
-        click.echo(json.dumps({"current": data.current, "environments": [
-            {"name": n, "entries": len(e.entries)} for n, e in sorted(data.environments.items())]}, indent=2))
+        click.echo(json.dumps(envs.to_json(), indent=2))
         return
-    for n, e in sorted(data.environments.items()):
-        click.echo(f"{'*' if n == data.current else ' '} {n} ({len(e.entries)} entries)")
+    for e in envs.environments:
+        click.echo(f"{'*' if e.current else ' '} {e.name} ({e.entries} entries)")
 
 
 @env_group.command("create", epilog="Example: tokensafe env create prod --use")
@@ -283,15 +214,7 @@ def env_list(vault_path, passphrase_fd, as_json):
 @click.argument("name")
 def env_create(vault_path, passphrase_fd, use, name):
     """Create an environment."""
-    from vault.store.model import check_env_name
-
-    check_env_name(name)
-    with edit_data(vault_path, passphrase_fd) as data:
-        if name in data.environments:
-            raise UsageError(f"environment {name!r} already exists")
-        data.ensure_env(name)
-        if use:
-            data.current = name
+    entries.create_env(make_context(vault_path, passphrase_fd), name, use)
     click.echo(f"Created environment {name}" + (" (now current)" if use else ""), err=True)
 
 
@@ -301,9 +224,7 @@ def env_create(vault_path, passphrase_fd, use, name):
 @click.argument("name")
 def env_use(vault_path, passphrase_fd, name):
     """Make NAME the current environment."""
-    with edit_data(vault_path, passphrase_fd) as data:
-        data.env(name)
-        data.current = name
+    entries.use_env(make_context(vault_path, passphrase_fd), name)
     click.echo(f"Current environment: {name}", err=True)
 
 
@@ -314,17 +235,7 @@ def env_use(vault_path, passphrase_fd, name):
 @click.argument("name")
 def env_rm(vault_path, passphrase_fd, force, name):
     """Remove an environment (refused while it holds entries, unless --force)."""
-    with edit_data(vault_path, passphrase_fd) as data:
-        env = data.env(name)
-        if env.entries and not force:
-            raise UsageError(f"environment {name!r} holds {len(env.entries)} entries",
-                             "remove them first, or add --force")
-        if name == data.current:
-            others = sorted(n for n in data.environments if n != name)
-            if not others:
-                raise UsageError("cannot remove the only environment")
-            data.current = others[0]
-        del data.environments[name]
+    entries.remove_env(make_context(vault_path, passphrase_fd), name, force)
     click.echo(f"Removed environment {name}", err=True)
 
 
@@ -340,13 +251,7 @@ def backup_group():
 @passphrase_fd_option
 def backup_restore(vault_path, passphrase_fd):
     """Replace the vault by its previous generation (the current file is kept beside it)."""
-    from vault.store.unlock import Unlocker
-    from vault.store.vaultfile import restore_backup
-
-    path = resolve_path(vault_path)
-    opened, kept = restore_backup(path, Unlocker(passphrase_fd=passphrase_fd))
-    click.echo(f"Restored generation {opened.header.generation} of {display(path)}", err=True)
-    if kept is not None:
-        click.echo(f"The file it replaced is kept as {display(kept)}", err=True)
-
-
+    out = entries.restore_backup(make_context(vault_path, passphrase_fd))
+    click.echo(f"Restored generation {out.generation} of {display(out.path)}", err=True)
+    if out.kept is not None:
+        click.echo(f"The file it replaced is kept as {display(out.kept)}", err=True)

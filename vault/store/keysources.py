@@ -12,6 +12,7 @@ the unlocker gets it from the injected prompter (vault/prompting.py).
 
 from __future__ import annotations
 
+import abc
 import base64
 import binascii
 from typing import Any, ClassVar
@@ -24,7 +25,7 @@ from vault.store.format import Keyslot
 from vault.store.keyslots import wrap
 
 
-class KeySource:
+class KeySource(abc.ABC):
     """Base class of a key source; subclasses set `kind` and override what they need."""
 
     kind: ClassVar[str]
@@ -42,17 +43,17 @@ class KeySource:
         """Why this source cannot run on this machine now, or None if it can."""
         return None
 
+    @abc.abstractmethod
     def new_slot(self, slot_id: str, vault_id: str, data_key: bytes,
                  secret: str | None = None) -> tuple[Keyslot, str | None]:
         """A new keyslot wrapping `data_key`, and what to show the user once (or None)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def slot_key(self, slot: Keyslot, secret: str | None) -> bytes | None:
         """The slot key from `secret` (or the source's own store); None if there is none.
 
         May raise LockedError when the source itself fails (a keyring that does not answer).
         """
-        raise NotImplementedError
 
     def fields_ok(self, slot: Keyslot) -> bool:
         """The kind's own header fields are present and sane (parsing rejects the file if not)."""
@@ -64,6 +65,7 @@ class KeySource:
 
     def forget(self, slot: Keyslot) -> None:
         """Clean up outside the vault after the slot was removed (the keyring's entry)."""
+        return None  # most kinds keep nothing outside the vault
 
 
 REGISTRY: dict[str, KeySource] = {}

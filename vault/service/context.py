@@ -1,0 +1,119 @@
+"""What every use case needs to reach the vault: which file, how to unlock it, where warnings go.
+
+A front end builds one `Context` per command (the CLI from `--vault`, TOKENSAFE_VAULT and
+`--passphrase-fd`; an agent from its own configuration) and hands it to the service
+functions. The only calls into `vault.store` that open or change the vault live here, so a
+new backend or key-source registry is wired in one place.
+
+Kept import-light: `tokensafe get` and `run` build a Context on their click-free fast paths.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from vault.prompting import Prompter
+    from vault.store.model import VaultData
+    from vault.store.unlock import Unlocker
+    from vault.store.vaultfile import VaultStore
+
+
+def resolve_vault_path(vault_path: str | os.PathLike[str] | None) -> Path:
+    """The vault file: the given path (`~` expanded), else the platform default; symlinks resolved."""
+    from vault.store.paths import default_vault_path
+
+    path = Path(vault_path).expanduser() if vault_path else default_vault_path()
+    # A symlinked vault is written where it really lives: an atomic replace of the link
+    # itself would fork the vault, and a lock beside the link would not serialise writers
+    # that use the real path.
+    return Path(os.path.realpath(path))
+
+
+def _ignore(_: str) -> None:
+    pass
+
+
+class Context:
+    """Which vault, how to unlock it, and a sink for warnings (never secret values).
+
+    `prompter` is how a person or the front end supplies secrets (vault.prompting); None
+    means the CLI's usual sources: `--passphrase-fd`, then TOKENSAFE_*, then the terminal.
+    One Context keeps one unlocker, so a command asks for a secret at most once.
+    """
+
+    __slots__ = ("vault_path", "passphrase_fd", "new_passphrase_fd", "warn", "prompter", "_path", "_store")
+
+    def __init__(self, vault_path: str | os.PathLike[str] | None = None, passphrase_fd: int | None = None,
+                 warn: Callable[[str], None] | None = None, prompter: Prompter | None = None,
+                 new_passphrase_fd: int | None = None) -> None:
+        self.vault_path = vault_path  # as given (TOKENSAFE_VAULT applied by the front end); None: the default
+        self.passphrase_fd = passphrase_fd
+        self.new_passphrase_fd = new_passphrase_fd
+        self.warn = warn or _ignore
+        self.prompter = prompter
+        self._path: Path | None = None
+        self._store: VaultStore | None = None
+
+    def __repr__(self) -> str:
+        return f"Context(vault_path={self.vault_path!r}, passphrase_fd={self.passphrase_fd!r})"
+
+    @property
+    def path(self) -> Path:
+        """The resolved vault file (computed once)."""
+        if self._path is None:
+            self._path = resolve_vault_path(self.vault_path)
+        return self._path
+
+    @property
+    def store(self) -> VaultStore:
+        """The vault behind its storage backend, with this context's unlocker (built once)."""
+        if self._store is None:
+            from vault.store.unlock import Unlocker
+            from vault.store.vaultfile import VaultStore
+
+            prompter = self.prompter
+            if prompter is None:
+                from vault import prompting
+
+                prompter = prompting.standard(self.passphrase_fd, self.new_passphrase_fd)
+            self._store = VaultStore.local(self.path, Unlocker(prompter=prompter))
+        return self._store
+
+    def unlocker(self) -> Unlocker:
+        """The key finder of this context (it remembers what it was given)."""
+        unlocker = self.store.unlocker
+        assert unlocker is not None
+        return unlocker
+
+    def read(self) -> VaultData:
+        """Unlock and decrypt the vault for reading."""
+        return self.store.read().data
+
+    @contextmanager
+    def edit(self) -> Iterator[VaultData]:
+        """Unlock, lock, re-read; yield the latest data to change in place; write atomically on success."""
+        with self.store.edit() as opened:
+            yield opened.data
+
+    def create(self, make_slots: Callable[[str, bytes], list], data: VaultData) -> list[str]:
+        """Create the vault file with the keyslots `make_slots(vault_id, data_key)` returns; their kinds."""
+        opened = self.store.create(make_slots, data)
+        return [s.type for s in opened.header.keyslots]
+
+    def restore_backup(self) -> tuple[int, Path | None]:
+        """Replace the vault by its previous generation: (that generation, where the replaced file is kept)."""
+        opened, kept = self.store.restore_backup()
+        return opened.header.generation, Path(kept) if kept else None
+
+    def release_passphrase_fd(self) -> None:
+        """Close --passphrase-fd once read, so that a child process does not inherit it."""
+        if self.passphrase_fd is not None:
+            import contextlib
+
+            with contextlib.suppress(OSError):
+                os.close(self.passphrase_fd)

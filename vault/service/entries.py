@@ -1,0 +1,233 @@
+"""Entries and environments: get, set, list, rm, env list/create/use/rm, backup restore.
+
+Every function takes a `Context` and typed arguments and returns a typed result (or the
+plain value, for `get_value`); errors are `vault.errors` classes. No printing, no prompting:
+the value to store arrives as an argument.
+
+On the start-up path of `tokensafe get`: imports nothing heavy, records are `Record`s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from vault.errors import UsageError
+from vault.service.context import Context
+from vault.service.record import Record
+
+# get ------------------------------------------------------------------------------------
+
+def get_value(ctx: Context, name: str, env: str | None = None) -> str:
+    """The plaintext value of NAME in ENV (default: the current environment)."""
+    return ctx.read().env(env).get(name).value.reveal()
+
+
+# set ------------------------------------------------------------------------------------
+
+class SetOptions(Record):
+    """What to store, except the value: checked by `validate` before the value is asked for."""
+
+    __slots__ = ("name", "env", "hosts", "clear_hosts")
+
+    def __init__(self, name: str, env: str | None = None, hosts: Sequence[str] = (),
+                 clear_hosts: bool = False) -> None:
+        self.name = name
+        self.env = env
+        self.hosts = list(hosts)
+        self.clear_hosts = clear_hosts
+
+    def validate(self) -> list[str]:
+        """Check the name and host patterns (UsageError); returns the normalised patterns."""
+        from vault.store.model import check_host_pattern, check_name
+
+        check_name(self.name)
+        return [check_host_pattern(h) for h in self.hosts]
+
+
+class SetResult(Record):
+    __slots__ = ("name", "env", "kind", "length", "replaced")
+
+    def __init__(self, name: str, env: str, kind: str, length: int, replaced: bool) -> None:
+        self.name = name
+        self.env = env
+        self.kind = kind
+        self.length = length
+        self.replaced = replaced  # an entry of that name was there before
+
+
+def set_entry(ctx: Context, opts: SetOptions, value: str) -> SetResult:
+    """Store VALUE as opts.name; an update keeps the creation time and (unless told) the hosts."""
+    from vault.store.model import Entry
+
+    patterns = opts.validate()
+    if not value:
+        raise UsageError("empty value; nothing was stored")
+    with ctx.edit() as data:
+        env = data.ensure_env(opts.env) if opts.env else data.env()
+        old = env.entries.get(opts.name)
+        entry = Entry.new(opts.name, value, patterns)
+        if old is not None:
+            entry.created = old.created
+            if not patterns and not opts.clear_hosts:
+                entry.allowed_hosts = old.allowed_hosts
+        env.entries[opts.name] = entry
+    return SetResult(opts.name, env.name, entry.kind, len(entry.value), old is not None)
+
+
+# rm -------------------------------------------------------------------------------------
+
+class Removed(Record):
+    __slots__ = ("env", "names")
+
+    def __init__(self, env: str, names: list[str]) -> None:
+        self.env = env
+        self.names = names
+
+
+def remove_entries(ctx: Context, names: Iterable[str], env: str | None = None) -> Removed:
+    """Remove every name or none: an unknown name is NotFoundError and nothing changes."""
+    unique = list(dict.fromkeys(names))  # `rm a a` removes a once
+    if not unique:
+        raise UsageError("no entry named", "e.g. tokensafe rm NAME")
+    with ctx.edit() as data:
+        e = data.env(env)
+        for name in unique:
+            e.get(name)
+        for name in unique:
+            del e.entries[name]
+    return Removed(e.name, unique)
+
+
+# list -----------------------------------------------------------------------------------
+
+class EntryInfo(Record):
+    """Everything about an entry except its value."""
+
+    __slots__ = ("name", "kind", "created", "updated", "allowed_hosts", "expires", "length")
+
+    def __init__(self, name: str, kind: str, created: float, updated: float,
+                 allowed_hosts: list[str], expires: float | None, length: int) -> None:
+        self.name = name
+        self.kind = kind
+        self.created = created
+        self.updated = updated
+        self.allowed_hosts = allowed_hosts
+        self.expires = expires
+        self.length = length
+
+    def to_json(self) -> dict[str, Any]:
+        return self.as_dict()
+
+
+class EnvListing(Record):
+    __slots__ = ("name", "entries")
+
+    def __init__(self, name: str, entries: list[EntryInfo]) -> None:
+        self.name = name
+        self.entries = entries  # sorted by name
+
+
+class Listing(Record):
+    __slots__ = ("current", "environments")
+
+    def __init__(self, current: str, environments: list[EnvListing]) -> None:
+        self.current = current
+        self.environments = environments
+
+    def to_json(self) -> dict[str, Any]:
+        return {"current": self.current,
+                "environments": [{"name": e.name, "entries": [x.to_json() for x in e.entries]}
+                                 for e in self.environments]}
+
+
+def list_entries(ctx: Context, env: str | None = None, all_envs: bool = False) -> Listing:
+    """The entries of ENV (default: current), or of every environment (in vault order)."""
+    data = ctx.read()
+    envs = list(data.environments.values()) if all_envs else [data.env(env)]
+    return Listing(data.current, [
+        EnvListing(e.name, [EntryInfo(**x.describe()) for x in sorted(e.entries.values(), key=lambda x: x.name)])
+        for e in envs])
+
+
+# env ------------------------------------------------------------------------------------
+
+class EnvInfo(Record):
+    __slots__ = ("name", "entries", "current")
+
+    def __init__(self, name: str, entries: int, current: bool) -> None:
+        self.name = name
+        self.entries = entries  # how many
+        self.current = current
+
+
+class EnvList(Record):
+    __slots__ = ("current", "environments")
+
+    def __init__(self, current: str, environments: list[EnvInfo]) -> None:
+        self.current = current
+        self.environments = environments  # sorted by name
+
+    def to_json(self) -> dict[str, Any]:
+        return {"current": self.current,
+                "environments": [{"name": e.name, "entries": e.entries} for e in self.environments]}
+
+
+def list_envs(ctx: Context) -> EnvList:
+    data = ctx.read()
+    return EnvList(data.current, [EnvInfo(n, len(e.entries), n == data.current)
+                                  for n, e in sorted(data.environments.items())])
+
+
+def create_env(ctx: Context, name: str, use: bool = False) -> None:
+    """A new, empty environment (UsageError if it exists); `use` makes it current."""
+    from vault.store.model import check_env_name
+
+    check_env_name(name)
+    with ctx.edit() as data:
+        if name in data.environments:
+            raise UsageError(f"environment {name!r} already exists")
+        data.ensure_env(name)
+        if use:
+            data.current = name
+
+
+def use_env(ctx: Context, name: str) -> None:
+    """Make NAME (which must exist) the current environment."""
+    with ctx.edit() as data:
+        data.env(name)
+        data.current = name
+
+
+def remove_env(ctx: Context, name: str, force: bool = False) -> str:
+    """Remove an environment (refused while it holds entries, unless force); returns the current one after."""
+    with ctx.edit() as data:
+        env = data.env(name)
+        if env.entries and not force:
+            raise UsageError(f"environment {name!r} holds {len(env.entries)} entries",
+                             "remove them first, or add --force")
+        if name == data.current:
+            others = sorted(n for n in data.environments if n != name)
+            if not others:
+                raise UsageError("cannot remove the only environment")
+            data.current = others[0]
+        del data.environments[name]
+        return data.current
+
+
+# backup ---------------------------------------------------------------------------------
+
+class BackupRestored(Record):
+    __slots__ = ("path", "generation", "kept")
+
+    def __init__(self, path: Path, generation: int, kept: Path | None) -> None:
+        self.path = path
+        self.generation = generation  # the generation now in place
+        self.kept = kept  # where the replaced file was kept, if there was one
+
+
+def restore_backup(ctx: Context) -> BackupRestored:
+    """Replace the vault by its previous generation; the current file is kept beside it."""
+    generation, kept = ctx.restore_backup()
+    return BackupRestored(ctx.path, generation, kept)

@@ -1,0 +1,222 @@
+"""The sync guard's use cases: audit, import (with --scrub), restore, watch.
+
+Typed inputs and results, `vault.errors` exceptions, no printing: progress, findings and
+watcher events go to callbacks the front end passes in; warnings to `Context.warn`.
+Not on a start-up-critical path, so records are dataclasses.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from vault.errors import UsageError
+from vault.service.context import Context
+
+if TYPE_CHECKING:
+    from vault.guard.model import FileError, Finding, ScanStats
+    from vault.guard.readers import ScanConfig
+    from vault.guard.watcher import Watcher
+
+SEVERITIES = ("low", "medium", "high", "critical")
+
+
+def scan_config(ctx: Context, deep: bool = False) -> ScanConfig:
+    """The guard key and, when the vault's fingerprint sidecar is readable, its known values."""
+    from vault.guard.keys import load_guard_key, load_known
+    from vault.guard.readers import ScanConfig
+
+    try:
+        known = load_known(ctx.path)
+    except Exception:  # no vault, unreadable sidecar: audit works without the in-vault flag
+        known = None
+    try:
+        key = load_guard_key()
+    except OSError as e:  # read-only home (some CI): still scan, with a one-run key
+        ctx.warn(f"cannot keep the guard key ({e.strerror}); fingerprints are for this run only "
+                 "(set TOKENSAFE_GUARD_KEY to a writable file for stable baselines)")
+        key = os.urandom(32)
+    if known is None:
+        return ScanConfig(key)
+    return ScanConfig(key, known[0], known[1], deep=deep)
+
+
+# audit ----------------------------------------------------------------------------------
+
+@dataclass
+class AuditOptions:
+    paths: Sequence[str] = ()  # files and folders; none means the current folder
+    baseline: Path | None = None  # findings listed there are silenced
+    update_baseline: bool = False  # write the findings to `baseline` instead of reporting
+    fail_on: str = "low"  # the least severity that makes the audit fail
+    exclude: Sequence[str] = ()  # globs: a name, or a path with /
+    staged: bool = False  # scan what git is about to commit
+    deep: bool = False  # also find vault values standing bare
+    workers: int | None = None
+
+    def validate(self) -> None:
+        if self.update_baseline and not self.baseline:
+            raise UsageError("--update-baseline needs --baseline FILE",
+                             "e.g. --baseline .tokensafe-baseline --update-baseline")
+        if self.staged and self.paths:
+            raise UsageError("--staged scans the git index; it takes no paths",
+                             "drop the paths, or drop --staged")
+        if self.fail_on not in SEVERITIES:
+            raise UsageError(f"unknown severity {self.fail_on!r}", f"use one of {', '.join(SEVERITIES)}")
+
+
+@dataclass
+class AuditResult:
+    findings: list[Finding]  # after the baseline: what is left to report
+    stats: ScanStats
+    errors: list[FileError]  # files skipped, with the reason
+    suppressed: int = 0  # findings the baseline silenced
+    baseline_written: int | None = None  # with update_baseline: how many fingerprints were saved
+    failed: bool = False  # a finding at or above fail_on remains (exit 1)
+
+
+def audit(ctx: Context, opts: AuditOptions,
+          progress: Callable[[int, int], None] | None = None) -> AuditResult:
+    """Scan; `progress(bytes_done, bytes_total)` is called as files finish (not for --staged)."""
+    from vault.guard import baseline as bl
+    from vault.guard.model import SEVERITY_RANK
+
+    opts.validate()
+    cfg = scan_config(ctx, opts.deep)
+    if opts.staged:
+        from vault.guard.staged import scan_staged
+
+        result = scan_staged(cfg)
+    else:
+        from vault.guard.engine import scan
+
+        result = scan(tuple(opts.paths) or (".",), cfg, tuple(opts.exclude), workers=opts.workers,
+                      progress=progress)
+    findings = result.findings
+    if opts.baseline is not None:
+        if opts.update_baseline:
+            bl.save(opts.baseline, findings, cfg.guard_key)
+            return AuditResult(findings, result.stats, result.errors, baseline_written=len(findings))
+        known = bl.load(opts.baseline, cfg.guard_key)
+        kept = [f for f in findings if f.fingerprint not in known]
+        suppressed = len(findings) - len(kept)
+    else:
+        kept, suppressed = findings, 0
+    threshold = SEVERITY_RANK[opts.fail_on]
+    failed = any(SEVERITY_RANK[f.severity] >= threshold for f in kept)
+    return AuditResult(kept, result.stats, result.errors, suppressed, failed=failed)
+
+
+# import / restore -----------------------------------------------------------------------
+
+@dataclass
+class ImportOptions:
+    path: Path
+    env: str | None = None  # default: the current environment
+    scrub: bool = False  # then rewrite the file with {{vault:name}} references
+    overwrite: bool = False  # replace entries that hold a different value
+    import_all: bool = False  # plain values (ids, emails) too
+    format: str | None = None  # "postman" | "dotenv"; default: detected
+
+
+@dataclass
+class ImportResult:
+    env: str
+    imported: list[str]  # names stored (new or replaced)
+    unchanged: list[str]  # already in the vault with the same value
+    left: list[str]  # plain values left in the file
+    scrubbed: list[str]  # names whose values the file now references (empty: not rewritten)
+    notes: list[str] = field(default_factory=list)  # remarks about the file's contents
+
+
+def import_file(ctx: Context, opts: ImportOptions) -> ImportResult:
+    """Move a Postman environment/globals or .env file's values into the vault; maybe scrub it.
+
+    Nothing is scrubbed before its value reads back from the vault.
+    """
+    from vault.guard import scrub as sc
+    from vault.guard.readers import FileScanner
+
+    if opts.format not in (None, "postman", "dotenv"):
+        raise UsageError(f"unknown import format {opts.format!r}", "use postman or dotenv")
+    plan = sc.plan_import(opts.path, FileScanner(scan_config(ctx)), opts.format)
+    out = sc.commit(plan, ctx.edit, ctx.read, opts.env, opts.scrub, opts.overwrite, opts.import_all)
+    return ImportResult(out.env, out.imported, out.unchanged, out.left, out.scrubbed, list(plan.notes))
+
+
+def restore_file(ctx: Context, path: Path, force: bool = False) -> str:
+    """Put back the original bytes of a scrubbed file; returns the path the vault knew it by."""
+    from vault.guard import scrub as sc
+
+    return sc.restore(path, ctx.edit, force)
+
+
+# watch ----------------------------------------------------------------------------------
+
+WATCH_ACTIONS = ("report", "quarantine", "scrub")
+
+
+@dataclass
+class WatchOptions:
+    paths: Sequence[Path] = ()  # folders; none means Downloads and the current folder
+    action: str = "report"  # report | quarantine | scrub
+    quarantine_dir: Path | None = None  # default: in the tokensafe data dir
+    notify: bool = True  # desktop notifications
+    env: str | None = None  # where --action scrub puts values
+
+
+@dataclass
+class WatchSession:
+    """A watcher built and checked, not yet started: the front end starts and stops it."""
+
+    watcher: Watcher
+    folders: list[Path]
+    action: str
+    quarantine_dir: Path | None  # where quarantined files go (action quarantine only)
+
+    def start(self) -> None:
+        self.watcher.start()
+
+    def stop(self) -> None:
+        self.watcher.stop()
+
+
+def watch(ctx: Context, opts: WatchOptions, on_finding: Callable[[Finding], None],
+          on_action: Callable[[str, Path, str], None],
+          on_error: Callable[[FileError], None]) -> WatchSession:
+    """Set up watching; events arrive on the callbacks (from the watcher's threads).
+
+    on_action gets (what, path, detail): "quarantined" (detail: where to) or "scrubbed"
+    (detail: the references left) and the like. With action scrub the vault is unlocked
+    now, so that a wrong key fails at start rather than on the first leaked file.
+    """
+    from vault.guard import watcher
+
+    if opts.action not in WATCH_ACTIONS:
+        raise UsageError(f"unknown action {opts.action!r}", f"use one of {', '.join(WATCH_ACTIONS)}")
+    dirs = [Path(p) for p in opts.paths] if opts.paths else watcher.default_paths()
+    missing = [str(p) for p in dirs if not p.is_dir()]
+    if missing:
+        raise UsageError(f"not a folder: {', '.join(missing)}", "watch takes folders to watch")
+    cfg = scan_config(ctx, deep=True)  # few files: look for bare vault values too
+    qdir = (opts.quarantine_dir or watcher.quarantine_dir()) if opts.action == "quarantine" else None
+    scrub_fn = None
+    if opts.action == "scrub":
+        from vault.guard import scrub as sc
+        from vault.guard.readers import FileScanner
+
+        ctx.read()  # unlock once now: fail at start, not on the first leaked file
+        scanner = FileScanner(cfg)
+
+        def scrub_fn(p: Path) -> str:
+            fmt = sc.detect_format(p, p.read_bytes()[:4096])
+            plan = sc.plan_import(p, scanner) if fmt != "other" else sc.plan_findings(p, scanner)
+            out = sc.commit(plan, ctx.edit, ctx.read, opts.env, scrub=True, rename=True)
+            return ", ".join(sc.reference(n) for n in out.scrubbed) or "nothing to scrub"
+
+    w = watcher.Watcher(dirs, cfg, watcher.Sink(on_finding, on_action, on_error), opts.action,
+                        qdir, scrub_fn, notify=opts.notify)
+    return WatchSession(w, dirs, opts.action, qdir)

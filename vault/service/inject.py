@@ -1,0 +1,237 @@
+"""Secrets at the moment of use: run, inject, export, request.
+
+Typed inputs, typed results, `vault.errors` exceptions; no printing. Output a front end
+shows comes masked, or with the masker to apply (`Prepared.masker`), because only the
+service knows which values are secret.
+
+On the start-up path of `tokensafe run`: everything beyond the records is imported inside
+the functions (httpx, the template engine and the masker only when used).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from vault.errors import TokensafeError, UsageError
+from vault.service.context import Context
+from vault.service.record import Record
+
+if TYPE_CHECKING:
+    from vault.inject.hosts import HostPolicy
+    from vault.inject.http import Req, Resp
+    from vault.inject.mask import Masker
+    from vault.store.model import Environment
+
+
+def split_names(names: Iterable[str]) -> list[str]:
+    """`--only a,b --only c` -> [a, b, c]."""
+    return [n for group in names for n in group.split(",") if n]
+
+
+# run ------------------------------------------------------------------------------------
+
+class RunOptions(Record):
+    __slots__ = ("argv", "env", "only", "as_is", "mask", "allow_nested")
+
+    def __init__(self, argv: Sequence[str], env: str | None = None, only: Sequence[str] = (),
+                 as_is: bool = False, mask: bool = True, allow_nested: bool = False) -> None:
+        self.argv = list(argv)  # a leading `--` is dropped
+        self.env = env
+        self.only = list(only)  # names, or comma-separated groups of names
+        self.as_is = as_is  # keep vault names as variable names (no UPPER_CASE)
+        self.mask = mask
+        self.allow_nested = allow_nested
+
+
+def run(ctx: Context, opts: RunOptions) -> int:
+    """Run the command with the entries in its environment; returns its exit code.
+
+    The child's output streams straight through `vault.inject.run` (masking pipe or pty);
+    nothing here touches it, so its throughput is that module's.
+    """
+    from vault.inject.run import RunSpec, check_argv, check_nesting
+    from vault.inject.run import run as run_child
+
+    args = list(opts.argv)
+    if args and args[0] == "--":
+        args = args[1:]
+    check_argv(args)  # before unlocking: a refused command should not cost a passphrase
+    check_nesting(opts.allow_nested)
+    values = ctx.read().env(opts.env).values()
+    ctx.release_passphrase_fd()  # read already; the child must not inherit it
+    chosen = values
+    if opts.only:
+        from vault.inject.envnames import env_map
+
+        names = split_names(opts.only)
+        env_map(values, opts.as_is, names)  # raises NotFoundError for unknown names
+        chosen = {n: values[n] for n in names}
+    return run_child(RunSpec(args, chosen, mask_values=values, as_is=opts.as_is, mask=opts.mask,
+                             allow_nested=opts.allow_nested))
+
+
+# inject ---------------------------------------------------------------------------------
+
+def inject(ctx: Context, template: str, env: str | None = None, keep_unknown: bool = False) -> str:
+    """The template with {{name}} and {{vault:name}} resolved (NotFoundError for an unknown name)."""
+    from vault.inject.template import resolve
+
+    return resolve(template, ctx.read().env(env).values(), keep_unknown=keep_unknown)
+
+
+def write_private(path: Path, text: str | bytes) -> None:
+    """Write resolved secrets to a file the user named: 0600 from the first byte, atomically."""
+    from vault.store.fileio import atomic_write
+
+    atomic_write(path, text.encode() if isinstance(text, str) else text)
+
+
+# export ---------------------------------------------------------------------------------
+
+EXPORT_FORMATS = ("postman", "dotenv", "json", "shell")
+
+
+class Exported(Record):
+    __slots__ = ("env", "format", "names", "text")
+    _secret = ("text",)
+
+    def __init__(self, env: str, format: str, names: list[str], text: str) -> None:
+        self.env = env
+        self.format = format
+        self.names = names  # the vault names in the document
+        self.text = text  # the document: holds the values
+
+
+def export(ctx: Context, fmt: str = "postman", env: str | None = None, only: Sequence[str] = (),
+           as_is: bool = False) -> Exported:
+    """An environment as a Postman environment, dotenv, JSON or shell document."""
+    from vault.inject.export import render
+
+    if fmt not in EXPORT_FORMATS:
+        raise UsageError(f"unknown export format {fmt!r}", f"use one of {', '.join(EXPORT_FORMATS)}")
+    e = ctx.read().env(env)
+    values = e.values()
+    if only:
+        names = split_names(only)
+        for n in names:
+            e.get(n)  # NotFoundError names the first unknown one
+        values = {n: values[n] for n in names}
+    kinds = {n: x.kind for n, x in e.entries.items()}
+    return Exported(e.name, fmt, list(values), render(fmt, e.name, values, as_is=as_is, kinds=kinds))
+
+
+# request --------------------------------------------------------------------------------
+
+def error_masker(env: Environment) -> Masker:
+    """Masks error text: every value but hosts, which an error about hosts must name."""
+    from vault.inject.hosts import AUTH0_DOMAIN
+    from vault.inject.mask import Masker
+
+    return Masker({n: e.value.reveal() for n, e in env.entries.items()
+                   if n != AUTH0_DOMAIN and e.kind not in ("domain", "url")})
+
+
+@contextmanager
+def masked_errors(masker: Masker) -> Iterator[None]:
+    """Re-raise a TokensafeError with any secret in its text masked (belt and braces)."""
+    try:
+        yield
+    except TokensafeError as e:
+        e.message = masker.mask(e.message.encode()).decode("utf-8", "replace")
+        if e.hint:
+            e.hint = masker.mask(e.hint.encode()).decode("utf-8", "replace")
+        raise
+
+
+def check_hosts(policy: HostPolicy, req: Req, warn: Callable[[str], None]) -> None:
+    """Host binding (PolicyError); each entry --allow-unbound lets through is a warning."""
+    from vault.inject.hosts import request_host
+
+    for name in policy.check(req.url, req.used):
+        warn(f"--allow-unbound: sending {name!r} to {request_host(req.url)!r}, a host no rule allows")
+
+
+class RequestOptions(Record):
+    __slots__ = ("method", "url", "headers", "body", "env", "allow_unbound")
+    _secret = ("body",)
+
+    def __init__(self, method: str, url: str, headers: Sequence[str] = (), body: bytes | None = None,
+                 env: str | None = None, allow_unbound: bool = False) -> None:
+        self.method = method
+        self.url = url  # may hold {{…}}; no scheme means https://
+        self.headers = list(headers)  # 'Name: value', may hold {{…}}
+        self.body = body  # UTF-8 text may hold {{…}}; other bytes are sent as they are
+        self.env = env
+        self.allow_unbound = allow_unbound
+
+
+class Prepared(Record):
+    """Requests resolved and host-checked, ready to describe or send."""
+
+    __slots__ = ("requests", "masker", "error_masker")
+    _secret = ("masker", "error_masker")
+
+    def __init__(self, requests: list[Req], masker: Masker, error_masker: Masker) -> None:
+        self.requests = requests
+        self.masker = masker  # masks every value of the environment: apply to all output
+        self.error_masker = error_masker  # names hosts: for lines about where requests went
+
+    def describe(self) -> bytes:
+        """The resolved requests as text, secrets masked (a dry run)."""
+        return b"".join(self.masker.mask(r.describe().encode()) for r in self.requests)
+
+
+def prepare_request(ctx: Context, opts: RequestOptions) -> Prepared:
+    """Resolve {{…}} in the URL, headers and body; check host binding before anything is sent."""
+    from vault.inject.hosts import HostPolicy
+    from vault.inject.http import Req
+    from vault.inject.mask import Masker
+    from vault.inject.template import Layer, Resolver
+
+    env = ctx.read().env(opts.env)
+    values = env.values()
+    masker = Masker(values)
+    emask = error_masker(env)
+    with masked_errors(emask):
+        res = Resolver([Layer("vault", values, secret=True)], dynamic=True)
+        url = res.resolve(opts.url, check=False)
+        if "://" not in url:
+            url = "https://" + url
+        headers = []
+        for h in opts.headers:
+            if ":" not in h:
+                raise UsageError(f"a header needs a colon: {masker.mask(h.encode()).decode()!r}",
+                                 "write it as -H 'Name: value'")
+            k, v = h.split(":", 1)
+            headers.append((res.resolve(k.strip(), check=False), res.resolve(v.strip(), check=False)))
+        content = None
+        if opts.body is not None:
+            try:
+                content = res.resolve(opts.body.decode("utf-8"), check=False).encode()
+            except UnicodeDecodeError:
+                content = opts.body  # binary: sent as it is, no templates in it
+        res.check()
+        req = Req(opts.method.upper(), url, headers, content, used=set(res.used_secrets))
+        if content is not None and not req.has_header("content-type"):
+            looks_json = content.lstrip()[:1] in (b"{", b"[")
+            req.headers.append(("Content-Type", "application/json" if looks_json
+                                else "application/x-www-form-urlencoded"))
+        check_hosts(HostPolicy.for_env(env, opts.allow_unbound), req, ctx.warn)
+    return Prepared([req], masker, emask)
+
+
+def send_requests(requests: Sequence[Req], max_time: float | None = None,
+                  connect_timeout: float | None = 300.0,
+                  masker: Masker | None = None) -> Iterator[tuple[Req, Resp]]:
+    """Send the requests in order over one client, yielding each with its response as it comes.
+
+    Responses are raw: the caller masks what it shows. Errors are masked with `masker`.
+    """
+    from vault.inject.http import client, send
+
+    with masked_errors(masker) if masker is not None else nullcontext(), client(max_time, connect_timeout) as cl:
+        for req in requests:
+            yield req, send(cl, req)
