@@ -11,6 +11,8 @@ import contextlib
 import os
 from pathlib import Path
 
+from vault import crypto
+
 
 def guard_key_path() -> Path:
     env = os.environ.get("TOKENSAFE_GUARD_KEY")
@@ -34,7 +36,7 @@ def load_guard_key(path: Path | None = None) -> bytes:
         raise IntegrityError(f"the guard key file {path} is corrupt",
                              "remove it to make a new one (baselines will need updating)") from None
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    key = os.urandom(32)
+    key = crypto.new_key()
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another process won the race: use its key

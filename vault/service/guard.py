@@ -7,7 +7,6 @@ Not on a start-up-critical path, so records are dataclasses.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +37,9 @@ def scan_config(ctx: Context, deep: bool = False) -> ScanConfig:
     except OSError as e:  # read-only home (some CI): still scan, with a one-run key
         ctx.warn(f"cannot keep the guard key ({e.strerror}); fingerprints are for this run only "
                  "(set TOKENSAFE_GUARD_KEY to a writable file for stable baselines)")
-        key = os.urandom(32)
+        from vault import crypto
+
+        key = crypto.new_key()
     if known is None:
         return ScanConfig(key)
     return ScanConfig(key, known[0], known[1], deep=deep)
