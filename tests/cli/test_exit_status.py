@@ -300,8 +300,9 @@ def test_help_lists_every_exit_status(cli) -> None:
         assert re.search(rf"^ +{int(status)}  {re.escape(EXIT_STATUS_HELP[status])}$", r.stdout, re.M), status
 
 
-def test_readme_table_matches_exit_status() -> None:
-    text = README.read_text()
-    section = text.split("### Exit statuses", 1)[1].split("\n#", 1)[0]
+@pytest.mark.parametrize(("doc", "heading"), [(README, "### Exit statuses"),
+                                              (README.parent / "docs" / "architecture.md", "## Exit statuses")])
+def test_documented_table_matches_exit_status(doc: Path, heading: str) -> None:
+    section = doc.read_text().split(heading, 1)[1].split("\n#", 1)[0]
     rows = dict(re.findall(r"^\| (\d+) \| (.+?) \|$", section, re.M))
     assert rows == {str(int(s)): EXIT_STATUS_HELP[s] for s in ExitStatus}
