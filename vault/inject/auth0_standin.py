@@ -4,7 +4,7 @@ It serves `POST /oauth/token` (client credentials), `POST /api/v2/clients/{id}/r
 `POST /api/v2/blacklists/tokens` and, for requests sent with a token, `GET /api/v2/users`.
 It counts every request, and the next answers of /oauth/token can be scripted (`script`):
 
-    ok, 401, 403, 429, 500, slow, badjson, noexp
+    ok, 401, 403, 429, 500, slow, badjson, noexp, echo (a 401 that echoes the client secret)
 
 TLS: `local_tls(folder)` makes a throwaway CA and a certificate for 127.0.0.1 with
 `cryptography`; callers point SSL_CERT_FILE at the CA. Nothing listens beyond loopback.
@@ -173,6 +173,9 @@ class Auth0Standin:
                 if mode == "401" or (mode == "ok" and (body.get("client_id") != tenant.client_id
                                                        or body.get("client_secret") != tenant.client_secret)):
                     return self._send(401, {"error": "access_denied", "error_description": "Unauthorized"})
+                if mode == "echo":  # a careless server that echoes what it got
+                    return self._send(401, {"error": "access_denied",
+                                            "error_description": f"wrong secret {body.get('client_secret')}"})
                 if mode == "403":
                     return self._send(403, {"error": "unauthorized_client",
                                             "error_description": "Grant type 'client_credentials' not allowed "
