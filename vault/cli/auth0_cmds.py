@@ -14,6 +14,11 @@ import click
 from vault.cli.common import env_option, is_tty, make_context, passphrase_fd_option, vault_option
 from vault.errors import ExitStatus, UsageError
 
+# `audit` shows this under a live Auth0 token: what the vault can do about a leak.
+LEAKED_HINT = ("a live Auth0 token: once imported, `tokensafe auth0 revoke-token --entry NAME` puts it on the "
+               "tenant's deny list, and `tokensafe auth0 rotate-secret` replaces the client secret behind it "
+               "(both need `tokensafe auth0 login`)")
+
 
 def _in(seconds: float) -> str:
     """`in 23h 59m`, `in 4m 10s`, `2m ago`."""
