@@ -14,7 +14,6 @@ from vault.demo_tokens import fake_jwt
 
 def expire_token(ts, tenant) -> str:
     """Store an expired JWT as auth0_token (as if fetched a day ago); returns it."""
-    old = tenant.token(exp=False)
     old = fake_jwt({"iss": f"https://{tenant.host}/", "exp": int(time.time()) - 60, "jti": "old"})
     r = ts("set", "auth0_token", input=old)
     assert r.returncode == 0, r.stderr
