@@ -14,7 +14,7 @@ class ExitStatus(enum.IntEnum):
     """What a `tokensafe` exit status means (`run` passes its child's status through)."""
 
     OK = 0
-    FINDINGS = 1  # audit/watch found tokens (or a --fail-on threshold was reached)
+    FINDINGS = 1  # audit/watch found tokens (or a --fail-on threshold was reached); status: a dead token
     USAGE = 2  # the command line or its input is wrong
     AUTH = 3  # the vault cannot be unlocked: wrong passphrase/key, no key source, locked
     NOT_FOUND = 4  # no such vault, entry, environment, keyslot or collection item
@@ -30,9 +30,9 @@ class ExitStatus(enum.IntEnum):
 
 EXIT_STATUS_HELP: dict[ExitStatus, str] = {
     ExitStatus.OK: "success",
-    ExitStatus.FINDINGS: "findings (audit, watch --once)",
+    ExitStatus.FINDINGS: "findings (audit, watch --once) / an expired token that cannot be renewed (status)",
     ExitStatus.USAGE: "usage error: bad option, argument or input",
-    ExitStatus.AUTH: "cannot unlock: wrong passphrase or key, no key source",
+    ExitStatus.AUTH: "cannot unlock: wrong passphrase or key, no key source; a token server refused the credentials",
     ExitStatus.NOT_FOUND: "not found: vault, entry, environment, keyslot, collection item",
     ExitStatus.INTEGRITY: "integrity failure: the vault is tampered with or corrupt (left untouched)",
     ExitStatus.BUSY: "vault busy: another tokensafe process held its lock too long",

@@ -39,6 +39,8 @@ COMMANDS: dict[str, str] = {
     "export": "vault.cli.inject_cmds:export_cmd",
     "request": "vault.cli.inject_cmds:request_cmd",
     "send": "vault.cli.send_cmds:send_cmd",
+    "auth0": "vault.cli.auth0_cmds:auth0_group",
+    "status": "vault.cli.auth0_cmds:status_cmd",
 }
 
 

@@ -86,7 +86,7 @@ def demo_cmd(keep: bool) -> None:
     run = DemoRunner(workdir, env)
     try:
         vault_demo(run, workdir)
-        for hook in ("vault.inject.demo:inject_demo", "vault.guard.demo:guard_demo"):
+        for hook in ("vault.inject.demo:inject_demo", "vault.inject.auth0_demo:auth0_demo", "vault.guard.demo:guard_demo"):
             module, attr = hook.split(":")
             try:
                 fn = getattr(__import__(module, fromlist=[attr]), attr)

@@ -78,6 +78,10 @@ def audit_cmd(paths: tuple[str, ...], as_json: bool, as_sarif: bool, baseline: s
                                       click.style if colour else None), nl=False)
         if result.suppressed:
             click.echo(f"({result.suppressed} known findings silenced by {baseline})")
+    if any(f.detector.startswith("auth0") and not f.facts.get("expired") for f in findings):
+        from vault.cli.auth0_cmds import LEAKED_HINT
+
+        click.echo(f"tokensafe: hint: {LEAKED_HINT}", err=True)
     return 1 if result.failed else 0
 
 

@@ -25,7 +25,9 @@ from vault.service import inject as service
 
 
 def _env(vault_path: str | None, env_name: str | None, passphrase_fd: int | None = None):
-    return make_context(vault_path, passphrase_fd).read().env(env_name)
+    from vault.service.send import load_env
+
+    return load_env(make_context(vault_path, passphrase_fd), env_name)
 
 
 def _warn(text: str) -> None:

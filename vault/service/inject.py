@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from vault.errors import TokensafeError, UsageError
 from vault.service.context import Context
 from vault.service.record import Record
+from vault.service.refresh import ensure_fresh
 
 if TYPE_CHECKING:
     from vault.inject.hosts import HostPolicy
@@ -60,7 +61,7 @@ def run(ctx: Context, opts: RunOptions) -> int:
         args = args[1:]
     check_argv(args)  # before unlocking: a refused command should not cost a passphrase
     check_nesting(opts.allow_nested)
-    values = ctx.read().env(opts.env).values()
+    values = ensure_fresh(ctx, opts.env, split_names(opts.only) or None).env(opts.env).values()
     ctx.release_passphrase_fd()  # read already; the child must not inherit it
     chosen = values
     if opts.only:
@@ -79,7 +80,7 @@ def inject(ctx: Context, template: str, env: str | None = None, keep_unknown: bo
     """The template with {{name}} and {{vault:name}} resolved (NotFoundError for an unknown name)."""
     from vault.inject.template import resolve
 
-    return resolve(template, ctx.read().env(env).values(), keep_unknown=keep_unknown)
+    return resolve(template, ensure_fresh(ctx, env).env(env).values(), keep_unknown=keep_unknown)
 
 
 def write_private(path: Path, text: str | bytes) -> None:
@@ -112,7 +113,7 @@ def export(ctx: Context, fmt: str = "postman", env: str | None = None, only: Seq
 
     if fmt not in EXPORT_FORMATS:
         raise UsageError(f"unknown export format {fmt!r}", f"use one of {', '.join(EXPORT_FORMATS)}")
-    e = ctx.read().env(env)
+    e = ensure_fresh(ctx, env, split_names(only) or None).env(env)
     values = e.values()
     if only:
         names = split_names(only)
@@ -191,7 +192,7 @@ def prepare_request(ctx: Context, opts: RequestOptions) -> Prepared:
     from vault.inject.mask import Masker
     from vault.inject.template import Layer, Resolver
 
-    env = ctx.read().env(opts.env)
+    env = ensure_fresh(ctx, opts.env).env(opts.env)
     values = env.values()
     masker = Masker(values)
     emask = error_masker(env)

@@ -16,6 +16,7 @@ from vault.errors import NotFoundError, UsageError
 if TYPE_CHECKING:
     from vault.formats.collection import Collection, Item
     from vault.inject.http import Req
+    from vault.service.context import Context
     from vault.store.model import Environment
 
 # At most this many requests are named in one error; the rest are counted.
@@ -55,6 +56,13 @@ class Unbound:
 class SendPlan:
     requests: list[Req]
     unbound: list[Unbound]
+
+
+def load_env(ctx: Context, env_name: str | None = None) -> Environment:
+    """The environment to send with, its `auth0_token` renewed first if it needs it."""
+    from vault.service.refresh import ensure_fresh
+
+    return ensure_fresh(ctx, env_name).env(env_name)
 
 
 def select(opts: SendOptions) -> Selection:
