@@ -118,7 +118,7 @@ def export_cmd(vault_path, env_name, passphrase_fd, fmt, only, as_is, reveal):
 @click.option("--as-is", is_flag=True, help="Keep vault names as variable names (no UPPER_CASE).")
 @click.option("--no-mask", is_flag=True, help="Do not mask the child's output.")
 @click.option("--allow-nested", is_flag=True, help="Allow `run` inside `run`.")
-@click.argument("argv", nargs=-1, type=click.UNPROCESSED, required=True)
+@click.argument("argv", nargs=-1, type=click.UNPROCESSED, required=True, metavar="-- CMD [ARG]…")
 def run_cmd(vault_path, env_name, passphrase_fd, only, as_is, no_mask, allow_nested, argv):
     """Run CMD with the entries as environment variables; mask secrets in its output.
 

@@ -19,6 +19,12 @@ from vault.errors import LockedError, PolicyError, UsageError
 from vault.service import entries
 from vault.store.paths import display
 
+
+def plural(n: int, one: str, many: str) -> str:
+    """`1 entry`, `2 entries`."""
+    return f"{n} {one if n == 1 else many}"
+
+
 # init ---------------------------------------------------------------------------------
 
 @click.command("init", epilog="Example: tokensafe init   (then: tokensafe set auth0_token)")
@@ -118,7 +124,7 @@ def set_cmd(vault_path, env_name, passphrase_fd, hosts, clear_hosts, name, value
     opts = entries.SetOptions(name, env_name, hosts, clear_hosts)
     opts.validate()  # before asking for the value
     out = entries.set_entry(make_context(vault_path, passphrase_fd), opts, read_value())
-    verb = "Updated" if out.replaced else "Stored"
+    verb = "updated" if out.replaced else "stored"
     click.echo(f"{verb} {out.name} in {out.env} ({out.kind}, {out.length} characters)", err=True)
 
 
@@ -144,7 +150,7 @@ def get_cmd(vault_path, env_name, passphrase_fd, reveal, no_newline, name):
 def rm_cmd(vault_path, env_name, passphrase_fd, names):
     """Remove entries."""
     out = entries.remove_entries(make_context(vault_path, passphrase_fd), names, env_name)
-    click.echo(f"Removed {', '.join(out.names)} from {out.env}", err=True)
+    click.echo(f"removed {', '.join(out.names)} from {out.env}", err=True)
 
 
 # list ---------------------------------------------------------------------------------
@@ -159,6 +165,13 @@ def _when(ts: float | None) -> str:
     if left < 86400:
         return f"{stamp} (in {int(left // 3600)}h{int(left % 3600 // 60):02d}m)"
     return stamp
+
+
+def _hosts(e) -> str:
+    """The hosts an entry may really go to; the implicit auth0_domain binding is marked."""
+    if e.hosts_source == "auth0_domain":
+        return "auth0_domain's host (implicit)"
+    return ",".join(e.allowed_hosts) or "- (none)"
 
 
 @click.command("list", epilog="Example: tokensafe list --json | jq '.entries[].name'")
@@ -179,7 +192,7 @@ def list_cmd(vault_path, env_name, passphrase_fd, all_envs, as_json):
         if not env.entries:
             click.echo("  (no entries; add one with `tokensafe set NAME`)")
             continue
-        rows = [(e.name, e.kind, _when(e.expires), ",".join(e.allowed_hosts) or "-") for e in env.entries]
+        rows = [(e.name, e.kind, _when(e.expires), _hosts(e)) for e in env.entries]
         widths = [max(len(r[i]) for r in rows + [("NAME", "KIND", "EXPIRES", "HOSTS")]) for i in range(3)]
         click.echo("  " + "  ".join(h.ljust(w) for h, w in zip(("NAME", "KIND", "EXPIRES"), widths, strict=True)) + "  HOSTS")
         for r in rows:
@@ -204,7 +217,7 @@ def env_list(vault_path, passphrase_fd, as_json):
         click.echo(json.dumps(envs.to_json(), indent=2))
         return
     for e in envs.environments:
-        click.echo(f"{'*' if e.current else ' '} {e.name} ({e.entries} entries)")
+        click.echo(f"{'*' if e.current else ' '} {e.name} ({plural(e.entries, 'entry', 'entries')})")
 
 
 @env_group.command("create", epilog="Example: tokensafe env create prod --use")
@@ -215,7 +228,7 @@ def env_list(vault_path, passphrase_fd, as_json):
 def env_create(vault_path, passphrase_fd, use, name):
     """Create an environment."""
     entries.create_env(make_context(vault_path, passphrase_fd), name, use)
-    click.echo(f"Created environment {name}" + (" (now current)" if use else ""), err=True)
+    click.echo(f"created environment {name}" + (" (now current)" if use else ""), err=True)
 
 
 @env_group.command("use", epilog="Example: tokensafe env use prod")
@@ -225,7 +238,7 @@ def env_create(vault_path, passphrase_fd, use, name):
 def env_use(vault_path, passphrase_fd, name):
     """Make NAME the current environment."""
     entries.use_env(make_context(vault_path, passphrase_fd), name)
-    click.echo(f"Current environment: {name}", err=True)
+    click.echo(f"current environment: {name}", err=True)
 
 
 @env_group.command("rm", epilog="Example: tokensafe env rm staging --force")
@@ -236,7 +249,7 @@ def env_use(vault_path, passphrase_fd, name):
 def env_rm(vault_path, passphrase_fd, force, name):
     """Remove an environment (refused while it holds entries, unless --force)."""
     entries.remove_env(make_context(vault_path, passphrase_fd), name, force)
-    click.echo(f"Removed environment {name}", err=True)
+    click.echo(f"removed environment {name}", err=True)
 
 
 # backup -------------------------------------------------------------------------------

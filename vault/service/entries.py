@@ -19,9 +19,24 @@ from vault.service.record import Record
 
 # get ------------------------------------------------------------------------------------
 
+def entry_of(env: Any, name: str) -> Any:
+    """`env.get(name)`, whose NotFoundError suggests the names closest to a misspelt one."""
+    from vault.errors import NotFoundError
+
+    try:
+        return env.get(name)
+    except NotFoundError as e:
+        import difflib  # only on this error path: `get` starts light
+
+        close = difflib.get_close_matches(name, list(env.entries), n=3, cutoff=0.7)
+        if close:
+            e.hint = f"did you mean {' or '.join(close)}? (`tokensafe list` shows the names)"
+        raise
+
+
 def get_value(ctx: Context, name: str, env: str | None = None) -> str:
     """The plaintext value of NAME in ENV (default: the current environment)."""
-    return ctx.read().env(env).get(name).value.reveal()
+    return entry_of(ctx.read().env(env), name).value.reveal()
 
 
 # set ------------------------------------------------------------------------------------
@@ -94,7 +109,7 @@ def remove_entries(ctx: Context, names: Iterable[str], env: str | None = None) -
     with ctx.edit() as data:
         e = data.env(env)
         for name in unique:
-            e.get(name)
+            entry_of(e, name)
         for name in unique:
             del e.entries[name]
     return Removed(e.name, unique)
@@ -105,17 +120,23 @@ def remove_entries(ctx: Context, names: Iterable[str], env: str | None = None) -
 class EntryInfo(Record):
     """Everything about an entry except its value."""
 
-    __slots__ = ("name", "kind", "created", "updated", "allowed_hosts", "expires", "length")
+    __slots__ = ("name", "kind", "created", "updated", "allowed_hosts", "expires", "length",
+                 "hosts_source")
 
     def __init__(self, name: str, kind: str, created: float, updated: float,
-                 allowed_hosts: list[str], expires: float | None, length: int) -> None:
+                 allowed_hosts: list[str], expires: float | None, length: int,
+                 hosts_source: str = "own") -> None:
         self.name = name
         self.kind = kind
         self.created = created
         self.updated = updated
-        self.allowed_hosts = allowed_hosts
+        self.allowed_hosts = allowed_hosts  # the entry's own
         self.expires = expires
         self.length = length
+        # Where it may be sent: "own" (allowed_hosts), "auth0_domain" (bound to the
+        # environment's auth0_domain; not shown here, since that is a vault value: see
+        # `tokensafe hosts list`) or "none" (refused unless --allow-unbound).
+        self.hosts_source = hosts_source
 
     def to_json(self) -> dict[str, Any]:
         return self.as_dict()
@@ -144,11 +165,17 @@ class Listing(Record):
 
 def list_entries(ctx: Context, env: str | None = None, all_envs: bool = False) -> Listing:
     """The entries of ENV (default: current), or of every environment (in vault order)."""
+    from vault.service.hosts import effective, implicit_hosts
+
     data = ctx.read()
     envs = list(data.environments.values()) if all_envs else [data.env(env)]
-    return Listing(data.current, [
-        EnvListing(e.name, [EntryInfo(**x.describe()) for x in sorted(e.entries.values(), key=lambda x: x.name)])
-        for e in envs])
+    listings = []
+    for e in envs:
+        default = implicit_hosts(e)
+        infos = [EntryInfo(**x.describe(), hosts_source=effective(e, x.name, default).source)
+                 for x in sorted(e.entries.values(), key=lambda x: x.name)]
+        listings.append(EnvListing(e.name, infos))
+    return Listing(data.current, listings)
 
 
 # env ------------------------------------------------------------------------------------
