@@ -93,7 +93,10 @@ def inject_cmd(vault_path, env_name, passphrase_fd, input_file, output_file, kee
 @click.option("--only", multiple=True, metavar="NAME", help="Only these entries (repeatable).")
 @click.option("--as-is", is_flag=True, help="dotenv/shell: keep vault names instead of UPPER_CASE.")
 @click.option("--reveal", is_flag=True, help="Allow writing to a terminal.")
-def export_cmd(vault_path, env_name, passphrase_fd, fmt, only, as_is, reveal):
+@click.option("-o", "--output", "output_file", type=click.Path(dir_okay=False), default=None,
+              help="Write here (created 0600, atomically) instead of stdout.")
+@click.option("--force", is_flag=True, help="Allow stdout redirected to a file (`> x.json`).")
+def export_cmd(vault_path, env_name, passphrase_fd, fmt, only, as_is, reveal, output_file, force):
     """Write an environment to stdout for another tool to read from a pipe.
 
     \b
@@ -101,10 +104,41 @@ def export_cmd(vault_path, env_name, passphrase_fd, fmt, only, as_is, reveal):
       tokensafe export --format dotenv  | docker run --env-file /dev/stdin IMAGE
       eval "$(tokensafe export --format shell)"
     dotenv and shell names are UPPER_CASE with non-alphanumerics as _ (--as-is keeps them).
+    Redirecting stdout into a file (`> x.json`, mode 0644) is refused: write a private
+    file with -o FILE (0600, atomic), or add --force.
     """
-    refuse_tty(reveal, "secret values")
+    if output_file is None:
+        refuse_tty(reveal, "secret values")
+        if not force:
+            refuse_stdout_file()
     out = service.export(make_context(vault_path, passphrase_fd), fmt, env_name, only, as_is)
-    write_out(out.text)
+    if output_file:
+        service.write_private(Path(output_file), out.text)
+        click.echo(f"wrote {output_file} (mode 0600)", err=True)
+    else:
+        write_out(out.text)
+
+
+def refuse_stdout_file() -> None:
+    """Refuse secrets into a file that a shell redirection created (0644, kept, synced).
+
+    export is for pipes; `> x.json` makes a world-readable copy of every token without a word.
+    """
+    import os
+    import stat
+
+    from vault.errors import PolicyError
+
+    try:
+        st = os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        return
+    if stat.S_ISREG(st.st_mode):
+        raise PolicyError(
+            "refusing to write secret values into a file through stdout "
+            f"(mode {stat.S_IMODE(st.st_mode):04o}): every token would stay on disk",
+            "pipe it into the program that reads it; or write a private file with `-o FILE` (0600); "
+            "or add --force")
 
 
 # run ------------------------------------------------------------------------------------
