@@ -172,7 +172,10 @@ def run_cmd(vault_path, env_name, passphrase_fd, only, as_is, no_mask, allow_nes
 
 def _http_options(f):
     f = click.option("--max-time", "-m", type=float, default=None, metavar="S",
-                     help="Give up after S seconds (per phase, like curl -m).")(f)
+                     help="Give up on a request after S seconds in all (connect to last byte, as curl -m).")(f)
+    f = click.option("--cacert", type=click.Path(exists=True, dir_okay=False), default=None, metavar="FILE",
+                     help="Trust the CA certificates in FILE (PEM) instead of the system's; "
+                          "SSL_CERT_FILE does the same for every command.")(f)
     f = click.option("--connect-timeout", type=float, default=300.0, show_default=True, metavar="S",
                      help="Seconds allowed to connect.")(f)
     f = click.option("--allow-unbound", is_flag=True,
@@ -209,7 +212,7 @@ def _body_arg(data: str | None) -> bytes | None:
 @click.option("--dry-run", is_flag=True, help="Show the resolved request (secrets masked); send nothing.")
 @_http_options
 def request_cmd(vault_path, env_name, passphrase_fd, method, url, headers, data, include, dry_run,
-                max_time, connect_timeout, allow_unbound, fail):
+                cacert, max_time, connect_timeout, allow_unbound, fail):
     """Send one HTTP request with {{name}} resolved in the URL, headers and body.
 
     The secrets go only to hosts their entries allow (an entry with none is bound to the
@@ -222,7 +225,7 @@ def request_cmd(vault_path, env_name, passphrase_fd, method, url, headers, data,
     if dry_run:
         write_out(prepared.describe())
         return 0
-    return _send_and_show(prepared.requests, prepared.masker, include, max_time, connect_timeout, fail,
+    return _send_and_show(prepared.requests, prepared.masker, include, max_time, connect_timeout, fail, cacert,
                           summary=False, errors_masker=prepared.error_masker)
 
 
@@ -230,11 +233,11 @@ def _check_hosts(policy, req) -> None:
     service.check_hosts(policy, req, _warn)
 
 
-def _send_and_show(reqs, masker, include, max_time, connect_timeout, fail, summary: bool,
+def _send_and_show(reqs, masker, include, max_time, connect_timeout, fail, cacert, summary: bool,
                    summary_masker=None, errors_masker=None) -> int:
     pretty = is_tty()
     code = 0
-    for req, resp in service.send_requests(reqs, max_time, connect_timeout, errors_masker):
+    for req, resp in service.send_requests(reqs, max_time, connect_timeout, errors_masker, cacert):
         if summary:
             line = f"{req.name}: {req.method} {req.url} → {resp.status} {resp.reason} ({resp.elapsed * 1000:.0f} ms)"
             click.echo((summary_masker or masker).mask(line.encode()).decode("utf-8", "replace"),
