@@ -15,7 +15,7 @@ from vault.cli.common import (
     passphrase_fd_option,
     vault_option,
 )
-from vault.errors import LockedError, PolicyError, UsageError
+from vault.errors import ExitStatus, LockedError, PolicyError, UsageError
 from vault.service import entries
 from vault.store.paths import display
 
@@ -259,12 +259,34 @@ def backup_group():
     """The previous generation of the vault, kept on every write."""
 
 
-@backup_group.command("restore", epilog="Example: tokensafe backup restore")
+@backup_group.command("restore", epilog="Example: tokensafe backup restore --yes")
 @vault_option
 @passphrase_fd_option
-def backup_restore(vault_path, passphrase_fd):
-    """Replace the vault by its previous generation (the current file is kept beside it)."""
-    out = entries.restore_backup(make_context(vault_path, passphrase_fd))
-    click.echo(f"Restored generation {out.generation} of {display(out.path)}", err=True)
+@click.option("--yes", "-y", is_flag=True, help="Restore even when the keyslots change, without asking.")
+def backup_restore(vault_path, passphrase_fd, yes):
+    """Replace the vault by its previous generation (the current file is kept beside it).
+
+    It first says which generation comes back and which keyslots that removes or brings
+    back (a passphrase changed since, a key added since); when the keyslots change it
+    asks, or needs --yes where no one can be asked.
+    """
+    ctx = make_context(vault_path, passphrase_fd)
+    plan = entries.backup_plan(ctx)  # before unlocking: headers only
+    now = f"generation {plan.current}" if plan.current is not None else "the unreadable current file"
+    click.echo(f"tokensafe: restoring generation {plan.backup} of {display(plan.path)} "
+               f"(replaces {now})", err=True)
+    for slot in plan.slots_removed:
+        click.echo(f"tokensafe:   keyslot {slot} would be removed (added or changed since)", err=True)
+    for slot in plan.slots_back:
+        click.echo(f"tokensafe:   keyslot {slot} would come back (removed or changed since)", err=True)
+    if plan.changes_keyslots and not yes:
+        if not (is_tty(sys.stdin) and is_tty(sys.stderr)):
+            raise PolicyError("refusing to change how the vault unlocks without confirmation",
+                              "add --yes to restore with the keyslots listed above")
+        if not click.confirm("tokensafe: restore, with these keyslot changes?", default=False, err=True):
+            click.echo("tokensafe: nothing was changed", err=True)
+            return int(ExitStatus.REFUSED)
+    out = entries.restore_backup(ctx)
+    click.echo(f"restored generation {out.generation} of {display(out.path)}", err=True)
     if out.kept is not None:
-        click.echo(f"The file it replaced is kept as {display(out.kept)}", err=True)
+        click.echo(f"the file it replaced is kept as {display(out.kept)}", err=True)

@@ -254,6 +254,69 @@ class BackupRestored(Record):
         self.kept = kept  # where the replaced file was kept, if there was one
 
 
+class SlotInfo(Record):
+    __slots__ = ("id", "type")
+
+    def __init__(self, id: str, type: str) -> None:
+        self.id = id
+        self.type = type  # passphrase, keyring, recovery …
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.type})"
+
+
+class BackupPlan(Record):
+    """What `backup restore` would change, read from both headers without unlocking either."""
+
+    __slots__ = ("path", "current", "backup", "slots_removed", "slots_back")
+
+    def __init__(self, path: Path, current: int | None, backup: int,
+                 slots_removed: list[SlotInfo], slots_back: list[SlotInfo]) -> None:
+        self.path = path
+        self.current = current  # the generation in place (None: the file is unreadable or damaged)
+        self.backup = backup  # the generation that would come back
+        self.slots_removed = slots_removed  # keyslots of the current file the backup lacks
+        self.slots_back = slots_back  # keyslots of the backup the current file no longer has
+
+    @property
+    def changes_keyslots(self) -> bool:
+        return bool(self.slots_removed or self.slots_back)
+
+
+def backup_plan(ctx: Context) -> BackupPlan:
+    """Compare the vault's header with its backup's: which generation and keyslots would change.
+
+    Headers are not secret, so nothing is unlocked and no one is asked for anything. A
+    keyslot counts as the same if its id, kind and wrapped key are the same (a changed
+    passphrase re-wraps its slot: the old passphrase would open the vault again).
+    """
+    from vault.errors import NotFoundError, TokensafeError
+    from vault.store import format as fmt
+
+    store = ctx.store
+    bak = store.backend.read_backup()
+    if bak is None:
+        store.document()  # NotFoundError: no vault at all
+        raise NotFoundError(f"no backup of the vault at {store.backend.describe()}",
+                            "a backup is kept from the second write of a vault on")
+    backup = fmt.parse(bak.data).header
+    try:
+        current = store.header()
+    except TokensafeError:  # a damaged current file: restoring is what the backup is for
+        current = None
+
+    def key(s) -> tuple[str, str, bytes]:
+        return (s.id, s.type, s.wrapped)
+
+    if current is None:  # nothing to compare with: the backup's keyslots are all there is
+        return BackupPlan(ctx.path, None, backup.generation, [], [])
+    now = {key(s): s for s in current.keyslots}
+    then = {key(s): s for s in backup.keyslots}
+    return BackupPlan(ctx.path, current.generation, backup.generation,
+                      [SlotInfo(s.id, s.type) for k, s in now.items() if k not in then],
+                      [SlotInfo(s.id, s.type) for k, s in then.items() if k not in now])
+
+
 def restore_backup(ctx: Context) -> BackupRestored:
     """Replace the vault by its previous generation; the current file is kept beside it."""
     generation, kept = ctx.restore_backup()
