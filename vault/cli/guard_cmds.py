@@ -76,12 +76,16 @@ def audit_cmd(paths: tuple[str, ...], as_json: bool, as_sarif: bool, baseline: s
         click.echo(report.render_sarif(findings, result.stats, result.errors), nl=False)
     elif as_json:
         click.echo(report.render_json(findings, result.stats, result.errors, result.suppressed), nl=False)
+    elif staged and not result.failed and not result.errors:
+        pass  # a git hook that lets a commit through says nothing
     else:
         colour = is_tty(sys.stdout)
         click.echo(report.render_text(findings, result.stats, result.errors,
                                       click.style if colour else None), nl=False)
         if result.suppressed:
             click.echo(f"({result.suppressed} known findings silenced by {baseline})")
+        if staged and result.failed:
+            _staged_hint(baseline)
     if strict and result.errors:
         from vault.errors import FileSystemError
 
@@ -89,6 +93,17 @@ def audit_cmd(paths: tuple[str, ...], as_json: bool, as_sarif: bool, baseline: s
         raise FileSystemError(f"{n} file{'s' if n != 1 else ''} could not be read (--strict)",
                               "see the warnings above; fix their permissions or --exclude them")
     return 1 if result.failed else 0
+
+
+def _staged_hint(baseline: str | None) -> None:
+    """What to do when the pre-commit hook stops a commit: fix it, or allow it on purpose."""
+    base = baseline or ".tokensafe-baseline"
+    click.echo("tokensafe: error: commit stopped: the staged files hold the tokens above", err=True)
+    click.echo("tokensafe: hint: move a token into the vault (`tokensafe import FILE --scrub`, or "
+               "`tokensafe set NAME` and edit the file), then `git add` the file again", err=True)
+    click.echo("tokensafe: hint: not a secret? end its line with a `tokensafe:allow` comment, or record "
+               f"the findings in a baseline: `tokensafe audit --staged --baseline {base} "
+               "--update-baseline` (and add --baseline to the hook)", err=True)
 
 
 class _Progress:
