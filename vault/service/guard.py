@@ -265,6 +265,12 @@ def watch(ctx: Context, opts: WatchOptions, on_finding: Callable[[Finding], None
             out = sc.commit(plan, ctx.edit, ctx.read, opts.env, scrub=True, rename=True)
             return ", ".join(sc.reference(n) for n in out.scrubbed) or "nothing to scrub"
 
+    if opts.notify:
+        import shutil
+
+        if shutil.which("notify-send") is None:
+            ctx.warn("no desktop notifications: notify-send is not installed (Debian/Ubuntu: "
+                     "libnotify-bin); findings are printed here only")
     w = watcher.Watcher(dirs, cfg, watcher.Sink(on_finding, on_action, on_error), opts.action,
                         qdir, scrub_fn, notify=opts.notify)
     return WatchSession(w, dirs, opts.action, qdir)
