@@ -108,7 +108,8 @@ def read_value() -> str:
 @env_option
 @passphrase_fd_option
 @click.option("--allow-host", "hosts", multiple=True, metavar="HOST",
-              help="Hosts this secret may be sent to (repeat; wildcards like *.auth0.com).")
+              help="Hosts this secret may be sent to (repeat; wildcards like *.auth0.com); replaces "
+                   "its hosts (`tokensafe hosts add NAME HOST` adds one without the value).")
 @click.option("--clear-hosts", is_flag=True, help="Remove the entry's allowed hosts.")
 @click.argument("name")
 @click.argument("value", nargs=-1, required=False, metavar="")
