@@ -75,8 +75,8 @@ def tamper(path: Path, at: int = 40) -> bytes:
 
 CODES = [
     # (args, stdin, extra env, expected code, stderr fragment)
-    (["frobnicate"], None, {}, 2, "No such command"),
-    (["get"], None, {}, 2, "Missing argument"),
+    (["frobnicate"], None, {}, 2, "no such command"),
+    (["get"], None, {}, 2, "missing argument"),
     (["get", "auth0_token", "--bogus"], None, {}, 2, "--bogus"),
     (["set", "x", "a-value-on-argv"], None, {}, 9, "refusing a value on the command line"),
     (["set", "1bad"], "v", {}, 2, "invalid entry name"),

@@ -41,6 +41,8 @@ COMMANDS: dict[str, str] = {
     "send": "vault.cli.send_cmds:send_cmd",
     "auth0": "vault.cli.auth0_cmds:auth0_group",
     "status": "vault.cli.auth0_cmds:status_cmd",
+    "hosts": "vault.cli.hosts_cmds:hosts_group",
+    "help": "vault.cli.app:help_cmd",
 }
 
 
@@ -82,9 +84,7 @@ def run(argv: list[str] | None = None) -> int:
     forget()
     args = sys.argv[1:] if argv is None else list(argv)
     _debug = False
-    while args and args[0] == "--debug":  # a global option: only before the command name
-        _debug = True
-        args = args[1:]
+    args = _global_options(args)
     try:
         return _dispatch(args)
     except TokensafeError as e:
@@ -111,6 +111,29 @@ def run(argv: list[str] | None = None) -> int:
             + (" with the traceback above" if _debug_wanted()
                else f"; re-run with --debug (or {DEBUG_ENV}=1) to see the traceback"))
         return ExitStatus.INTERNAL
+
+
+def _global_options(args: list[str]) -> list[str]:
+    """Take the global options given before the command name: --debug and --vault PATH.
+
+    `tokensafe --vault X list` means `tokensafe list --vault X`: the path goes where every
+    command looks for it (TOKENSAFE_VAULT), so the fast paths see it too; an option after
+    the command name still wins. Anything else is left for click to judge.
+    """
+    global _debug
+    while args:
+        if args[0] == "--debug":
+            _debug = True
+            args = args[1:]
+        elif args[0] == "--vault" and len(args) > 1 and args[1] and not args[1].startswith("-"):
+            os.environ["TOKENSAFE_VAULT"] = args[1]
+            args = args[2:]
+        elif args[0].startswith("--vault=") and len(args[0]) > len("--vault="):
+            os.environ["TOKENSAFE_VAULT"] = args[0][len("--vault="):]
+            args = args[1:]
+        else:
+            break
+    return args
 
 
 def _one_line(e: BaseException, limit: int = 500) -> str:
@@ -170,7 +193,8 @@ def _dispatch(args: list[str]) -> int:
     except click.exceptions.Exit as e:
         return e.exit_code
     except click.UsageError as e:
-        err(e.format_message(), "see `tokensafe COMMAND --help`")
+        message, hint = _usage_message(e)
+        err(message, hint)
         return ExitStatus.USAGE
     except click.FileError as e:
         err(e.format_message())
@@ -179,6 +203,42 @@ def _dispatch(args: list[str]) -> int:
         err(e.format_message())
         return ExitStatus.INTERNAL
     return rv if isinstance(rv, int) else ExitStatus.OK
+
+
+def _usage_message(e) -> tuple[str, str]:
+    """click's usage error as ours read: a lowercase line, then "did you mean" or where help is."""
+    from click.exceptions import NoSuchCommand, NoSuchOption
+
+    ctx = e.ctx
+    if isinstance(e, NoSuchCommand | NoSuchOption):
+        possible = e.possibilities
+        if isinstance(e, NoSuchCommand) and not possible and ctx is not None:
+            import difflib
+
+            # A lazily loaded group has no `commands` dict for click to compare with.
+            possible = difflib.get_close_matches(e.command_name, ctx.command.list_commands(ctx))
+        if possible:
+            path = getattr(ctx, "command_path", "") or "tokensafe"
+            shown = [f"`{path} {p}`" if isinstance(e, NoSuchCommand) else f"`{p}`" for p in possible]
+            return _lower_first(e.message), f"did you mean {' or '.join(shown)}?"
+        return _lower_first(e.message), _help_hint(ctx)
+    return _lower_first(e.format_message()), _help_hint(ctx)
+
+
+def _help_hint(ctx) -> str:
+    """"see `tokensafe get --help`": the command the user typed, or the top-level help."""
+    path = getattr(ctx, "command_path", "") or "tokensafe"
+    if path == "tokensafe":
+        return "see `tokensafe --help` for the commands"
+    return f"see `{path} --help`"
+
+
+def _lower_first(message: str) -> str:
+    """click's "Missing argument 'NAME'." as ours read: lowercase, no final period."""
+    message = message.rstrip(".") if message.endswith(".") and not message.endswith("..") else message
+    if message[:1].isupper() and not message[1:2].isupper():
+        message = message[0].lower() + message[1:]
+    return message
 
 
 def _silence_stdout() -> None:

@@ -133,12 +133,13 @@ def is_tty(stream: IO[Any] | None = None) -> bool:
         return False
 
 
-def refuse_tty(reveal: bool, what: str = "secret values", stream: IO[Any] | None = None) -> None:
+def refuse_tty(reveal: bool, what: str = "secret values", stream: IO[Any] | None = None,
+               hint: str | None = None) -> None:
     """Refuse to print secrets to a terminal unless --reveal (they would stay in scrollback)."""
     if not reveal and is_tty(stream):
         raise PolicyError(
             f"refusing to write {what} to a terminal",
-            "pipe it into a program (e.g. `| newman run c.json -e /dev/stdin`), or add --reveal",
+            hint or "pipe it into a program (e.g. `| newman run c.json -e /dev/stdin`), or add --reveal",
         )
 
 

@@ -30,16 +30,20 @@ def _warn(msg: str) -> None:
 @click.option("--staged", is_flag=True, help="Scan what git is about to commit.")
 @click.option("--deep", is_flag=True,
               help="Also find vault values standing bare, under no key (several times slower).")
+@click.option("--strict", is_flag=True,
+              help="A file that cannot be read inside a folder is an error (exit 7), not a warning.")
 @click.option("--workers", type=click.IntRange(1, 256), default=None, hidden=True)
 @vault_option
 def audit_cmd(paths: tuple[str, ...], as_json: bool, as_sarif: bool, baseline: str | None,
               update_baseline: bool, fail_on: str, exclude: tuple[str, ...], staged: bool,
-              deep: bool, workers: int | None, vault_path: str | None) -> int:
+              deep: bool, strict: bool, workers: int | None, vault_path: str | None) -> int:
     """Find tokens in files and folders (default: the current folder).
 
     Findings show where, which detector, how severe, a redacted preview and a keyed
     fingerprint; never the value. Exit 1 when a finding at or above --fail-on remains.
-    A line containing `tokensafe:allow` is never reported.
+    A line containing `tokensafe:allow` is never reported. A named path that does not
+    exist fails with exit 4, one that cannot be read with exit 7; a file inside a folder
+    that cannot be read is a warning (--strict: exit 7 after the report).
 
     \b
     Examples:
@@ -54,7 +58,7 @@ def audit_cmd(paths: tuple[str, ...], as_json: bool, as_sarif: bool, baseline: s
     if as_json and as_sarif:
         raise UsageError("--json and --sarif are exclusive", "pick one output format")
     opts = AuditOptions(paths, Path(baseline) if baseline else None, update_baseline, fail_on,
-                        exclude, staged, deep, workers)
+                        exclude, staged, deep, workers, strict)
     opts.validate()  # before a progress bar appears
     bar = _Progress() if not (staged or as_json or as_sarif) and is_tty(sys.stderr) else None
     try:
@@ -72,17 +76,38 @@ def audit_cmd(paths: tuple[str, ...], as_json: bool, as_sarif: bool, baseline: s
         click.echo(report.render_sarif(findings, result.stats, result.errors), nl=False)
     elif as_json:
         click.echo(report.render_json(findings, result.stats, result.errors, result.suppressed), nl=False)
+    elif staged and not result.failed and not result.errors:
+        pass  # a git hook that lets a commit through says nothing
     else:
         colour = is_tty(sys.stdout)
         click.echo(report.render_text(findings, result.stats, result.errors,
                                       click.style if colour else None), nl=False)
         if result.suppressed:
             click.echo(f"({result.suppressed} known findings silenced by {baseline})")
+        if staged and result.failed:
+            _staged_hint(baseline)
     if any(f.detector.startswith("auth0") and not f.facts.get("expired") for f in findings):
         from vault.cli.auth0_cmds import LEAKED_HINT
 
         click.echo(f"tokensafe: hint: {LEAKED_HINT}", err=True)
+    if strict and result.errors:
+        from vault.errors import FileSystemError
+
+        n = len(result.errors)
+        raise FileSystemError(f"{n} file{'s' if n != 1 else ''} could not be read (--strict)",
+                              "see the warnings above; fix their permissions or --exclude them")
     return 1 if result.failed else 0
+
+
+def _staged_hint(baseline: str | None) -> None:
+    """What to do when the pre-commit hook stops a commit: fix it, or allow it on purpose."""
+    base = baseline or ".tokensafe-baseline"
+    click.echo("tokensafe: error: commit stopped: the staged files hold the tokens above", err=True)
+    click.echo("tokensafe: hint: move a token into the vault (`tokensafe import FILE --scrub`, or "
+               "`tokensafe set NAME` and edit the file), then `git add` the file again", err=True)
+    click.echo("tokensafe: hint: not a secret? end its line with a `tokensafe:allow` comment, or record "
+               f"the findings in a baseline: `tokensafe audit --staged --baseline {base} "
+               "--update-baseline` (and add --baseline to the hook)", err=True)
 
 
 class _Progress:

@@ -95,7 +95,10 @@ def inject_cmd(vault_path, env_name, passphrase_fd, input_file, output_file, kee
 @click.option("--only", multiple=True, metavar="NAME", help="Only these entries (repeatable).")
 @click.option("--as-is", is_flag=True, help="dotenv/shell: keep vault names instead of UPPER_CASE.")
 @click.option("--reveal", is_flag=True, help="Allow writing to a terminal.")
-def export_cmd(vault_path, env_name, passphrase_fd, fmt, only, as_is, reveal):
+@click.option("-o", "--output", "output_file", type=click.Path(dir_okay=False), default=None,
+              help="Write here (created 0600, atomically) instead of stdout.")
+@click.option("--force", is_flag=True, help="Allow stdout redirected to a file (`> x.json`).")
+def export_cmd(vault_path, env_name, passphrase_fd, fmt, only, as_is, reveal, output_file, force):
     """Write an environment to stdout for another tool to read from a pipe.
 
     \b
@@ -103,10 +106,41 @@ def export_cmd(vault_path, env_name, passphrase_fd, fmt, only, as_is, reveal):
       tokensafe export --format dotenv  | docker run --env-file /dev/stdin IMAGE
       eval "$(tokensafe export --format shell)"
     dotenv and shell names are UPPER_CASE with non-alphanumerics as _ (--as-is keeps them).
+    Redirecting stdout into a file (`> x.json`, mode 0644) is refused: write a private
+    file with -o FILE (0600, atomic), or add --force.
     """
-    refuse_tty(reveal, "secret values")
+    if output_file is None:
+        refuse_tty(reveal, "secret values")
+        if not force:
+            refuse_stdout_file()
     out = service.export(make_context(vault_path, passphrase_fd), fmt, env_name, only, as_is)
-    write_out(out.text)
+    if output_file:
+        service.write_private(Path(output_file), out.text)
+        click.echo(f"wrote {output_file} (mode 0600)", err=True)
+    else:
+        write_out(out.text)
+
+
+def refuse_stdout_file() -> None:
+    """Refuse secrets into a file that a shell redirection created (0644, kept, synced).
+
+    export is for pipes; `> x.json` makes a world-readable copy of every token without a word.
+    """
+    import os
+    import stat
+
+    from vault.errors import PolicyError
+
+    try:
+        st = os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        return
+    if stat.S_ISREG(st.st_mode):
+        raise PolicyError(
+            "refusing to write secret values into a file through stdout "
+            f"(mode {stat.S_IMODE(st.st_mode):04o}): every token would stay on disk",
+            "pipe it into the program that reads it; or write a private file with `-o FILE` (0600); "
+            "or add --force")
 
 
 # run ------------------------------------------------------------------------------------
@@ -120,7 +154,7 @@ def export_cmd(vault_path, env_name, passphrase_fd, fmt, only, as_is, reveal):
 @click.option("--as-is", is_flag=True, help="Keep vault names as variable names (no UPPER_CASE).")
 @click.option("--no-mask", is_flag=True, help="Do not mask the child's output.")
 @click.option("--allow-nested", is_flag=True, help="Allow `run` inside `run`.")
-@click.argument("argv", nargs=-1, type=click.UNPROCESSED, required=True)
+@click.argument("argv", nargs=-1, type=click.UNPROCESSED, required=True, metavar="-- CMD [ARG]…")
 def run_cmd(vault_path, env_name, passphrase_fd, only, as_is, no_mask, allow_nested, argv):
     """Run CMD with the entries as environment variables; mask secrets in its output.
 
@@ -140,7 +174,10 @@ def run_cmd(vault_path, env_name, passphrase_fd, only, as_is, no_mask, allow_nes
 
 def _http_options(f):
     f = click.option("--max-time", "-m", type=float, default=None, metavar="S",
-                     help="Give up after S seconds (per phase, like curl -m).")(f)
+                     help="Give up on a request after S seconds in all (connect to last byte, as curl -m).")(f)
+    f = click.option("--cacert", type=click.Path(exists=True, dir_okay=False), default=None, metavar="FILE",
+                     help="Trust the CA certificates in FILE (PEM) instead of the system's; "
+                          "SSL_CERT_FILE does the same for every command.")(f)
     f = click.option("--connect-timeout", type=float, default=300.0, show_default=True, metavar="S",
                      help="Seconds allowed to connect.")(f)
     f = click.option("--allow-unbound", is_flag=True,
@@ -177,7 +214,7 @@ def _body_arg(data: str | None) -> bytes | None:
 @click.option("--dry-run", is_flag=True, help="Show the resolved request (secrets masked); send nothing.")
 @_http_options
 def request_cmd(vault_path, env_name, passphrase_fd, method, url, headers, data, include, dry_run,
-                max_time, connect_timeout, allow_unbound, fail):
+                cacert, max_time, connect_timeout, allow_unbound, fail):
     """Send one HTTP request with {{name}} resolved in the URL, headers and body.
 
     The secrets go only to hosts their entries allow (an entry with none is bound to the
@@ -190,7 +227,7 @@ def request_cmd(vault_path, env_name, passphrase_fd, method, url, headers, data,
     if dry_run:
         write_out(prepared.describe())
         return 0
-    return _send_and_show(prepared.requests, prepared.masker, include, max_time, connect_timeout, fail,
+    return _send_and_show(prepared.requests, prepared.masker, include, max_time, connect_timeout, fail, cacert,
                           summary=False, errors_masker=prepared.error_masker)
 
 
@@ -198,11 +235,11 @@ def _check_hosts(policy, req) -> None:
     service.check_hosts(policy, req, _warn)
 
 
-def _send_and_show(reqs, masker, include, max_time, connect_timeout, fail, summary: bool,
+def _send_and_show(reqs, masker, include, max_time, connect_timeout, fail, cacert, summary: bool,
                    summary_masker=None, errors_masker=None) -> int:
     pretty = is_tty()
     code = 0
-    for req, resp in service.send_requests(reqs, max_time, connect_timeout, errors_masker):
+    for req, resp in service.send_requests(reqs, max_time, connect_timeout, errors_masker, cacert):
         if summary:
             line = f"{req.name}: {req.method} {req.url} → {resp.status} {resp.reason} ({resp.elapsed * 1000:.0f} ms)"
             click.echo((summary_masker or masker).mask(line.encode()).decode("utf-8", "replace"),

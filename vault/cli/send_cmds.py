@@ -49,7 +49,7 @@ Examples:
 @click.option("-i", "--include", is_flag=True, help="Show status lines and headers.")
 @_http_options
 def send_cmd(vault_path, env_name, passphrase_fd, collection, items, variables, keep_path_vars, list_only,
-             dry_run, include, max_time, connect_timeout, allow_unbound, fail):
+             dry_run, include, cacert, max_time, connect_timeout, allow_unbound, fail):
     """Send requests of a Postman Collection v2.0/v2.1 with values from the vault.
 
     \b
@@ -90,5 +90,5 @@ def send_cmd(vault_path, env_name, passphrase_fd, collection, items, variables, 
                 write_out(masker.mask(f"# {req.name}\n{req.describe()}\n".encode()))
             return 0
         # Summary lines name the hosts, as host-binding errors do; everything else is masked.
-        return _send_and_show(plan.requests, masker, include, max_time, connect_timeout, fail, summary=True,
+        return _send_and_show(plan.requests, masker, include, max_time, connect_timeout, fail, cacert, summary=True,
                               summary_masker=_error_masker(env))

@@ -15,9 +15,15 @@ from vault.cli.common import (
     passphrase_fd_option,
     vault_option,
 )
-from vault.errors import LockedError, PolicyError, UsageError
+from vault.errors import ExitStatus, LockedError, PolicyError, UsageError
 from vault.service import entries
 from vault.store.paths import display
+
+
+def plural(n: int, one: str, many: str) -> str:
+    """`1 entry`, `2 entries`."""
+    return f"{n} {one if n == 1 else many}"
+
 
 # init ---------------------------------------------------------------------------------
 
@@ -102,7 +108,8 @@ def read_value() -> str:
 @env_option
 @passphrase_fd_option
 @click.option("--allow-host", "hosts", multiple=True, metavar="HOST",
-              help="Hosts this secret may be sent to (repeat; wildcards like *.auth0.com).")
+              help="Hosts this secret may be sent to (repeat; wildcards like *.auth0.com); replaces "
+                   "its hosts (`tokensafe hosts add NAME HOST` adds one without the value).")
 @click.option("--clear-hosts", is_flag=True, help="Remove the entry's allowed hosts.")
 @click.argument("name")
 @click.argument("value", nargs=-1, required=False, metavar="")
@@ -118,7 +125,7 @@ def set_cmd(vault_path, env_name, passphrase_fd, hosts, clear_hosts, name, value
     opts = entries.SetOptions(name, env_name, hosts, clear_hosts)
     opts.validate()  # before asking for the value
     out = entries.set_entry(make_context(vault_path, passphrase_fd), opts, read_value())
-    verb = "Updated" if out.replaced else "Stored"
+    verb = "updated" if out.replaced else "stored"
     click.echo(f"{verb} {out.name} in {out.env} ({out.kind}, {out.length} characters)", err=True)
 
 
@@ -144,7 +151,7 @@ def get_cmd(vault_path, env_name, passphrase_fd, reveal, no_newline, name):
 def rm_cmd(vault_path, env_name, passphrase_fd, names):
     """Remove entries."""
     out = entries.remove_entries(make_context(vault_path, passphrase_fd), names, env_name)
-    click.echo(f"Removed {', '.join(out.names)} from {out.env}", err=True)
+    click.echo(f"removed {', '.join(out.names)} from {out.env}", err=True)
 
 
 # list ---------------------------------------------------------------------------------
@@ -159,6 +166,13 @@ def _when(ts: float | None) -> str:
     if left < 86400:
         return f"{stamp} (in {int(left // 3600)}h{int(left % 3600 // 60):02d}m)"
     return stamp
+
+
+def _hosts(e) -> str:
+    """The hosts an entry may really go to; the implicit auth0_domain binding is marked."""
+    if e.hosts_source == "auth0_domain":
+        return "auth0_domain's host (implicit)"
+    return ",".join(e.allowed_hosts) or "- (none)"
 
 
 @click.command("list", epilog="Example: tokensafe list --json | jq '.entries[].name'")
@@ -179,7 +193,7 @@ def list_cmd(vault_path, env_name, passphrase_fd, all_envs, as_json):
         if not env.entries:
             click.echo("  (no entries; add one with `tokensafe set NAME`)")
             continue
-        rows = [(e.name, e.kind, _when(e.expires), ",".join(e.allowed_hosts) or "-") for e in env.entries]
+        rows = [(e.name, e.kind, _when(e.expires), _hosts(e)) for e in env.entries]
         widths = [max(len(r[i]) for r in rows + [("NAME", "KIND", "EXPIRES", "HOSTS")]) for i in range(3)]
         click.echo("  " + "  ".join(h.ljust(w) for h, w in zip(("NAME", "KIND", "EXPIRES"), widths, strict=True)) + "  HOSTS")
         for r in rows:
@@ -204,7 +218,7 @@ def env_list(vault_path, passphrase_fd, as_json):
         click.echo(json.dumps(envs.to_json(), indent=2))
         return
     for e in envs.environments:
-        click.echo(f"{'*' if e.current else ' '} {e.name} ({e.entries} entries)")
+        click.echo(f"{'*' if e.current else ' '} {e.name} ({plural(e.entries, 'entry', 'entries')})")
 
 
 @env_group.command("create", epilog="Example: tokensafe env create prod --use")
@@ -215,7 +229,7 @@ def env_list(vault_path, passphrase_fd, as_json):
 def env_create(vault_path, passphrase_fd, use, name):
     """Create an environment."""
     entries.create_env(make_context(vault_path, passphrase_fd), name, use)
-    click.echo(f"Created environment {name}" + (" (now current)" if use else ""), err=True)
+    click.echo(f"created environment {name}" + (" (now current)" if use else ""), err=True)
 
 
 @env_group.command("use", epilog="Example: tokensafe env use prod")
@@ -225,7 +239,7 @@ def env_create(vault_path, passphrase_fd, use, name):
 def env_use(vault_path, passphrase_fd, name):
     """Make NAME the current environment."""
     entries.use_env(make_context(vault_path, passphrase_fd), name)
-    click.echo(f"Current environment: {name}", err=True)
+    click.echo(f"current environment: {name}", err=True)
 
 
 @env_group.command("rm", epilog="Example: tokensafe env rm staging --force")
@@ -236,7 +250,7 @@ def env_use(vault_path, passphrase_fd, name):
 def env_rm(vault_path, passphrase_fd, force, name):
     """Remove an environment (refused while it holds entries, unless --force)."""
     entries.remove_env(make_context(vault_path, passphrase_fd), name, force)
-    click.echo(f"Removed environment {name}", err=True)
+    click.echo(f"removed environment {name}", err=True)
 
 
 # backup -------------------------------------------------------------------------------
@@ -246,12 +260,34 @@ def backup_group():
     """The previous generation of the vault, kept on every write."""
 
 
-@backup_group.command("restore", epilog="Example: tokensafe backup restore")
+@backup_group.command("restore", epilog="Example: tokensafe backup restore --yes")
 @vault_option
 @passphrase_fd_option
-def backup_restore(vault_path, passphrase_fd):
-    """Replace the vault by its previous generation (the current file is kept beside it)."""
-    out = entries.restore_backup(make_context(vault_path, passphrase_fd))
-    click.echo(f"Restored generation {out.generation} of {display(out.path)}", err=True)
+@click.option("--yes", "-y", is_flag=True, help="Restore even when the keyslots change, without asking.")
+def backup_restore(vault_path, passphrase_fd, yes):
+    """Replace the vault by its previous generation (the current file is kept beside it).
+
+    It first says which generation comes back and which keyslots that removes or brings
+    back (a passphrase changed since, a key added since); when the keyslots change it
+    asks, or needs --yes where no one can be asked.
+    """
+    ctx = make_context(vault_path, passphrase_fd)
+    plan = entries.backup_plan(ctx)  # before unlocking: headers only
+    now = f"generation {plan.current}" if plan.current is not None else "the unreadable current file"
+    click.echo(f"tokensafe: restoring generation {plan.backup} of {display(plan.path)} "
+               f"(replaces {now})", err=True)
+    for slot in plan.slots_removed:
+        click.echo(f"tokensafe:   keyslot {slot} would be removed (added or changed since)", err=True)
+    for slot in plan.slots_back:
+        click.echo(f"tokensafe:   keyslot {slot} would come back (removed or changed since)", err=True)
+    if plan.changes_keyslots and not yes:
+        if not (is_tty(sys.stdin) and is_tty(sys.stderr)):
+            raise PolicyError("refusing to change how the vault unlocks without confirmation",
+                              "add --yes to restore with the keyslots listed above")
+        if not click.confirm("tokensafe: restore, with these keyslot changes?", default=False, err=True):
+            click.echo("tokensafe: nothing was changed", err=True)
+            return int(ExitStatus.REFUSED)
+    out = entries.restore_backup(ctx)
+    click.echo(f"restored generation {out.generation} of {display(out.path)}", err=True)
     if out.kept is not None:
-        click.echo(f"The file it replaced is kept as {display(out.kept)}", err=True)
+        click.echo(f"the file it replaced is kept as {display(out.kept)}", err=True)

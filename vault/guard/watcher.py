@@ -175,7 +175,7 @@ class Watcher:
                 try:
                     self.handle(path)
                 except Exception as e:  # one bad file must never stop the watch
-                    self.sink.error(FileError(display_path(path), f"{type(e).__name__}: {e}"))
+                    self.sink.error(FileError(display_path(path), _reason(e)))
 
     def handle(self, path: str) -> None:
         try:
@@ -255,3 +255,14 @@ class Watcher:
 
 def _s(p: str | bytes) -> str:
     return os.fsdecode(p) if isinstance(p, bytes) else p
+
+
+def _reason(e: Exception) -> str:
+    """A failure as a user reads it: our errors by message and hint, no Python class names."""
+    from vault.errors import TokensafeError
+
+    if isinstance(e, TokensafeError):
+        return e.message + (f" ({e.hint})" if e.hint else "")
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror.lower() if e.strerror[:1].isupper() and not e.strerror[1:2].isupper() else e.strerror
+    return f"unexpected error, please report it: {type(e).__name__}: {e}"

@@ -75,11 +75,11 @@ class HostPolicy:
             if not patterns:
                 raise PolicyError(
                     f"refusing to send {name!r} to {host or url!r}: the entry is bound to no host",
-                    f"`tokensafe set {name} --allow-host HOST` binds it; --allow-unbound sends it anyway",
+                    f"`tokensafe hosts add {name} {host or 'HOST'}` binds it; --allow-unbound sends it anyway",
                 )
             if not host or not host_allowed(host, patterns):
                 raise PolicyError(
                     f"refusing to send {name!r} to {host or url!r}: allowed hosts are {', '.join(patterns)}",
-                    f"check the URL; if this host is right, `tokensafe set {name} --allow-host {host or 'HOST'}`",
+                    f"check the URL; if this host is right, `tokensafe hosts add {name} {host or 'HOST'}`",
                 )
         return unbound

@@ -2,8 +2,9 @@
 
 A `Req` is fully resolved before anything is sent; host binding is checked on it by the
 caller, so a refused request never opens a connection. Like curl: TLS verified (system CAs,
-or SSL_CERT_FILE), proxies from HTTP(S)_PROXY/NO_PROXY, no redirects followed, a 300 s
-connect timeout and no overall limit unless --max-time.
+SSL_CERT_FILE, or --cacert), proxies from HTTP(S)_PROXY/NO_PROXY, no redirects followed, a
+300 s connect timeout and no overall limit unless --max-time, which bounds each request as a
+whole, connect to last byte (as curl's -m).
 """
 
 from __future__ import annotations
@@ -84,15 +85,74 @@ class Resp:
 
 
 def client(max_time: float | None = None, connect_timeout: float | None = 300.0,
-           insecure: bool = False) -> Any:
+           insecure: bool = False, cacert: str | None = None) -> Any:
+    """An httpx client; `cacert`: a PEM file of CAs trusted instead of the system's."""
     import httpx
 
     timeout = httpx.Timeout(max_time, connect=min(connect_timeout or max_time or 300.0, max_time or 1e9))
+    verify: Any = not insecure
+    if cacert and not insecure:
+        import ssl
+
+        try:
+            verify = ssl.create_default_context(cafile=cacert)
+        except (OSError, ssl.SSLError) as e:
+            from vault.errors import UsageError
+
+            raise UsageError(f"cannot use {cacert} as --cacert: {getattr(e, 'strerror', None) or e}",
+                             "give a file of PEM certificates (-----BEGIN CERTIFICATE-----)") from None
     return httpx.Client(timeout=timeout, follow_redirects=False, trust_env=True,
-                        verify=not insecure, headers={"User-Agent": USER_AGENT})
+                        verify=verify, headers={"User-Agent": USER_AGENT})
 
 
-def send(cl: Any, req: Req) -> Resp:
+def tls_failure(e: BaseException) -> str | None:
+    """The reason a certificate was refused, if `e` (or what caused it) is a TLS verify failure."""
+    import ssl
+
+    seen = 0
+    cur: BaseException | None = e
+    while cur is not None and seen < 10:
+        if isinstance(cur, ssl.SSLCertVerificationError):
+            return cur.verify_message or "certificate verify failed"
+        if "CERTIFICATE_VERIFY_FAILED" in str(cur):
+            return "certificate verify failed"
+        cur = cur.__cause__ or cur.__context__
+        seen += 1
+    return None
+
+
+def send(cl: Any, req: Req, max_time: float | None = None) -> Resp:
+    """Send one request, within `max_time` seconds in all (None: no limit).
+
+    The request runs in a worker thread that the caller stops waiting for at the deadline:
+    httpx's timeouts are per phase, so a trickling server could otherwise hold it forever.
+    """
+    if not max_time:
+        return _send(cl, req)
+    import threading
+
+    from vault.errors import NetworkError
+
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["resp"] = _send(cl, req)
+        except BaseException as e:  # handed to the caller's thread below
+            box["error"] = e
+
+    t = threading.Thread(target=work, name="tokensafe-request", daemon=True)
+    t.start()
+    t.join(max_time)
+    if t.is_alive():  # the daemon thread dies with the process; its socket with it
+        raise NetworkError(f"{req.method} request timed out after {max_time:g} s (--max-time)",
+                           "raise --max-time, or check the server")
+    if "error" in box:
+        raise box["error"]
+    return box["resp"]
+
+
+def _send(cl: Any, req: Req) -> Resp:
     """Send one request; transport errors become NetworkError (exit 8, never with a value in
     it), an unreadable upload FileSystemError (exit 7)."""
     import httpx
@@ -121,6 +181,14 @@ def send(cl: Any, req: Req) -> Resp:
         except httpx.TimeoutException:
             raise NetworkError(f"{req.method} request timed out", "raise --max-time") from None
         except httpx.HTTPError as e:
+            reason = tls_failure(e)
+            if reason is not None:  # one line naming the host and the fix, not ConnectError's repr
+                from vault.inject.hosts import request_host
+
+                host = request_host(req.url)
+                raise NetworkError(f"TLS: the certificate of {host} is not trusted ({reason})",
+                                   "if it is signed by your own CA, pass --cacert FILE "
+                                   "(or set SSL_CERT_FILE=FILE); check the host name") from None
             # httpx messages carry no header values; the URL may, so it is not repeated here.
             raise NetworkError(f"{req.method} request failed: {type(e).__name__}: {e}",
                                  "check the host, the network, proxies and certificates") from None

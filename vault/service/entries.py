@@ -19,11 +19,26 @@ from vault.service.record import Record
 
 # get ------------------------------------------------------------------------------------
 
+def entry_of(env: Any, name: str) -> Any:
+    """`env.get(name)`, whose NotFoundError suggests the names closest to a misspelt one."""
+    from vault.errors import NotFoundError
+
+    try:
+        return env.get(name)
+    except NotFoundError as e:
+        import difflib  # only on this error path: `get` starts light
+
+        close = difflib.get_close_matches(name, list(env.entries), n=3, cutoff=0.7)
+        if close:
+            e.hint = f"did you mean {' or '.join(close)}? (`tokensafe list` shows the names)"
+        raise
+
+
 def get_value(ctx: Context, name: str, env: str | None = None) -> str:
     """The plaintext value of NAME in ENV (default: the current environment)."""
     from vault.service.refresh import ensure_fresh
 
-    return ensure_fresh(ctx, env, [name]).env(env).get(name).value.reveal()
+    return entry_of(ensure_fresh(ctx, env, [name]).env(env), name).value.reveal()
 
 
 # set ------------------------------------------------------------------------------------
@@ -96,7 +111,7 @@ def remove_entries(ctx: Context, names: Iterable[str], env: str | None = None) -
     with ctx.edit() as data:
         e = data.env(env)
         for name in unique:
-            e.get(name)
+            entry_of(e, name)
         for name in unique:
             del e.entries[name]
     return Removed(e.name, unique)
@@ -107,17 +122,23 @@ def remove_entries(ctx: Context, names: Iterable[str], env: str | None = None) -
 class EntryInfo(Record):
     """Everything about an entry except its value."""
 
-    __slots__ = ("name", "kind", "created", "updated", "allowed_hosts", "expires", "length")
+    __slots__ = ("name", "kind", "created", "updated", "allowed_hosts", "expires", "length",
+                 "hosts_source")
 
     def __init__(self, name: str, kind: str, created: float, updated: float,
-                 allowed_hosts: list[str], expires: float | None, length: int) -> None:
+                 allowed_hosts: list[str], expires: float | None, length: int,
+                 hosts_source: str = "own") -> None:
         self.name = name
         self.kind = kind
         self.created = created
         self.updated = updated
-        self.allowed_hosts = allowed_hosts
+        self.allowed_hosts = allowed_hosts  # the entry's own
         self.expires = expires
         self.length = length
+        # Where it may be sent: "own" (allowed_hosts), "auth0_domain" (bound to the
+        # environment's auth0_domain; not shown here, since that is a vault value: see
+        # `tokensafe hosts list`) or "none" (refused unless --allow-unbound).
+        self.hosts_source = hosts_source
 
     def to_json(self) -> dict[str, Any]:
         return self.as_dict()
@@ -146,11 +167,17 @@ class Listing(Record):
 
 def list_entries(ctx: Context, env: str | None = None, all_envs: bool = False) -> Listing:
     """The entries of ENV (default: current), or of every environment (in vault order)."""
+    from vault.service.hosts import effective, implicit_hosts
+
     data = ctx.read()
     envs = list(data.environments.values()) if all_envs else [data.env(env)]
-    return Listing(data.current, [
-        EnvListing(e.name, [EntryInfo(**x.describe()) for x in sorted(e.entries.values(), key=lambda x: x.name)])
-        for e in envs])
+    listings = []
+    for e in envs:
+        default = implicit_hosts(e)
+        infos = [EntryInfo(**x.describe(), hosts_source=effective(e, x.name, default).source)
+                 for x in sorted(e.entries.values(), key=lambda x: x.name)]
+        listings.append(EnvListing(e.name, infos))
+    return Listing(data.current, listings)
 
 
 # env ------------------------------------------------------------------------------------
@@ -227,6 +254,69 @@ class BackupRestored(Record):
         self.path = path
         self.generation = generation  # the generation now in place
         self.kept = kept  # where the replaced file was kept, if there was one
+
+
+class SlotInfo(Record):
+    __slots__ = ("id", "type")
+
+    def __init__(self, id: str, type: str) -> None:
+        self.id = id
+        self.type = type  # passphrase, keyring, recovery …
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.type})"
+
+
+class BackupPlan(Record):
+    """What `backup restore` would change, read from both headers without unlocking either."""
+
+    __slots__ = ("path", "current", "backup", "slots_removed", "slots_back")
+
+    def __init__(self, path: Path, current: int | None, backup: int,
+                 slots_removed: list[SlotInfo], slots_back: list[SlotInfo]) -> None:
+        self.path = path
+        self.current = current  # the generation in place (None: the file is unreadable or damaged)
+        self.backup = backup  # the generation that would come back
+        self.slots_removed = slots_removed  # keyslots of the current file the backup lacks
+        self.slots_back = slots_back  # keyslots of the backup the current file no longer has
+
+    @property
+    def changes_keyslots(self) -> bool:
+        return bool(self.slots_removed or self.slots_back)
+
+
+def backup_plan(ctx: Context) -> BackupPlan:
+    """Compare the vault's header with its backup's: which generation and keyslots would change.
+
+    Headers are not secret, so nothing is unlocked and no one is asked for anything. A
+    keyslot counts as the same if its id, kind and wrapped key are the same (a changed
+    passphrase re-wraps its slot: the old passphrase would open the vault again).
+    """
+    from vault.errors import NotFoundError, TokensafeError
+    from vault.store import format as fmt
+
+    store = ctx.store
+    bak = store.backend.read_backup()
+    if bak is None:
+        store.document()  # NotFoundError: no vault at all
+        raise NotFoundError(f"no backup of the vault at {store.backend.describe()}",
+                            "a backup is kept from the second write of a vault on")
+    backup = fmt.parse(bak.data).header
+    try:
+        current = store.header()
+    except TokensafeError:  # a damaged current file: restoring is what the backup is for
+        current = None
+
+    def key(s) -> tuple[str, str, bytes]:
+        return (s.id, s.type, s.wrapped)
+
+    if current is None:  # nothing to compare with: the backup's keyslots are all there is
+        return BackupPlan(ctx.path, None, backup.generation, [], [])
+    now = {key(s): s for s in current.keyslots}
+    then = {key(s): s for s in backup.keyslots}
+    return BackupPlan(ctx.path, current.generation, backup.generation,
+                      [SlotInfo(s.id, s.type) for k, s in now.items() if k not in then],
+                      [SlotInfo(s.id, s.type) for k, s in then.items() if k not in now])
 
 
 def restore_backup(ctx: Context) -> BackupRestored:

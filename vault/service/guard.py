@@ -57,6 +57,7 @@ class AuditOptions:
     staged: bool = False  # scan what git is about to commit
     deep: bool = False  # also find vault values standing bare
     workers: int | None = None
+    strict: bool = False  # a file inside a tree that cannot be read fails the audit (exit 7)
 
     def validate(self) -> None:
         if self.update_baseline and not self.baseline:
@@ -86,6 +87,7 @@ def audit(ctx: Context, opts: AuditOptions,
     from vault.guard.model import SEVERITY_RANK
 
     opts.validate()
+    check_named_paths(opts.paths)
     cfg = scan_config(ctx, opts.deep)
     if opts.staged:
         from vault.guard.staged import scan_staged
@@ -109,6 +111,51 @@ def audit(ctx: Context, opts: AuditOptions,
     threshold = SEVERITY_RANK[opts.fail_on]
     failed = any(SEVERITY_RANK[f.severity] >= threshold for f in kept)
     return AuditResult(kept, result.stats, result.errors, suppressed, failed=failed)
+
+
+def check_named_paths(paths: Sequence[str]) -> None:
+    """A path the user named must exist and be readable: a typo must not pass as "0 findings".
+
+    NotFoundError (exit 4) for a missing path, FileSystemError (exit 7) for one that cannot
+    be read. Files inside a named folder that cannot be read stay warnings (see --strict).
+    """
+    import os
+
+    from vault.errors import FileSystemError, NotFoundError
+
+    for p in paths:
+        try:
+            st = os.stat(p)
+        except FileNotFoundError:
+            if os.path.islink(p):
+                raise NotFoundError(f"no such file or folder: {p} (a symlink to a missing target)",
+                                    "check where the link points") from None
+            raise NotFoundError(f"no such file or folder: {p}", _nearby(p)) from None
+        except OSError as e:
+            raise FileSystemError(f"cannot read {p}: {e.strerror}",
+                                  "check the path and its permissions") from None
+        import stat
+
+        need = os.R_OK | (os.X_OK if stat.S_ISDIR(st.st_mode) else 0)
+        if not os.access(p, need):
+            raise FileSystemError(f"cannot read {p}: permission denied",
+                                  "check its permissions, or audit another path")
+
+
+def _nearby(path: str) -> str:
+    """"did you mean …?" from the names beside a missing path, else a plain hint."""
+    import difflib
+    import os
+
+    folder, name = os.path.split(os.path.normpath(path))
+    try:
+        names = os.listdir(folder or ".")
+    except OSError:
+        names = []
+    close = difflib.get_close_matches(name, [n for n in names if n != name], n=1, cutoff=0.7)
+    if close:
+        return f"did you mean {os.path.join(folder, close[0]) if folder else close[0]}?"
+    return "check the path; audit takes files and folders that exist"
 
 
 # import / restore -----------------------------------------------------------------------
@@ -218,6 +265,12 @@ def watch(ctx: Context, opts: WatchOptions, on_finding: Callable[[Finding], None
             out = sc.commit(plan, ctx.edit, ctx.read, opts.env, scrub=True, rename=True)
             return ", ".join(sc.reference(n) for n in out.scrubbed) or "nothing to scrub"
 
+    if opts.notify:
+        import shutil
+
+        if shutil.which("notify-send") is None:
+            ctx.warn("no desktop notifications: notify-send is not installed (Debian/Ubuntu: "
+                     "libnotify-bin); findings are printed here only")
     w = watcher.Watcher(dirs, cfg, watcher.Sink(on_finding, on_action, on_error), opts.action,
                         qdir, scrub_fn, notify=opts.notify)
     return WatchSession(w, dirs, opts.action, qdir)

@@ -226,13 +226,16 @@ def prepare_request(ctx: Context, opts: RequestOptions) -> Prepared:
 
 def send_requests(requests: Sequence[Req], max_time: float | None = None,
                   connect_timeout: float | None = 300.0,
-                  masker: Masker | None = None) -> Iterator[tuple[Req, Resp]]:
+                  masker: Masker | None = None, cacert: str | None = None) -> Iterator[tuple[Req, Resp]]:
     """Send the requests in order over one client, yielding each with its response as it comes.
 
-    Responses are raw: the caller masks what it shows. Errors are masked with `masker`.
+    `max_time` bounds each request as a whole; `cacert` is a PEM file of CAs to trust
+    instead of the system's. Responses are raw: the caller masks what it shows. Errors are
+    masked with `masker`.
     """
     from vault.inject.http import client, send
 
-    with masked_errors(masker) if masker is not None else nullcontext(), client(max_time, connect_timeout) as cl:
+    with (masked_errors(masker) if masker is not None else nullcontext(),
+          client(max_time, connect_timeout, cacert=cacert) as cl):
         for req in requests:
-            yield req, send(cl, req)
+            yield req, send(cl, req, max_time)

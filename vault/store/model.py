@@ -20,6 +20,9 @@ ENV_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}\Z")
 _HOST_RE = re.compile(r"^(\*\.)?[A-Za-z0-9]([A-Za-z0-9\-]{0,62})(\.[A-Za-z0-9\-]{1,63})*(:\d{1,5})?\Z")
 _JWT_RE = re.compile(r"^[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*$")
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}(:\d{1,5})?$")
+# Hosts that are not dotted names: an IPv4 address, localhost or a bracketed IPv6 address,
+# each with an optional port (`127.0.0.1:8443` is where a local stand-in of a tenant runs).
+_HOSTLIKE_RE = re.compile(r"^(?:(?:\d{1,3}\.){3}\d{1,3}|localhost|\[[0-9A-Fa-f:.]{2,45}\])(:\d{1,5})?$")
 
 
 def check_name(name: str) -> str:
@@ -96,7 +99,7 @@ def detect_kind(value: str) -> tuple[str, float | None]:
         return "jwt", float(exp) if isinstance(exp, int | float) else None
     if re.match(r"^https?://\S+$", v):
         return "url", None
-    if _DOMAIN_RE.match(v):
+    if _DOMAIN_RE.match(v) or _HOSTLIKE_RE.match(v):  # host[:port]
         return "domain", None
     if len(v) >= 16 and not re.search(r"\s", v) and len(set(v)) >= 8:
         return "token", None
