@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -10,10 +9,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # bao.py beside this file
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "store"))  # the backend contract suite
-
-from bao import DevServer, dev_server  # noqa: E402
+from tests.remote.bao import DevServer, dev_server
 
 
 @pytest.fixture(scope="session")

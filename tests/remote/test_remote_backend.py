@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from backend_contract import BackendContract
 
+from tests.store.backend_contract import BackendContract
 from vault.remote.backend import OpenBaoBackend
 from vault.remote.kv import KVClient
 

@@ -39,6 +39,9 @@ COMMANDS: dict[str, str] = {
     "export": "vault.cli.inject_cmds:export_cmd",
     "request": "vault.cli.inject_cmds:request_cmd",
     "send": "vault.cli.send_cmds:send_cmd",
+    "remote": "vault.cli.remote_cmds:remote_group",
+    "push": "vault.cli.remote_cmds:push_cmd",
+    "pull": "vault.cli.remote_cmds:pull_cmd",
 }
 
 

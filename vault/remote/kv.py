@@ -261,11 +261,11 @@ class KVClient:
         except LockedError:
             raise LockedError("AppRole login failed: the role id or secret id was not accepted",
                               "check both with the server's administrator; `tokensafe remote add "
-                              "NAME --approle` stores new ones") from None
+                              "NAME --url … --auth approle` stores new ones") from None
         self.set_token(r["auth"]["client_token"])
 
 
-_TOKEN_HINT = ("store a token with `tokensafe remote add NAME --url … --token-stdin`, "
+_TOKEN_HINT = ("store a token with `tokensafe remote add NAME --url … --auth token`, "
                "or set BAO_TOKEN / VAULT_TOKEN")
 
 
