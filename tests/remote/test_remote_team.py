@@ -16,7 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import NO_KEYRING, PASSPHRASE, PLANTED, Session, files_containing
+from tests.conftest import (
+    NO_KEYRING,
+    PASSPHRASE,
+    PLANTED,
+    Session,
+    create_passphrase_vault,
+    files_containing,
+)
 from tests.remote.bao import dev_server, free_port
 
 pytestmark = pytest.mark.e2e
@@ -35,9 +42,8 @@ def person(root: Path, name: str) -> Session:
                TOKENSAFE_VAULT=str(home / "vaultdir" / "vault.tokensafe"),
                TOKENSAFE_PASSPHRASE=PASSPHRASE, PYTHON_KEYRING_BACKEND=NO_KEYRING,
                TOKENSAFE_REMOTE_TIMEOUT="5")
-    s = Session(env, home)
-    assert s("init", "--env", "dev").returncode == 0
-    return s
+    create_passphrase_vault(home / "vaultdir" / "vault.tokensafe", "dev")  # cheap KDF: fast commands
+    return Session(env, home)
 
 
 def ok(r: subprocess.CompletedProcess) -> subprocess.CompletedProcess:

@@ -129,8 +129,11 @@ def _render_sync(out, verb: str, as_json: bool) -> None:
         click.echo(json.dumps(out.to_json(), indent=2))
         return
     if out.replaced is not None:
-        what = f"version {out.replaced} on the server" if out.replaced else "your local changes"
-        click.echo(f"--force: replaced {what}, which had {out.replaced_changes.describe()}", err=True)
+        if out.replaced:
+            click.echo(f"--force: replaced version {out.replaced} on the server, in which someone else had "
+                       f"{out.replaced_changes.describe()}", err=True)
+        else:
+            click.echo(f"--force: replaced your local changes, which had {out.replaced_changes.describe()}", err=True)
     if not out.changes:
         click.echo(f"{out.env} is up to date with {out.remote} (version {out.version})", err=True)
     else:

@@ -87,10 +87,12 @@ class Diff:
     def __bool__(self) -> bool:
         return bool(self.added or self.removed or self.changed)
 
-    def describe(self) -> str:
+    def describe(self, future: bool = False) -> str:
+        """`added a; changed b` (or, with future, `add a; change b`): names only."""
+        labels = ("add", "change", "remove") if future else ("added", "changed", "removed")
         parts = [f"{label} {', '.join(names)}" for label, names in
-                 (("added", self.added), ("changed", self.changed), ("removed", self.removed)) if names]
-        return "; ".join(parts) if parts else "no changes"
+                 zip(labels, (self.added, self.changed, self.removed), strict=True) if names]
+        return "; ".join(parts) if parts else ("change nothing" if future else "no changes")
 
     def to_json(self) -> dict[str, list[str]]:
         return {"added": self.added, "changed": self.changed, "removed": self.removed}

@@ -396,10 +396,11 @@ def push(ctx: Context, env_name: str, remote: str, force: bool = False) -> SyncR
         theirs = diff(_version_env(kv, cfg, local.name, base), current)
         by = pushed_by(found[0])
         if not force:
-            since = f"since version {base}, which you last pulled or pushed" if base else "and you never pulled it"
+            moved = (f"moved from version {base} (your last pull or push) to version {version}" if base
+                     else f"is at version {version}, which you never pulled")
             raise ConflictError(
-                f"{where} is at version {version}{f' (pushed by {by})' if by else ''} {since}: "
-                f"someone else {theirs.describe()}; your push would {changes.describe()}",
+                f"{where} {moved}{f' (pushed by {by})' if by else ''}: "
+                f"someone else {theirs.describe()}; your push would {changes.describe(future=True)}",
                 f"pull first (`tokensafe pull {local.name} --remote {remote}`), or replace version "
                 f"{version} with `tokensafe push {local.name} --remote {remote} --force`")
         replaced, replaced_changes = version, theirs
@@ -442,7 +443,7 @@ def pull(ctx: Context, env_name: str, remote: str, force: bool = False) -> SyncR
             raise_what = (f"your local {env_name} has changes that are not on {remote}: {mine.describe()}"
                           if synced else f"your local {env_name} was never pulled from or pushed to {remote}")
             raise ConflictError(
-                f"{raise_what}; pulling version {found[1]} would {changes.describe()}",
+                f"{raise_what}; pulling version {found[1]} would {changes.describe(future=True)}",
                 f"push them first (`tokensafe push {env_name} --remote {remote}`), or replace "
                 f"them with `tokensafe pull {env_name} --remote {remote} --force`")
         replaced, replaced_changes = 0, mine
