@@ -31,11 +31,15 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-import hvac
-import hvac.exceptions as hx
-import requests
-
 from vault.errors import LockedError, NetworkError, NotFoundError, UsageError
+
+try:
+    import hvac
+    import hvac.exceptions as hx
+    import requests
+except ImportError:  # an optional extra: say how to get it
+    raise UsageError("team vaults need the hvac package",
+                     "install it with: pip install 'tokensafe[team]'") from None
 from vault.store.backend import ConflictError
 
 T = TypeVar("T")
