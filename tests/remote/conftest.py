@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.inject.conftest import other_server, server  # noqa: F401 - fixtures
 from tests.remote.bao import DevServer, dev_server
 
 
 @pytest.fixture(scope="session")
 def bao_dev() -> Iterator[DevServer]:
-    with tempfile.TemporaryDirectory(prefix="ts-bao-") as d, dev_server(Path(d)) as server:
-        yield server
+    with tempfile.TemporaryDirectory(prefix="ts-bao-") as d, dev_server(Path(d)) as srv:
+        yield srv
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from tests.conftest import (
     create_passphrase_vault,
     files_containing,
 )
+from tests.inject.conftest import Recorder
 from tests.remote.bao import dev_server, free_port
 
 pytestmark = pytest.mark.e2e
@@ -175,3 +176,20 @@ def test_approle_login(team, bao_dev) -> None:
     listed = ok(ben("remote", "list", "--json")).stdout.decode()
     assert secret_id not in listed and json.loads(listed)[0]["credentials"] == ["role_id", "secret_id"]
     ben.assert_no_leak(secret_id)
+
+
+def test_host_bindings_travel_and_hold_for_request_inject_and_send(team, server: Recorder,
+                                                                   other_server: Recorder) -> None:
+    """Ana binds the token to one server; Ben's `request --remote` sends it there and nowhere else."""
+    ana, ben, path, ro, _ = team
+    ok(ana("set", "auth0_token", "--allow-host", server.host, input=PLANTED))
+    ok(ana("push", "dev", "--remote", "team"))
+    env = {"BAO_TOKEN": ro}
+    auth = "Authorization: Bearer {{auth0_token}}"
+    r = ok(ben("request", "--remote", "team", "--env", "dev", "GET", server.url + "/users", "-H", auth, env=env))
+    assert server.seen[-1].headers["Authorization"] == "Bearer " + PLANTED
+    assert PLANTED.encode() not in r.stdout  # the echoing server's answer is masked
+    r = ben("request", "--remote", "team", "--env", "dev", "GET", other_server.url + "/x", "-H", auth, env=env)
+    assert r.returncode == 9 and not other_server.seen, r.stderr
+    out = ok(ben("inject", "--remote", "team", "--env", "dev", input="t={{auth0_token}}", env=env)).stdout
+    assert out == f"t={PLANTED}".encode()
