@@ -193,3 +193,19 @@ def test_host_bindings_travel_and_hold_for_request_inject_and_send(team, server:
     assert r.returncode == 9 and not other_server.seen, r.stderr
     out = ok(ben("inject", "--remote", "team", "--env", "dev", input="t={{auth0_token}}", env=env)).stdout
     assert out == f"t={PLANTED}".encode()
+
+
+def test_re_adding_a_remote_keeps_its_sync_state_and_rm_forgets_it(team, bao_dev) -> None:
+    ana, ben, path, _, token = team
+    ok(ana("set", "auth0_token", input=PLANTED))
+    ok(ana("push", "dev", "--remote", "team"))
+    # a new token for the same place: the next push still knows the version it synced
+    ok(ana("remote", "add", "team", "--url", bao_dev.url, "--path", path, input=token + "\n"))
+    ok(ana("set", "more", input="m"))
+    assert b"version 2" in ok(ana("push", "dev", "--remote", "team")).stderr
+    listed = json.loads(ok(ana("remote", "list", "--json")).stdout)
+    assert listed[0]["synced"] == {"dev": 2} and listed[0]["credentials"] == ["token"]
+    ok(ana("remote", "rm", "team"))
+    assert ok(ana("remote", "list")).stdout.startswith(b"(no remotes")
+    r = ana("get", "--remote", "team", "auth0_token")
+    assert r.returncode == 4 and b"no remote 'team'" in r.stderr

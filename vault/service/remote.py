@@ -163,6 +163,10 @@ def add_remote(ctx: Context, opts: AddRemote, credentials: dict[str, str]) -> Re
             raise UsageError(f"no {k.replace('_', ' ')} given; nothing was stored")
     with ctx.edit() as data:
         env = data.ensure_env(REMOTES_ENV)
+        if f"{cfg.name}.remote" in env.entries:
+            old = _config_of(data, cfg.name)
+            if (old.mount, old.path, old.namespace) == (cfg.mount, cfg.path, cfg.namespace):
+                cfg.synced = old.synced  # new addresses or credentials: same data, same sync state
         for k in [k for k in env.entries if k.startswith(f"{cfg.name}.")]:
             del env.entries[k]
         _store_config(data, cfg)
