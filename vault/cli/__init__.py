@@ -43,6 +43,9 @@ COMMANDS: dict[str, str] = {
     "status": "vault.cli.auth0_cmds:status_cmd",
     "hosts": "vault.cli.hosts_cmds:hosts_group",
     "help": "vault.cli.app:help_cmd",
+    "remote": "vault.cli.remote_cmds:remote_group",
+    "push": "vault.cli.remote_cmds:push_cmd",
+    "pull": "vault.cli.remote_cmds:pull_cmd",
 }
 
 

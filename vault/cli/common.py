@@ -116,11 +116,33 @@ def warn(text: str) -> None:
     sys.stderr.flush()
 
 
+REMOTE_META = "tokensafe.remote"
+
+
+def remote_option(f: F) -> F:
+    """`--remote NAME`: read the environment from that team vault; make_context picks it up."""
+    import click
+
+    def keep(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+        ctx.meta[REMOTE_META] = value
+
+    return click.option("--remote", default=None, metavar="NAME", expose_value=False, callback=keep,
+                        help="Read the environment from this remote (OpenBao/Vault KV v2; "
+                             "see `tokensafe remote`).")(f)
+
+
 def make_context(vault_path: str | None, passphrase_fd: int | None = None,
                  new_passphrase_fd: int | None = None):
     """The service Context of one command line (`vault.service.context.Context`)."""
     from vault.service.context import Context
 
+    click = sys.modules.get("click")  # the click-free fast paths have no --remote
+    cc = click.get_current_context(silent=True) if click is not None else None
+    remote = cc.meta.get(REMOTE_META) if cc is not None else None
+    if remote:
+        from vault.service.remote import RemoteContext
+
+        return RemoteContext(remote, vault_path, passphrase_fd, warn=warn)
     return Context(vault_path, passphrase_fd, warn=warn, new_passphrase_fd=new_passphrase_fd)
 
 

@@ -17,6 +17,7 @@ from vault.cli.common import (
     make_context,
     passphrase_fd_option,
     refuse_tty,
+    remote_option,
     vault_option,
     write_out,
 )
@@ -53,6 +54,7 @@ def _masked_errors(masker):
 @click.command("inject", epilog="Example: tokensafe inject -i curl.cfg.tmpl | curl -K - https://…")
 @vault_option
 @env_option
+@remote_option
 @passphrase_fd_option
 @click.option("-i", "--input", "input_file", type=click.Path(dir_okay=False), default=None,
               help="Template file (default: stdin).")
@@ -89,6 +91,7 @@ def inject_cmd(vault_path, env_name, passphrase_fd, input_file, output_file, kee
 @click.command("export", epilog="Example: tokensafe export --format postman | newman run c.json -e /dev/stdin")
 @vault_option
 @env_option
+@remote_option
 @passphrase_fd_option
 @click.option("--format", "-f", "fmt", type=click.Choice(["postman", "dotenv", "json", "shell"]),
               default="postman", show_default=True, help="Output format.")
@@ -149,6 +152,7 @@ def refuse_stdout_file() -> None:
                epilog="Example: tokensafe run --env prod -- ./sync-users.sh")
 @vault_option
 @env_option
+@remote_option
 @passphrase_fd_option
 @click.option("--only", multiple=True, metavar="NAME", help="Only these entries (repeatable or a,b).")
 @click.option("--as-is", is_flag=True, help="Keep vault names as variable names (no UPPER_CASE).")
@@ -205,6 +209,7 @@ def _body_arg(data: str | None) -> bytes | None:
                "-H 'Authorization: Bearer {{auth0_token}}'")
 @vault_option
 @env_option
+@remote_option
 @passphrase_fd_option
 @click.argument("method")
 @click.argument("url")

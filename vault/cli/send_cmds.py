@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from vault.cli.common import env_option, passphrase_fd_option, vault_option, write_out
+from vault.cli.common import (
+    env_option,
+    passphrase_fd_option,
+    remote_option,
+    vault_option,
+    write_out,
+)
 from vault.cli.inject_cmds import (
     _env,
     _error_masker,
@@ -37,6 +43,7 @@ Examples:
   tokensafe send auth0-management.json id:0c2b6f3e-…  # by the id --list shows""")
 @vault_option
 @env_option
+@remote_option
 @passphrase_fd_option
 @click.argument("collection", type=click.Path(dir_okay=False))
 @click.argument("items", nargs=-1, metavar="[ITEM]...")

@@ -13,6 +13,7 @@ from vault.cli.common import (
     is_tty,
     make_context,
     passphrase_fd_option,
+    remote_option,
     vault_option,
 )
 from vault.errors import ExitStatus, LockedError, PolicyError, UsageError
@@ -132,6 +133,7 @@ def set_cmd(vault_path, env_name, passphrase_fd, hosts, clear_hosts, name, value
 @click.command("get", epilog="Example: tokensafe get auth0_token | docker login --password-stdin -u me")
 @vault_option
 @env_option
+@remote_option
 @passphrase_fd_option
 @click.option("--reveal", is_flag=True, help="Allow printing to a terminal.")
 @click.option("-n", "no_newline", is_flag=True, help="Do not print a trailing newline.")
@@ -178,6 +180,7 @@ def _hosts(e) -> str:
 @click.command("list", epilog="Example: tokensafe list --json | jq '.entries[].name'")
 @vault_option
 @env_option
+@remote_option
 @passphrase_fd_option
 @click.option("--all", "all_envs", is_flag=True, help="Every environment.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
