@@ -66,6 +66,9 @@ def ensure_fresh(ctx: Context, env_name: str | None = None, names: Iterable[str]
     them means nothing is fetched. A failed renewal of a token that has not expired yet is
     a warning and the old token is used; of an expired one, the error (exit 3 or 8).
     """
+    if getattr(ctx, "remote", None):
+        # --remote reads a team vault read-only: a renewed token would have nowhere to go.
+        return ctx.read()
     opened = ctx.store.read()
     data = opened.data
     env = data.env(env_name)
