@@ -39,6 +39,9 @@ COMMANDS: dict[str, str] = {
     "export": "vault.cli.inject_cmds:export_cmd",
     "request": "vault.cli.inject_cmds:request_cmd",
     "send": "vault.cli.send_cmds:send_cmd",
+    "unlock": "vault.cli.agent_cmds:unlock_cmd",
+    "lock": "vault.cli.agent_cmds:lock_cmd",
+    "log": "vault.cli.agent_cmds:log_cmd",
 }
 
 

@@ -21,7 +21,7 @@ from vault.service.record import Record
 
 def get_value(ctx: Context, name: str, env: str | None = None) -> str:
     """The plaintext value of NAME in ENV (default: the current environment)."""
-    return ctx.read().env(env).get(name).value.reveal()
+    return ctx.value(name, env)
 
 
 # set ------------------------------------------------------------------------------------
