@@ -36,7 +36,6 @@ from vault.store.vaultfile import VaultStore
 
 KEY_LEN = 32
 TICK_S = 0.5
-CHECKPOINT_S = 2.0  # how often the log's head is written into the vault when it moved
 CONN_TIMEOUT_S = 120.0  # a client that goes quiet mid-request is dropped
 
 
@@ -126,7 +125,6 @@ class Agent:
         self.sock_path = protocol.socket_path(vault)
         self._sock_ino = 0
         self._pid_fd = -1
-        self._last_checkpoint = 0.0
 
     # deadlines ------------------------------------------------------------------------
 
@@ -187,11 +185,6 @@ class Agent:
     def _tick(self) -> None:
         if self.expired() or not self._socket_is_ours():
             self.stopping.set()
-            return
-        now = time.time()
-        if now - self._last_checkpoint >= CHECKPOINT_S:
-            self._last_checkpoint = now
-            self.checkpoint()
 
     def _socket_is_ours(self) -> bool:
         try:
@@ -200,7 +193,12 @@ class Agent:
             return False
 
     def checkpoint(self) -> None:
-        """Remember the log's head in the vault (so that cutting the log's tail shows)."""
+        """Remember the log's head in the vault (so that cutting the log's tail shows).
+
+        Done when the agent stops; every write through the agent carries the head as well.
+        Not on a timer: each vault write moves `VAULT.bak` along, and `backup restore`
+        should keep undoing the user's last change, not an agent's bookkeeping.
+        """
         head = self.log.head()
         if not head or head == self.saved_head:
             return
@@ -370,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         out.flush()
         return 1
     except OSError as e:
-        out.write(f"error FileSystemError cannot start the unlock agent: {e.strerror or type(e).__name__}\n")
+        out.write(f"error FileSystemError cannot start the unlock agent: {e.strerror or e}\n")
         out.flush()
         return 1
     pid = os.fork()  # the starter waits for our first process; the second one serves
