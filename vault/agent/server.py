@@ -29,7 +29,14 @@ from typing import Any
 
 from vault.agent import protocol
 from vault.agent.protocol import PeerGone, error_reply, receive, send
-from vault.errors import BusyError, FileSystemError, LockedError, TokensafeError, UsageError
+from vault.errors import (
+    BusyError,
+    FileSystemError,
+    IntegrityError,
+    LockedError,
+    TokensafeError,
+    UsageError,
+)
 from vault.service import accesslog
 from vault.store.model import VaultData
 from vault.store.vaultfile import VaultStore
@@ -148,6 +155,9 @@ class Agent:
         except BlockingIOError:
             raise BusyError("an unlock agent already runs for this vault",
                             "`tokensafe unlock --status` shows it; `tokensafe lock` stops it") from None
+        if len(os.fsencode(str(self.sock_path))) > 107:  # sun_path holds 108 bytes with its NUL
+            raise FileSystemError(f"the agent socket path {self.sock_path} is too long for a Unix socket",
+                                  "point XDG_RUNTIME_DIR at a shorter folder, e.g. /run/user/$UID")
         if os.path.lexists(self.sock_path):  # stale: its agent is gone, since we hold the lock
             os.unlink(self.sock_path)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -261,6 +271,11 @@ class Agent:
         self.last_use = time.time()
         try:
             getattr(self, f"_op_{op}")(conn, reader, peer, req)
+        except IntegrityError:
+            # Our key no longer opens the vault (rotated, or the file was changed): step
+            # aside; the client unlocks the usual way and reports whatever is wrong.
+            self.stopping.set()
+            send(conn, error_reply(LockedError("the vault no longer opens with the agent's key; it has locked")))
         except TokensafeError as e:
             send(conn, error_reply(e))
 
