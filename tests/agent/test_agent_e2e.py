@@ -288,3 +288,39 @@ def test_log_filters(agents: Agents) -> None:
     assert agents.session("log", "--since", "1h").stdout.decode().count("\n") == 2
     assert agents.session("log", "--since", "2999-01-01").stdout == b""
     assert agents.session("log", "--since", "tomorrow").returncode == 2
+
+
+def test_every_reader_and_writer_uses_the_agent(agents: Agents) -> None:
+    agents.unlock()
+    nopass = agents.nopass
+    exported = nopass("export", "--format", "dotenv", "--only", "auth0_domain")
+    assert exported.returncode == 0 and b"example.eu.auth0.com" in exported.stdout, exported.stderr
+    injected = nopass("inject", input="host={{auth0_domain}}\n")
+    assert injected.returncode == 0 and injected.stdout == b"host=example.eu.auth0.com\n", injected.stderr
+    assert nopass("list").returncode == 0
+    assert nopass("env", "create", "prod").returncode == 0
+    assert nopass("set", "tmp", "--env", "prod", input="tmp-value-0123456789\n").returncode == 0
+    assert nopass("rm", "tmp", "--env", "prod").returncode == 0
+    missing = nopass("get", "nope")
+    assert missing.returncode == 4 and b"no entry 'nope'" in missing.stderr  # errors keep their status
+    records = [json.loads(x) for x in agents.session("log", "--json").stdout.splitlines()]
+    writes = [(r["env"], r["names"]) for r in records if r["verb"] == "write"]
+    assert writes == [("prod", []), ("prod", ["tmp"]), ("prod", ["tmp"])]
+    assert records[-1]["verb"] == "get" and records[-1]["outcome"] == "error: NotFoundError"
+    agents.session.assert_no_leak(PLANTED)
+
+
+def test_a_frozen_agent_costs_a_timeout_not_a_hang(agents: Agents) -> None:
+    agents.unlock()
+    pid = agents.status()["pid"]
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        r = agents.session("get", "auth0_token", timeout=60)
+        took = time.monotonic() - started
+    finally:
+        os.kill(pid, signal.SIGKILL)
+    print(f"fell back after {took:.1f} s")
+    assert r.returncode == 0 and r.stdout.decode().strip() == PLANTED
+    assert b"unlock agent stopped while answering (no answer in time)" in r.stderr
+    assert took < 45
