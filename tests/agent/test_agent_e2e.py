@@ -323,4 +323,4 @@ def test_a_frozen_agent_costs_a_timeout_not_a_hang(agents: Agents) -> None:
     print(f"fell back after {took:.1f} s")
     assert r.returncode == 0 and r.stdout.decode().strip() == PLANTED
     assert b"unlock agent stopped while answering (no answer in time)" in r.stderr
-    assert took < 45
+    assert took < 25  # one client timeout (10 s) and the unlock, not one timeout per question

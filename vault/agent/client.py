@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 TIMEOUT_S = 10.0
 _noted = False
+_given_up: set[Path] = set()  # agents that failed this process once: not asked again
 
 
 def _note(warn: Callable[[str], None], why: str) -> None:
@@ -76,7 +77,7 @@ def connect(vault_path: Path, warn: Callable[[str], None] | None = None,
             timeout: float = TIMEOUT_S) -> socket.socket | None:
     """A connection to the vault's agent, or None if none runs (a stale socket is removed)."""
     path = protocol.socket_path(vault_path)
-    if not os.path.lexists(path):
+    if vault_path in _given_up or not os.path.lexists(path):
         return None
     protocol.check_private_dir(path.parent)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -122,6 +123,7 @@ def ask(vault_path: Path, message: dict[str, Any], warn: Callable[[str], None] |
     try:
         reply, _ = exchange(sock, message)
     except protocol.PeerGone as e:
+        _given_up.add(vault_path)  # a frozen agent costs one timeout per command, not one per question
         if warn is not None:
             _note(warn, f"stopped while answering ({e})")
         return None
@@ -200,6 +202,7 @@ def open_edit(ctx: Context) -> EditSession | None:
         reply, reader = exchange(sock, {"op": "edit", "command": invoking_command()})
     except protocol.PeerGone as e:
         sock.close()
+        _given_up.add(ctx.path)
         _note(ctx.warn, f"stopped while answering ({e})")
         return None
     if not reply.get("ok"):
