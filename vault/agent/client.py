@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +23,8 @@ from vault.agent import protocol
 from vault.errors import FileSystemError, PolicyError
 
 if TYPE_CHECKING:
+    import socket
+
     from vault.service.context import Context
     from vault.store.model import VaultData
 
@@ -79,6 +80,8 @@ def connect(vault_path: Path, warn: Callable[[str], None] | None = None,
     path = protocol.socket_path(vault_path)
     if vault_path in _given_up or not os.path.lexists(path):
         return None
+    import socket
+
     protocol.check_private_dir(path.parent)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(timeout)

@@ -6,20 +6,23 @@ must be a real folder owned by this user and closed to others (0700). Messages a
 objects, one per line. Errors travel as the name of a `vault.errors` class, its message and
 its hint, and are raised again on the client side with the same exit status.
 
-Imported on the start-up path of every command (to look for an agent): stdlib only.
+Imported on the start-up path of every command (to look for an agent): stdlib only, and
+`socket`/`json` only once there is an agent to talk to (importing `socket` costs more than
+the rest of the lookup).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import socket
 import stat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vault import errors
+
+if TYPE_CHECKING:
+    import socket
 
 MAX_LINE = 64 << 20  # a whole vault's JSON must fit; anything larger is a broken peer
 SOCKET_SUFFIX = ".sock"
@@ -72,6 +75,7 @@ def check_private_dir(path: Path, create: bool = False) -> Path:
 
 def peer_credentials(sock: socket.socket) -> tuple[int, int, int]:
     """(pid, uid, gid) of the process at the other end, from the kernel (SO_PEERCRED)."""
+    import socket
     import struct
 
     raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
@@ -80,6 +84,8 @@ def peer_credentials(sock: socket.socket) -> tuple[int, int, int]:
 
 
 def send(sock: socket.socket, message: dict[str, Any]) -> None:
+    import json
+
     sock.sendall(json.dumps(message, separators=(",", ":")).encode() + b"\n")
 
 
@@ -89,6 +95,8 @@ class PeerGone(Exception):
 
 def receive(reader: Any) -> dict[str, Any]:
     """One message from `reader` (a socket's binary makefile); PeerGone on EOF or garbage."""
+    import json
+
     line = reader.readline(MAX_LINE + 1)
     if not line.endswith(b"\n"):
         raise PeerGone("the connection closed mid-message" if line else "the connection closed")
