@@ -44,6 +44,7 @@ from vault.store.vaultfile import VaultStore
 KEY_LEN = 32
 TICK_S = 0.5
 CONN_TIMEOUT_S = 120.0  # a client that goes quiet mid-request is dropped
+SHUTDOWN_WAIT_S = 2.0  # per request still being answered when the agent locks
 
 
 def harden() -> None:
@@ -132,6 +133,7 @@ class Agent:
         self.sock_path = protocol.socket_path(vault)
         self._sock_ino = 0
         self._pid_fd = -1
+        self._workers: list[threading.Thread] = []
 
     # deadlines ------------------------------------------------------------------------
 
@@ -187,7 +189,9 @@ class Agent:
                 except TimeoutError:
                     pass
                 else:
-                    threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+                    worker = threading.Thread(target=self._handle, args=(conn,), daemon=True)
+                    worker.start()
+                    self._workers = [w for w in self._workers if w.is_alive()] + [worker]
                 self._tick()
         finally:
             self.shutdown()
@@ -220,6 +224,8 @@ class Agent:
             pass  # retried at the next tick; the log itself is intact
 
     def shutdown(self) -> None:
+        for worker in self._workers:  # let answers and writes in flight finish (briefly)
+            worker.join(timeout=SHUTDOWN_WAIT_S)
         try:
             self.checkpoint()
         finally:

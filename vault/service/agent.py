@@ -43,8 +43,9 @@ class AgentStatus(Record):
         self.already = already  # unlock found it running and started nothing
 
 
-def agent_status(ctx: Context) -> AgentStatus:
-    reply = client.ask(ctx.path, {"op": "status"}, ctx.warn)
+def agent_status(ctx: Context, quiet: bool = False) -> AgentStatus:
+    """Whether an agent runs for the vault, and when it locks. `quiet`: no note about a stale one."""
+    reply = client.ask(ctx.path, {"op": "status"}, None if quiet else ctx.warn)
     sock = str(protocol.socket_path(ctx.path))
     if reply is None:
         return AgentStatus(False, vault=str(ctx.path), socket=sock)
@@ -56,7 +57,7 @@ def start_agent(ctx: Context, for_s: float, idle_s: float) -> AgentStatus:
     """Unlock the vault and leave an agent holding its key; a running agent is left as it is."""
     if for_s <= 0 or idle_s <= 0:
         raise UsageError("--for and --idle must be longer than zero", "e.g. tokensafe unlock --for 15m --idle 5m")
-    current = agent_status(ctx)
+    current = agent_status(ctx, quiet=True)  # a stale socket is removed silently: we start anew
     if current.running:
         current.already = True
         return current
