@@ -38,8 +38,8 @@ from vault.errors import (
     UsageError,
 )
 from vault.service import accesslog
+from vault.service.context import Context
 from vault.store.model import VaultData
-from vault.store.vaultfile import VaultStore
 
 KEY_LEN = 32
 TICK_S = 0.5
@@ -123,7 +123,9 @@ class Agent:
         self.expires_at = self.started + for_s
         self.idle_s = idle_s
         self.last_use = self.started
-        self.store = VaultStore.local(vault, HeldKey(key))  # type: ignore[arg-type]
+        # The store a command's Context would use (whatever backend it picks), opened with our key.
+        self.store = Context(vault).store
+        self.store.unlocker = HeldKey(key)  # type: ignore[assignment]
         data = self.store.read().data  # proves the key opens this vault
         self.log = accesslog.AccessLog(accesslog.log_path(vault), accesslog.mac_key(bytes(key)))
         self.saved_head = data.log_head
