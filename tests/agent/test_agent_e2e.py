@@ -324,3 +324,19 @@ def test_a_frozen_agent_costs_a_timeout_not_a_hang(agents: Agents) -> None:
     assert r.returncode == 0 and r.stdout.decode().strip() == PLANTED
     assert b"unlock agent stopped while answering (no answer in time)" in r.stderr
     assert took < 25  # one client timeout (10 s) and the unlock, not one timeout per question
+
+
+def test_concurrent_unlocks_share_one_agent(agents: Agents) -> None:
+    import shutil
+
+    exe = shutil.which("tokensafe")
+    procs = [subprocess.Popen([exe, "unlock"], env=agents.session.env, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(4)]
+    results = [p.communicate(timeout=60) for p in procs]
+    st = agents.status()
+    agents.pids.append(st["pid"])
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], [e for _, e in results]
+    pids = {int(err.split(b"agent pid ")[1].split()[0]) for _, err in results}
+    assert pids == {st["pid"]}
+    mine = [p for p in os.listdir("/proc") if p.isdigit() and _is_agent_of(int(p), agents.vault)]
+    assert mine == [str(st["pid"])]

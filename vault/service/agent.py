@@ -79,6 +79,11 @@ def start_agent(ctx: Context, for_s: float, idle_s: float) -> AgentStatus:
     finally:
         proc.stdout.close()
     if proc.wait(timeout=START_TIMEOUT_S) != 0 or not line.startswith("ready "):
+        if line.startswith("error BusyError "):  # another `unlock` won the race: use its agent
+            raced = agent_status(ctx, quiet=True)
+            if raced.running:
+                raced.already = True
+                return raced
         _raise_start_error(line)
     status = agent_status(ctx)
     if not status.running:
