@@ -69,7 +69,7 @@ def lock_in_memory(key: bytearray) -> None:
 
         buf = (ctypes.c_char * len(key)).from_buffer(key)
         ctypes.CDLL(None, use_errno=True).mlock(ctypes.addressof(buf), ctypes.c_size_t(len(key)))
-        del buf  # the bytearray must stay resizable-free; mlock holds the pages, not the view
+        del buf  # release the view; the pages stay locked
     except (OSError, AttributeError, ValueError, BufferError):
         pass
 
@@ -354,7 +354,7 @@ class Agent:
 
     def _op_verify(self, conn: socket.socket, reader: Any, peer: dict[str, Any], req: dict[str, Any]) -> None:
         with self._log_lock:
-            verdict = accesslog.verify(self.log.path, self.log._key, self.log.head())
+            verdict = self.log.verify()
         send(conn, {"ok": True, "verdict": verdict.as_dict()})
 
 

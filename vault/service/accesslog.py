@@ -89,6 +89,10 @@ class AccessLog:
     def head(self) -> dict[str, Any]:
         return {"seq": self.seq, "mac": self.mac} if self.seq else {}
 
+    def verify(self) -> Verdict:
+        """The whole log checked against the head held here (the newest there is)."""
+        return verify(self.path, self._key, self.head())
+
     def append(self, fields: dict[str, Any]) -> None:
         record = {k: v for k, v in fields.items() if k not in ("mac", "prev", "seq")}
         record["seq"] = self.seq + 1
