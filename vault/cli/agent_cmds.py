@@ -49,7 +49,7 @@ def unlock_cmd(vault_path, passphrase_fd, for_, idle, show_status, as_json):
 
     ctx = make_context(vault_path, passphrase_fd)
     if show_status:
-        st = agent.agent_status(ctx)
+        st = agent.agent_status(ctx, quiet=True)
         if as_json:
             click.echo(json.dumps(st.as_dict(), sort_keys=True))
         elif st.running:
