@@ -20,6 +20,7 @@ SALT_LEN = 16
 KEYSLOT_AAD_LABEL = b"tokensafe keyslot v1|"
 HKDF_KEYRING_INFO = b"tokensafe keyslot keyring v1"
 HKDF_RECOVERY_INFO = b"tokensafe keyslot recovery v1"
+HKDF_ACCESS_LOG_INFO = b"tokensafe access log mac v1"  # the access log's chained MACs
 
 
 class AuthenticationFailed(Exception):

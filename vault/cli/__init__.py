@@ -46,6 +46,9 @@ COMMANDS: dict[str, str] = {
     "remote": "vault.cli.remote_cmds:remote_group",
     "push": "vault.cli.remote_cmds:push_cmd",
     "pull": "vault.cli.remote_cmds:pull_cmd",
+    "unlock": "vault.cli.agent_cmds:unlock_cmd",
+    "lock": "vault.cli.agent_cmds:lock_cmd",
+    "log": "vault.cli.agent_cmds:log_cmd",
 }
 
 

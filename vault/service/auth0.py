@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from vault.inject.oauth import Grant, Token
     from vault.secret import Secret
     from vault.store.model import Environment, VaultData
-    from vault.store.vaultfile import OpenVault
 
 AUDIENCE = "auth0_audience"
 SCOPE = "auth0_scope"
@@ -204,25 +203,28 @@ def fetch_and_store(ctx: Context, env_name: str | None = None, scope: str | None
     return TokenResult(env.name, token.expires_at, token.scope, env.entries[TOKEN].kind, grant.token_url)
 
 
-def refresh_locked(ctx: Context, opened: OpenVault, env_name: str) -> VaultData:
-    """Renew ENV's token under the vault's lock unless another process just did (see refresh.py)."""
+def refresh_locked(ctx: Context, read: VaultData, env_name: str) -> VaultData:
+    """Renew ENV's token under the vault's lock unless another process just did (see refresh.py).
+
+    `read`: the data the caller read (unlocked) before; the edit re-reads under the lock.
+    """
     from vault.inject.oauth import fetch_token
 
     try:
-        with ctx.store.edit(start=opened) as latest:
-            env = latest.data.env(env_name)
+        with ctx.edit() as latest:
+            env = latest.env(env_name)
             if not renewable(env) or not stale(env):
-                raise _Unchanged(latest.data)
+                raise _Unchanged(latest)
             store_token(env, fetch_token(grant_for(env)))
-        return latest.data
+        return latest
     except _Unchanged as done:
         return done.data
     except TokensafeError as e:
-        old = opened.data.env(env_name).entries.get(TOKEN)
+        old = read.env(env_name).entries.get(TOKEN)
         if old is not None and old.expires is not None and old.expires > time.time():
             left = int(old.expires - time.time())
             ctx.warn(f"could not renew {TOKEN!r} ({e.message}); using the stored one, valid for {left} s more")
-            return opened.data
+            return read
         e.message = f"{TOKEN!r} has expired and could not be renewed: {e.message}"
         raise
 

@@ -90,13 +90,32 @@ class Context:
         assert unlocker is not None
         return unlocker
 
+    # read, value and edit ask the vault's unlock agent first when one runs (vault.agent.client).
+
     def read(self) -> VaultData:
         """Unlock and decrypt the vault for reading."""
-        return self.store.read().data
+        from vault.agent import client
+
+        data = client.try_read(self)
+        return data if data is not None else self.store.read().data
+
+    def value(self, name: str, env: str | None = None) -> str:
+        """The plaintext value of NAME in ENV (default: the current one); an agent sends only that."""
+        from vault.agent import client
+
+        value = client.try_value(self, name, env)
+        return value if value is not None else self.read().env(env).get(name).value.reveal()
 
     @contextmanager
     def edit(self) -> Iterator[VaultData]:
         """Unlock, lock, re-read; yield the latest data to change in place; write atomically on success."""
+        from vault.agent import client
+
+        session = client.open_edit(self)
+        if session is not None:
+            with session as data:
+                yield data
+            return
         with self.store.edit() as opened:
             yield opened.data
 

@@ -16,29 +16,17 @@ from typing import Any
 from vault.errors import UsageError
 from vault.service.context import Context
 from vault.service.record import Record
+from vault.service.refresh import TOKEN
 
 # get ------------------------------------------------------------------------------------
 
-def entry_of(env: Any, name: str) -> Any:
-    """`env.get(name)`, whose NotFoundError suggests the names closest to a misspelt one."""
-    from vault.errors import NotFoundError
-
-    try:
-        return env.get(name)
-    except NotFoundError as e:
-        import difflib  # only on this error path: `get` starts light
-
-        close = difflib.get_close_matches(name, list(env.entries), n=3, cutoff=0.7)
-        if close:
-            e.hint = f"did you mean {' or '.join(close)}? (`tokensafe list` shows the names)"
-        raise
-
-
 def get_value(ctx: Context, name: str, env: str | None = None) -> str:
     """The plaintext value of NAME in ENV (default: the current environment)."""
-    from vault.service.refresh import ensure_fresh
+    if name == TOKEN:  # the one entry that may need renewing first
+        from vault.service.refresh import ensure_fresh
 
-    return entry_of(ensure_fresh(ctx, env, [name]).env(env), name).value.reveal()
+        return ensure_fresh(ctx, env, [name]).env(env).get(name).value.reveal()
+    return ctx.value(name, env)
 
 
 # set ------------------------------------------------------------------------------------
@@ -111,7 +99,7 @@ def remove_entries(ctx: Context, names: Iterable[str], env: str | None = None) -
     with ctx.edit() as data:
         e = data.env(env)
         for name in unique:
-            entry_of(e, name)
+            e.get(name)
         for name in unique:
             del e.entries[name]
     return Removed(e.name, unique)

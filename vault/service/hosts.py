@@ -72,11 +72,9 @@ def effective(env: Any, name: str, default: list[str] | None = None) -> EntryHos
 
 def list_hosts(ctx: Context, name: str | None = None, env: str | None = None) -> HostsListing:
     """The effective hosts of NAME, or of every entry of ENV (default: the current one)."""
-    from vault.service.entries import entry_of
-
     e = ctx.read().env(env)
     default = implicit_hosts(e)
-    names = [entry_of(e, name).name] if name else sorted(e.entries)
+    names = [e.get(name).name] if name else sorted(e.entries)
     return HostsListing(e.name, [effective(e, n, default) for n in names])
 
 
@@ -94,7 +92,6 @@ class HostsChanged(Record):
 
 def add_hosts(ctx: Context, name: str, hosts: Sequence[str], env: str | None = None) -> HostsChanged:
     """Allow NAME to go to HOSTS as well; its value and other hosts stay as they are."""
-    from vault.service.entries import entry_of
     from vault.store.model import check_host_pattern
 
     patterns = [check_host_pattern(h) for h in hosts]
@@ -102,7 +99,7 @@ def add_hosts(ctx: Context, name: str, hosts: Sequence[str], env: str | None = N
         raise UsageError("no host given", f"e.g. tokensafe hosts add {name} api.example.com")
     with ctx.edit() as data:
         e = data.env(env)
-        entry = entry_of(e, name)
+        entry = e.get(name)
         kept = [] if entry.allowed_hosts else implicit_hosts(e)
         before = set(entry.allowed_hosts) | set(kept)
         entry.allowed_hosts = sorted(before | set(patterns))
@@ -116,7 +113,6 @@ def remove_hosts(ctx: Context, name: str, hosts: Sequence[str], env: str | None 
     Removing the last one leaves the entry with no hosts of its own: it is then bound to
     auth0_domain, if the environment has one, else to nothing.
     """
-    from vault.service.entries import entry_of
     from vault.store.model import check_host_pattern
 
     patterns = [check_host_pattern(h) for h in hosts]
@@ -124,7 +120,7 @@ def remove_hosts(ctx: Context, name: str, hosts: Sequence[str], env: str | None 
         raise UsageError("no host given", f"e.g. tokensafe hosts rm {name} api.example.com")
     with ctx.edit() as data:
         e = data.env(env)
-        entry = entry_of(e, name)
+        entry = e.get(name)
         unknown = [p for p in patterns if p not in entry.allowed_hosts]
         if unknown:
             now = effective(e, name)

@@ -66,11 +66,9 @@ def ensure_fresh(ctx: Context, env_name: str | None = None, names: Iterable[str]
     them means nothing is fetched. A failed renewal of a token that has not expired yet is
     a warning and the old token is used; of an expired one, the error (exit 3 or 8).
     """
+    data = ctx.read()  # through the agent when one runs
     if getattr(ctx, "remote", None):
-        # --remote reads a team vault read-only: a renewed token would have nowhere to go.
-        return ctx.read()
-    opened = ctx.store.read()
-    data = opened.data
+        return data  # --remote reads a team vault read-only: a renewed token has nowhere to go
     env = data.env(env_name)
     if names is not None and TOKEN not in names:
         return data
@@ -78,4 +76,4 @@ def ensure_fresh(ctx: Context, env_name: str | None = None, names: Iterable[str]
         return data
     from vault.service.auth0 import refresh_locked
 
-    return refresh_locked(ctx, opened, env.name)
+    return refresh_locked(ctx, data, env.name)

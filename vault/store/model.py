@@ -161,10 +161,12 @@ class Environment:
         try:
             return self.entries[name]
         except KeyError:
-            raise NotFoundError(
-                f"no entry {name!r} in environment {self.name!r}",
-                "`tokensafe list` shows the names; `--env` picks another environment",
-            ) from None
+            import difflib  # only on this error path: `get` starts light
+
+            close = difflib.get_close_matches(name, list(self.entries), n=3, cutoff=0.7)
+            hint = (f"did you mean {' or '.join(close)}? (`tokensafe list` shows the names)" if close
+                    else "`tokensafe list` shows the names; `--env` picks another environment")
+            raise NotFoundError(f"no entry {name!r} in environment {self.name!r}", hint) from None
 
     def values(self) -> dict[str, str]:
         """name -> plaintext value; for injection at the moment of use only."""
@@ -180,6 +182,8 @@ class VaultData:
     fingerprint_key: bytes = b""
     # Originals of files rewritten by `import --scrub`, keyed by absolute path (for `restore`).
     originals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The access log's last record this vault has seen: {"seq": n, "mac": hex} (SECURITY.md).
+    log_head: dict[str, Any] = field(default_factory=dict)
 
     def env(self, name: str | None = None) -> Environment:
         name = name or self.current
@@ -208,6 +212,8 @@ class VaultData:
             "fingerprint_key": base64.b64encode(self.fingerprint_key).decode(),
             "originals": self.originals,
         }
+        if self.log_head:  # absent until an agent logs: vaults that never used one are unchanged
+            doc["log_head"] = self.log_head
         return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
 
     @classmethod
@@ -218,7 +224,8 @@ class VaultData:
             for en, body in doc.get("environments", {}).items()
         }
         return cls(doc.get("current", "default"), envs,
-                   base64.b64decode(doc.get("fingerprint_key", "")), doc.get("originals", {}))
+                   base64.b64decode(doc.get("fingerprint_key", "")), doc.get("originals", {}),
+                   dict(doc.get("log_head") or {}))
 
     def __repr__(self) -> str:
         return f"VaultData(current={self.current!r}, environments={sorted(self.environments)})"

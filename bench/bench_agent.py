@@ -1,0 +1,89 @@
+"""How fast is `tokensafe get` through the unlock agent, next to the other ways in?
+
+Prints the median wall time over N runs of, in the same run:
+  - `python3 -c pass | cat`                the interpreter's floor on this machine
+  - `tokensafe get tok | cat` via the agent a passphrase vault after `tokensafe unlock`
+  - `tokensafe get tok | cat` passphrase    the same kind of vault, no agent: Argon2id each time
+  - `tokensafe get tok | cat` keyring       keyring slot (real gnome-keyring in a private D-Bus)
+  - `pass show tok | cat`                   Debian's `pass` with a throwaway GnuPG key (if installed)
+Goal: through the agent ≤ `pass show`.
+
+Usage: python3 bench/bench_agent.py [-n 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from bench_get import SECRET, median_ms, setup_pass  # noqa: E402
+from realparts import secret_service_daemons  # noqa: E402
+
+PASSPHRASE = "bench passphrase for the agent"
+
+
+def make_vault(exe: str, env: dict[str, str], *init_args: str) -> None:
+    subprocess.run([exe, "init", *init_args], env=env, check=True, capture_output=True)
+    subprocess.run([exe, "set", "tok"], input=SECRET.encode(), env=env, check=True, capture_output=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-n", type=int, default=40, help="runs per command (median reported)")
+    args = ap.parse_args()
+    n = args.n
+    exe = shutil.which("tokensafe")
+    if not exe:
+        raise SystemExit("install tokensafe first: pip install -e .")
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(__file__).resolve().parents[1] / "vault")],
+                   check=True, capture_output=True)
+    with tempfile.TemporaryDirectory(prefix="tokensafe-bench-") as tmp:
+        home = Path(tmp)
+        with secret_service_daemons(home) as daemons:
+            base = {k: v for k, v in os.environ.items()
+                    if not k.startswith("TOKENSAFE_") and k != "PYTHON_KEYRING_BACKEND"}
+            base.update(HOME=str(home), DBUS_SESSION_BUS_ADDRESS=daemons.address,
+                        XDG_RUNTIME_DIR=str(daemons.run_dir))
+            keyring = {**base, "TOKENSAFE_VAULT": str(home / "k" / "vault.tokensafe")}
+            passphrase = {**base, "TOKENSAFE_VAULT": str(home / "p" / "vault.tokensafe"),
+                          "TOKENSAFE_PASSPHRASE": PASSPHRASE}
+            agent = {**base, "TOKENSAFE_VAULT": str(home / "a" / "vault.tokensafe")}
+            make_vault(exe, keyring, "--keyring", "--no-recovery")
+            make_vault(exe, passphrase, "--no-keyring")
+            make_vault(exe, {**agent, "TOKENSAFE_PASSPHRASE": PASSPHRASE}, "--no-keyring")
+            subprocess.run([exe, "unlock", "--for", "1h", "--idle", "1h"], check=True, capture_output=True,
+                           env={**agent, "TOKENSAFE_PASSPHRASE": PASSPHRASE})
+            try:
+                out = subprocess.run([exe, "get", "tok"], env=agent, capture_output=True, check=True).stdout
+                assert out.strip() == SECRET.encode(), "get through the agent returned something else"
+                rows = [("python3 -c pass | cat  (interpreter floor)", f"{sys.executable} -c pass | cat", base, n),
+                        ("tokensafe get tok | cat  (through the agent)", f"{exe} get tok | cat", agent, n),
+                        ("tokensafe get tok | cat  (passphrase, Argon2id)", f"{exe} get tok | cat",
+                         passphrase, max(5, n // 8)),
+                        ("tokensafe get tok | cat  (keyring slot)", f"{exe} get tok | cat", keyring, n)]
+                pass_env = dict(base)
+                if setup_pass(home, pass_env):
+                    rows.append(("pass show tok | cat  (pass + gpg)", "pass show tok | cat", pass_env, n))
+                print(f"median wall time over {n} runs each (passphrase: {max(5, n // 8)}), same machine, same run:")
+                results = {}
+                for label, cmd, env, runs in rows:
+                    results[label] = median_ms(cmd, env, runs)
+                    print(f"  {label:<48} {results[label]:7.1f} ms")
+                if len(rows) == 5:
+                    via, ps = results[rows[1][0]], results[rows[4][0]]
+                    print(f"  through the agent against pass show:             {via - ps:+7.1f} ms (goal: ≤ 0)")
+                else:
+                    print("  pass show: not installed (apt-get install pass gnupg), no comparison")
+            finally:
+                subprocess.run([exe, "lock"], env=agent, capture_output=True)
+
+
+if __name__ == "__main__":
+    main()
