@@ -20,11 +20,14 @@ from dataclasses import dataclass, field
 
 from vault.errors import PolicyError, UsageError
 from vault.inject.envnames import env_map
+from vault.inject.envpolicy import SECRET_SETTINGS, split_allowed
 from vault.inject.mask import Masker
 
 NEST_MARKER = "TOKENSAFE_RUN"
-# Never handed to a child: the vault's own unlock material.
-STRIPPED = ("TOKENSAFE_PASSPHRASE",)
+# Never handed to a child: the vault's own unlock material. Other TOKENSAFE_* settings
+# (TOKENSAFE_VAULT, TOKENSAFE_LOCK_WAIT …) are paths and numbers, kept so that a nested
+# `tokensafe` (--allow-nested) opens the same vault the same way.
+STRIPPED = SECRET_SETTINGS
 TEMPLATE_ARG = re.compile(r"\{\{[^{}]*}}")
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT,
              signal.SIGUSR1, signal.SIGUSR2, signal.SIGWINCH, signal.SIGCONT)
@@ -40,6 +43,7 @@ class RunSpec:
     as_is: bool = False
     mask: bool = True
     allow_nested: bool = False
+    allow_env: Sequence[str] = ()  # denied variable names the user lets through (vault.inject.envpolicy)
 
 
 def check_argv(argv: Sequence[str]) -> None:
@@ -61,12 +65,17 @@ def check_nesting(allow_nested: bool, environ: Mapping[str, str] | None = None) 
                           "the variables are already set here; add --allow-nested if you mean it")
 
 
+def child_vars(spec: RunSpec) -> tuple[dict[str, str], list[str]]:
+    """(the variables the entries set, the denied names left out: see vault.inject.envpolicy)."""
+    return split_allowed({var: v for var, (_, v) in env_map(spec.values, spec.as_is).items()},
+                         spec.allow_env)
+
+
 def child_env(spec: RunSpec, base: Mapping[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     for k in STRIPPED:
         env.pop(k, None)
-    for var, (_, value) in env_map(spec.values, spec.as_is).items():
-        env[var] = value
+    env.update(child_vars(spec)[0])
     env[NEST_MARKER] = str(int(env.get(NEST_MARKER, "0") or 0) + 1)
     return env
 
