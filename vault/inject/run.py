@@ -5,6 +5,11 @@ passphrase), add the entries, forward signals, return the child's exit code, ref
 nest. With masking on, the child's stdout and stderr go through pipes (or a pseudo-terminal
 when ours is a terminal, so colours and prompts keep working) and every secret is replaced
 before it reaches our own stdout/stderr. The child's stdin is ours, untouched.
+
+A masked child runs in a new session, without a controlling terminal: it cannot open
+`/dev/tty` to write around the masking (its stdout may still be a pseudo-terminal of ours,
+which we read and mask). Terminal signals therefore reach only us, and we forward them to
+the child's process group: Ctrl-C (once), Ctrl-\\, Ctrl-Z (we stop with it), window size.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ NEST_MARKER = "TOKENSAFE_RUN"
 STRIPPED = SECRET_SETTINGS
 TEMPLATE_ARG = re.compile(r"\{\{[^{}]*}}")
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT,
-             signal.SIGUSR1, signal.SIGUSR2, signal.SIGWINCH, signal.SIGCONT)
+             signal.SIGUSR1, signal.SIGUSR2, signal.SIGWINCH, signal.SIGCONT, signal.SIGTSTP)
 CHUNK = 1 << 20
 
 
@@ -184,8 +189,9 @@ def _run_masked(argv: list[str], env: dict[str, str], masker: Masker) -> int:
     import subprocess  # here, not at the top: `--no-mask` execs without it
 
     try:
+        # start_new_session: no controlling terminal, so no /dev/tty around the masking.
         proc = subprocess.Popen(argv, env=env, stdin=None, stdout=child_out, stderr=child_err,
-                                close_fds=True, restore_signals=True)
+                                close_fds=True, restore_signals=True, start_new_session=True)
     except FileNotFoundError:
         raise UsageError(f"command not found: {argv[0]}", "check the name and your PATH") from None
     except PermissionError:
@@ -197,10 +203,14 @@ def _run_masked(argv: list[str], env: dict[str, str], masker: Masker) -> int:
     def forward(signum: int, _frame: object) -> None:
         if signum == signal.SIGWINCH and pty_master is not None:
             _copy_winsize(1, pty_master)
-        if signum == signal.SIGINT and _from_terminal():
-            return  # the terminal already sent it to the child (same process group)
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signum)
+        # The child leads its own session and group (see the module docstring): the
+        # terminal's signals reach it only through us, to the whole group as a terminal would.
+        # SIGTSTP would be discarded (the child's group is orphaned: its parent, we, are in
+        # another session), so Ctrl-Z stops the child with SIGSTOP, then us.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGSTOP if signum == signal.SIGTSTP else signum)
+        if signum == signal.SIGTSTP:
+            os.kill(os.getpid(), signal.SIGSTOP)  # SIGCONT (forwarded) resumes both
 
     old = {s: signal.signal(s, forward) for s in FORWARDED}
     try:
@@ -210,20 +220,6 @@ def _run_masked(argv: list[str], env: dict[str, str], masker: Masker) -> int:
         for s, h in old.items():
             signal.signal(s, h)
     return _exit_code(status)
-
-
-def _from_terminal() -> bool:
-    """True when we are the terminal's foreground group: Ctrl-C reached the child already."""
-    try:
-        fd = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
-    except OSError:
-        return False
-    try:
-        return os.tcgetpgrp(fd) == os.getpgrp()
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
 
 
 def _pump(routes: dict[int, int], masker: Masker) -> None:
