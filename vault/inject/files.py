@@ -59,7 +59,8 @@ def check_source(path: Path, roots: Iterable[Path], forbidden: Iterable[Path], w
 def open_inside(path: str, roots: str | None) -> IO[bytes]:
     """Open an upload source read-only without following a final symlink; with `roots`
     (folders joined by os.pathsep), refuse a file whose opened descriptor is not inside one."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    # O_NONBLOCK: opening a FIFO must not wait for a writer; cleared once it is a regular file.
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(path, flags)
     except OSError as e:
@@ -71,6 +72,7 @@ def open_inside(path: str, roots: str | None) -> IO[bytes]:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise FileSystemError(f"cannot upload {path!r}: not a regular file")
+        os.set_blocking(fd, True)
         if roots:
             fd_path = f"/proc/self/fd/{fd}"
             real = Path(os.readlink(fd_path)) if os.path.exists(fd_path) else Path(path).resolve()
