@@ -2,6 +2,8 @@
 http://HOST[:PORT]; a URL without a scheme is https://; an environment proxy never sees a
 request with vault values unless the user names one with --proxy."""
 
+# ruff: noqa: F811 - pytest fixtures imported from tests/inject/conftest.py are parameters here
+
 from __future__ import annotations
 
 import json

@@ -1,6 +1,8 @@
 """#9 findings 3, 5 and 13 for `send` and `request`: URLs that once crashed with the token in a
 traceback; file uploads only from the collection's folder; the summary masks URL secrets."""
 
+# ruff: noqa: F811 - pytest fixtures imported from tests/inject/conftest.py are parameters here
+
 from __future__ import annotations
 
 import json

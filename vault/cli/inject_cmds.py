@@ -231,7 +231,7 @@ def _send_and_show(reqs, masker, include, max_time, connect_timeout, fail, summa
     for req, resp in service.send_requests(reqs, max_time, connect_timeout, errors_masker, proxy):
         if summary:
             line = f"{req.name}: {req.method} {req.url} → {resp.status} {resp.reason} ({resp.elapsed * 1000:.0f} ms)"
-            click.echo((summary_masker or masker).mask(line.encode()).decode("utf-8", "replace"),
+            click.echo((summary_masker or masker).mask(line.encode("utf-8", "surrogatepass")).decode("utf-8", "replace"),
                        err=True)
         out = (resp.head_text().encode() if include else b"") + resp.body_text(pretty)
         if out and not out.endswith(b"\n") and (pretty or summary):

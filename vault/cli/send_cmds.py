@@ -94,7 +94,7 @@ def send_cmd(vault_path, env_name, passphrase_fd, collection, items, variables, 
             _warn(f"--allow-unbound: sending {u.entry!r} to {u.host!r}, a host no rule allows")
         if dry_run:
             for req in plan.requests:
-                write_out(masker.mask(f"# {req.name}\n{req.describe()}\n".encode()))
+                write_out(masker.mask(f"# {req.name}\n{req.describe()}\n".encode("utf-8", "surrogatepass")))
             return 0
         # Summary lines name the hosts, as host-binding errors do; everything else is masked.
         # A kind-url value with a path (a webhook) is masked there too: only bare hosts show.

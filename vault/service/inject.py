@@ -165,8 +165,10 @@ def error_masker(env: Environment) -> Masker:
     def is_host(name: str, kind: str, value: str) -> bool:
         return name == AUTH0_DOMAIN or kind == "domain" or (kind == "url" and _only_a_host(value))
 
+    # casefold: an error names a host as parsed, lower-cased: a token put where the host
+    # goes (`https://{{auth0_token}}/`) must be masked in that form too.
     return Masker({n: v for n, e in env.entries.items()
-                   if not is_host(n, e.kind, v := e.value.reveal())})
+                   if not is_host(n, e.kind, v := e.value.reveal())}, casefold=True)
 
 
 @contextmanager
@@ -217,7 +219,7 @@ class Prepared(Record):
 
     def describe(self) -> bytes:
         """The resolved requests as text, secrets masked (a dry run)."""
-        return b"".join(self.masker.mask(r.describe().encode()) for r in self.requests)
+        return b"".join(self.masker.mask(r.describe().encode("utf-8", "surrogatepass")) for r in self.requests)
 
 
 def prepare_request(ctx: Context, opts: RequestOptions) -> Prepared:
