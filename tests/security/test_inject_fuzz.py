@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import create_passphrase_vault
@@ -33,7 +33,10 @@ from vault.errors import ExitStatus
 # What `send` may answer to bad input: never INTERNAL (70), which means a bug.
 DOCUMENTED = {ExitStatus.OK, ExitStatus.USAGE, ExitStatus.NOT_FOUND, ExitStatus.FILESYSTEM,
               ExitStatus.NETWORK, ExitStatus.REFUSED}
-BUDGET = settings(phases=[__import__("hypothesis").Phase.reuse, __import__("hypothesis").Phase.generate], max_examples=200, deadline=datetime.timedelta(seconds=10), print_blob=True,
+# No shrinking: a failure is reported at once (example, seed, @reproduce_failure blob)
+# instead of minutes of shrinking in CI; replay it locally with the blob to shrink it.
+BUDGET = settings(max_examples=200, deadline=datetime.timedelta(seconds=10), print_blob=True,
+                  phases=[Phase.explicit, Phase.reuse, Phase.generate],
                   suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                          HealthCheck.data_too_large])
 FEW = settings(BUDGET, max_examples=8)

@@ -58,8 +58,8 @@ def check_argv(argv: Sequence[str]) -> None:
         if TEMPLATE_ARG.search(arg):
             raise PolicyError(
                 "refusing {{…}} in the command's arguments: argv is visible to every user (ps, /proc)",
-                "the child gets each entry as an environment variable (e.g. \"$AUTH0_TOKEN\"); "
-                "for files or stdin use `tokensafe inject`",
+                "the child gets each entry as an environment variable (auth0_token as AUTH0_TOKEN): "
+                "hand it on through stdin, never as an argument; for files or pipes use `tokensafe inject`",
             )
 
 
