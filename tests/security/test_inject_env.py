@@ -109,3 +109,16 @@ def test_child_never_inherits_unlock_material(session) -> None:
         # TOKENSAFE_VAULT is a path, kept so that a nested tokensafe opens the same vault.
         assert seen == {"TOKENSAFE_PASSPHRASE": False, "TOKENSAFE_RECOVERY_KEY": False,
                         "TOKENSAFE_NEW_PASSPHRASE": False, "TOKENSAFE_VAULT": True}, masked
+
+
+def test_security_md_lists_exactly_the_code_s_names() -> None:
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "SECURITY.md").read_text(encoding="utf-8")
+    section = text[text.index("#### Variables a vault entry never sets"):]
+    section = section[:section.index("\n## ")]
+    documented = set(re.findall(r"`([A-Z_0-9]+)`", section))
+    code = envpolicy.DENIED_NAMES | set(envpolicy.DENIED_PREFIXES) | set(envpolicy.DENIED_SUFFIXES)
+    assert code <= documented
+    assert {d for d in documented - code if not envpolicy.denied(d)} == set()
