@@ -104,7 +104,8 @@ class HostPolicy:
             if not host_allowed(host, bare):
                 raise PolicyError(
                     f"refusing to send {name!r} to {host!r}: allowed hosts are {', '.join(patterns)}",
-                    f"check the URL; if this host is right, `tokensafe set {name} --allow-host {host}`",
+                    f"check the URL; if this host is right, `tokensafe set {name} --allow-host "
+                    f"{PLAIN if scheme == 'http' else ''}{host}`",
                 )
             if name not in self.hosts and not _matches(host, scheme, patterns):
                 raise PolicyError(
