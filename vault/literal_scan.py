@@ -104,6 +104,8 @@ def build(literals: Sequence[bytes], backend: str | None = None) -> tuple[str, F
     builders = {"hyperscan": hyperscan_finder, "ahocorasick_rs": ahocorasick_finder,
                 "re": lambda lits: regex_finder(lits, overlapping=False)}
     for name in [backend] if backend else BACKENDS:
+        if name == "hyperscan" and not backend and any(b"\0" in p for p in literals):
+            continue  # its literal API stops a pattern at NUL: the value would be half masked
         try:
             return name, builders[name](literals)
         except ImportError:

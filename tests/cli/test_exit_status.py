@@ -47,7 +47,7 @@ def sess(session):
         session.env.pop(var, None)
     session.env["NO_PROXY"] = "*"
     session.closed = _closed_port()
-    _vault_with(Path(session.env["TOKENSAFE_VAULT"]), hosts=[f"127.0.0.1:{session.closed}"])
+    _vault_with(Path(session.env["TOKENSAFE_VAULT"]), hosts=[f"http://127.0.0.1:{session.closed}"])
     return session
 
 

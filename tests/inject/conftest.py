@@ -198,10 +198,12 @@ def session(session, tmp_path: Path) -> Iterator:
 
 @pytest.fixture
 def ts(session, server: Recorder):
-    """A session whose `dev` environment binds the planted token to the test server
-    (via auth0_domain)."""
+    """A session whose `dev` environment binds the planted token to the test server, over
+    plain http, which a binding must name explicitly (`http://127.0.0.1:PORT`)."""
+    plain = [f"http://{server.host}"]
     make_vault(session, {
-        "dev": {"auth0_domain": server.host, "auth0_token": PLANTED, "client_id": "abcdefghij0123456789"},
+        "dev": {"auth0_domain": server.host, "auth0_token": (PLANTED, plain),
+                "client_id": ("abcdefghij0123456789", plain)},
         "loose": {"api_token": PLANTED},
     }, "dev")
     return session

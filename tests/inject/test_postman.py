@@ -172,7 +172,7 @@ def test_path_variables_given_kept_or_filled() -> None:
 
 @pytest.mark.parametrize(("url", "expected"), [
     ("https://h:8443/a/:id?x=:id#:id", "https://h:8443/a/7?x=:id#:id"),  # not the port, query or fragment
-    ("h/a/:/b", "http://h/a/:/b"),  # a lone ":" is text
+    ("h/a/:/b", "https://h/a/:/b"),  # a lone ":" is text; no scheme: https
     ("https://h/a/x:id/:id/:id", "https://h/a/x:id/7/7"),
 ])
 def test_only_whole_path_segments_are_path_variables(url: str, expected: str) -> None:

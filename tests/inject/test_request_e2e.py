@@ -49,8 +49,9 @@ def test_host_not_allowed_never_reaches_any_server(ts, server, other_server) -> 
     for url in (f"{other_server.url}/api/v2/users", "http://localhost:1/x",
                 "http://{{auth0_domain}}.evil.test/x"):
         r = ts("request", "GET", url, "-H", AUTH)
-        assert r.returncode == 9, url
-        assert b"refusing to send '" in r.stderr
+        # `127.0.0.1:PORT.evil.test` is a port no parser accepts: a usage error, nothing sent.
+        assert r.returncode in (2, 9), url
+        assert b"refusing to send '" in r.stderr or b"not a valid URL (Invalid port)" in r.stderr
     assert server.seen == [] and other_server.seen == []
     ts.assert_no_leak(PLANTED)
 
@@ -69,7 +70,7 @@ def test_unbound_entries_refused_then_allowed_loudly(ts, server) -> None:
 def test_explicit_allowed_hosts(session, server, other_server) -> None:
     session.env["NO_PROXY"] = "*"
     make_vault(session, {"dev": {"auth0_domain": server.host,
-                                 "tok": (PLANTED, [other_server.host])}}, "dev")
+                                 "tok": (PLANTED, [f"http://{other_server.host}"])}}, "dev")
     ok = session("request", "GET", f"{other_server.url}/a", "-H", "X: {{tok}}")
     bad = session("request", "GET", f"{server.url}/a", "-H", "X: {{tok}}")
     assert ok.returncode == 0 and bad.returncode == 9

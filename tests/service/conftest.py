@@ -24,7 +24,8 @@ def filled(vault_path: Path, server: Recorder, warnings: list[str]) -> Context: 
 
     create_passphrase_vault(vault_path)
     ctx = Context(str(vault_path), warn=warnings.append)
-    entries.set_entry(ctx, entries.SetOptions("auth0_token", hosts=[server.host]), PLANTED)
-    entries.set_entry(ctx, entries.SetOptions("auth0_domain"), server.host)
+    # Plain http to the loopback server: a binding names it explicitly.
+    entries.set_entry(ctx, entries.SetOptions("auth0_token", hosts=[f"http://{server.host}"]), PLANTED)
+    entries.set_entry(ctx, entries.SetOptions("auth0_domain"), f"http://{server.host}")
     entries.set_entry(ctx, entries.SetOptions("loose"), "loose-value-0123456789abcdef")
     return ctx

@@ -24,7 +24,7 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_inject_resolves_both_reference_forms(filled: Context) -> None:
     out = inject.inject(filled, "Bearer {{auth0_token}} at {{vault:auth0_domain}} {{$guid}}\n")
-    assert out.startswith(f"Bearer {PLANTED} at 127.0.0.1:")
+    assert out.startswith(f"Bearer {PLANTED} at http://127.0.0.1:")
     assert out.endswith(" {{$guid}}\n")  # dynamic variables are left for the consumer
 
 
@@ -83,7 +83,7 @@ def test_run_only_and_refusals(filled: Context, capfd) -> None:
 
 def test_request_prepare_describe_and_send(filled: Context, server: Recorder) -> None:
     prepared = inject.prepare_request(filled, inject.RequestOptions(
-        "post", "http://{{auth0_domain}}/api/v2/users", ["Authorization: Bearer {{auth0_token}}"],
+        "post", "{{auth0_domain}}/api/v2/users", ["Authorization: Bearer {{auth0_token}}"],
         b'{"q": "{{loose}}"}'))
     (req,) = prepared.requests
     assert req.method == "POST" and req.used == {"auth0_domain", "auth0_token", "loose"}

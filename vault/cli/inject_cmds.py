@@ -97,11 +97,14 @@ def inject_cmd(vault_path, env_name, passphrase_fd, input_file, output_file, kee
               default="postman", show_default=True, help="Output format.")
 @click.option("--only", multiple=True, metavar="NAME", help="Only these entries (repeatable).")
 @click.option("--as-is", is_flag=True, help="dotenv/shell: keep vault names instead of UPPER_CASE.")
+@click.option("--allow-env", multiple=True, metavar="NAME",
+              help="dotenv/shell: set this variable even though it is on SECURITY.md's list "
+                   "(PATH, LD_*, *_PROXY, …); repeatable or a,b.")
 @click.option("--reveal", is_flag=True, help="Allow writing to a terminal.")
 @click.option("-o", "--output", "output_file", type=click.Path(dir_okay=False), default=None,
               help="Write here (created 0600, atomically) instead of stdout.")
 @click.option("--force", is_flag=True, help="Allow stdout redirected to a file (`> x.json`).")
-def export_cmd(vault_path, env_name, passphrase_fd, fmt, only, as_is, reveal, output_file, force):
+def export_cmd(vault_path, env_name, passphrase_fd, fmt, only, as_is, allow_env, reveal, output_file, force):
     """Write an environment to stdout for another tool to read from a pipe.
 
     \b
@@ -111,12 +114,16 @@ def export_cmd(vault_path, env_name, passphrase_fd, fmt, only, as_is, reveal, ou
     dotenv and shell names are UPPER_CASE with non-alphanumerics as _ (--as-is keeps them).
     Redirecting stdout into a file (`> x.json`, mode 0644) is refused: write a private
     file with -o FILE (0600, atomic), or add --force.
+
+    Variables that change what programs load, where traffic goes or what they trust
+    (PATH, LD_*, PYTHON*, *_PROXY, PIP_* …) are left out of dotenv and shell, with a
+    warning naming them, unless --allow-env names them.
     """
     if output_file is None:
         refuse_tty(reveal, "secret values")
         if not force:
             refuse_stdout_file()
-    out = service.export(make_context(vault_path, passphrase_fd), fmt, env_name, only, as_is)
+    out = service.export(make_context(vault_path, passphrase_fd), fmt, env_name, only, as_is, allow_env)
     if output_file:
         service.write_private(Path(output_file), out.text)
         click.echo(f"wrote {output_file} (mode 0600)", err=True)
@@ -158,20 +165,26 @@ def refuse_stdout_file() -> None:
 @click.option("--as-is", is_flag=True, help="Keep vault names as variable names (no UPPER_CASE).")
 @click.option("--no-mask", is_flag=True, help="Do not mask the child's output.")
 @click.option("--allow-nested", is_flag=True, help="Allow `run` inside `run`.")
+@click.option("--allow-env", multiple=True, metavar="NAME",
+              help="Set this variable even though it is on SECURITY.md's list (PATH, LD_*, "
+                   "*_PROXY, …); repeatable or a,b.")
 @click.argument("argv", nargs=-1, type=click.UNPROCESSED, required=True, metavar="-- CMD [ARG]…")
-def run_cmd(vault_path, env_name, passphrase_fd, only, as_is, no_mask, allow_nested, argv):
+def run_cmd(vault_path, env_name, passphrase_fd, only, as_is, no_mask, allow_nested, allow_env, argv):
     """Run CMD with the entries as environment variables; mask secrets in its output.
 
     Names become UPPER_CASE with non-alphanumerics as _ (auth0_token → AUTH0_TOKEN);
     --as-is keeps them. {{…}} in CMD's arguments is refused: argv is public. stdout and
     stderr are masked (each value and its base64, base64url, URL-encoded and JSON forms
     → <redacted:NAME>); on a terminal the child gets a pseudo-terminal. Signals are
-    forwarded and the child's exit code is returned.
+    forwarded and the child's exit code is returned. An entry whose variable changes what
+    programs load, where traffic goes or what they trust (PATH, LD_*, PYTHON*, *_PROXY,
+    PIP_* …: SECURITY.md lists them) is not set, with a warning, unless --allow-env NAME.
     """
     from vault.cli.runfast import run_command
 
     # One body for both parsers: the click-free fast path (vault.cli.runfast) calls it too.
-    return run_command(argv, vault_path, env_name, passphrase_fd, only, as_is, no_mask, allow_nested)
+    return run_command(argv, vault_path, env_name, passphrase_fd, only, as_is, no_mask, allow_nested,
+                       allow_env)
 
 
 # request --------------------------------------------------------------------------------
@@ -187,6 +200,8 @@ def _http_options(f):
     f = click.option("--allow-unbound", is_flag=True,
                      help="Entries without allowed hosts of their own may go to any host "
                           "(each one named in a warning).")(f)
+    f = click.option("--proxy", default=None, metavar="URL",
+                     help="Send through this proxy (HTTP(S)_PROXY from the environment is not used).")(f)
     f = click.option("--fail", "-f", "fail", is_flag=True,
                      help=f"Exit {int(ExitStatus.HTTP_STATUS)} when a response status is 400 or more (as curl -f).")(f)
     return f
@@ -219,11 +234,13 @@ def _body_arg(data: str | None) -> bytes | None:
 @click.option("--dry-run", is_flag=True, help="Show the resolved request (secrets masked); send nothing.")
 @_http_options
 def request_cmd(vault_path, env_name, passphrase_fd, method, url, headers, data, include, dry_run,
-                cacert, max_time, connect_timeout, allow_unbound, fail):
+               cacert, max_time, connect_timeout, allow_unbound, proxy, fail):
     """Send one HTTP request with {{name}} resolved in the URL, headers and body.
 
     The secrets go only to hosts their entries allow (an entry with none is bound to the
-    environment's auth0_domain). Output is masked; JSON is pretty-printed on a terminal.
+    environment's auth0_domain), over https:// unless the rule names http://HOST:PORT, and
+    through a proxy only if --proxy names one. Output is masked; JSON is pretty-printed on
+    a terminal.
     A -d body without Content-Type is sent as application/json when it looks like JSON,
     else as a form.
     """
@@ -233,21 +250,33 @@ def request_cmd(vault_path, env_name, passphrase_fd, method, url, headers, data,
         write_out(prepared.describe())
         return 0
     return _send_and_show(prepared.requests, prepared.masker, include, max_time, connect_timeout, fail, cacert,
-                          summary=False, errors_masker=prepared.error_masker)
+                          summary=False, errors_masker=prepared.error_masker, proxy=proxy)
 
 
 def _check_hosts(policy, req) -> None:
     service.check_hosts(policy, req, _warn)
 
 
+_PROXY_VARS = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY")
+
+
+def _proxy_note(proxy: str | None) -> None:
+    import os
+
+    if proxy is None and any(os.environ.get(v) or os.environ.get(v.lower()) for v in _PROXY_VARS):
+        click.echo("tokensafe: note: HTTP(S)_PROXY is not used for requests with vault values; "
+                   "--proxy URL sends through a proxy", err=True)
+
+
 def _send_and_show(reqs, masker, include, max_time, connect_timeout, fail, cacert, summary: bool,
-                   summary_masker=None, errors_masker=None) -> int:
+                   summary_masker=None, errors_masker=None, proxy=None) -> int:
     pretty = is_tty()
     code = 0
-    for req, resp in service.send_requests(reqs, max_time, connect_timeout, errors_masker, cacert):
+    _proxy_note(proxy)
+    for req, resp in service.send_requests(reqs, max_time, connect_timeout, errors_masker, cacert, proxy):
         if summary:
             line = f"{req.name}: {req.method} {req.url} → {resp.status} {resp.reason} ({resp.elapsed * 1000:.0f} ms)"
-            click.echo((summary_masker or masker).mask(line.encode()).decode("utf-8", "replace"),
+            click.echo((summary_masker or masker).mask(line.encode("utf-8", "surrogatepass")).decode("utf-8", "replace"),
                        err=True)
         out = (resp.head_text().encode() if include else b"") + resp.body_text(pretty)
         if out and not out.endswith(b"\n") and (pretty or summary):

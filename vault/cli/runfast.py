@@ -7,7 +7,7 @@ options, a command without `--`, mistakes) to click, and both call `run_command`
 can never disagree on what a command line means or does.
 
     tokensafe run [--env E|-e E] [--only N[,M]]… [--as-is] [--no-mask] [--allow-nested]
-                  [--vault P] [--passphrase-fd N] -- CMD ARGS…
+                  [--allow-env N[,M]]… [--vault P] [--passphrase-fd N] -- CMD ARGS…
 """
 
 from __future__ import annotations
@@ -26,18 +26,20 @@ _OPTIONS = {
     "--as-is": ("as_is", False),
     "--no-mask": ("no_mask", False),
     "--allow-nested": ("allow_nested", False),
+    "--allow-env": ("allow_env", True),
 }
 
 
 def run_command(argv: Sequence[str], vault_path: str | None = None, env_name: str | None = None,
                 passphrase_fd: int | None = None, only: Sequence[str] = (), as_is: bool = False,
-                no_mask: bool = False, allow_nested: bool = False) -> int:
+                no_mask: bool = False, allow_nested: bool = False, allow_env: Sequence[str] = ()) -> int:
     """The body of `tokensafe run`; returns the child's exit code (or does not return: exec)."""
     from vault.cli.common import make_context
     from vault.service.inject import RunOptions, run
 
     return run(make_context(vault_path, passphrase_fd),
-               RunOptions(argv, env_name, only, as_is, mask=not no_mask, allow_nested=allow_nested))
+               RunOptions(argv, env_name, only, as_is, mask=not no_mask, allow_nested=allow_nested,
+                          allow_env=allow_env))
 
 
 def parse_plain(args: list[str]) -> dict | None:
@@ -46,7 +48,7 @@ def parse_plain(args: list[str]) -> dict | None:
         return None  # `run CMD` without `--`, `run --help`: the full parser decides
     cut = args.index("--")
     argv = args[cut + 1:]
-    parsed = parse_plain_options(args[:cut], _OPTIONS, repeatable=("only",))
+    parsed = parse_plain_options(args[:cut], _OPTIONS, repeatable=("only", "allow_env"))
     if parsed is None or parsed[1] or not argv:
         return None  # a positional before `--` is not a plain form either
     kw = parsed[0]

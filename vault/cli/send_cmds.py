@@ -14,7 +14,6 @@ from vault.cli.common import (
     write_out,
 )
 from vault.cli.inject_cmds import (
-    _env,
     _error_masker,
     _http_options,
     _masked_errors,
@@ -51,12 +50,14 @@ Examples:
               help="A variable (also :path variables); beats the vault and the collection.")
 @click.option("--keep-path-vars", is_flag=True,
               help="Send a :name path segment without a value as it is (newman's way) instead of refusing.")
+@click.option("--files-from", "files_from", multiple=True, type=click.Path(file_okay=False), metavar="DIR",
+              help="Files to upload may also come from DIR (default: the collection's folder only).")
 @click.option("--list", "list_only", is_flag=True, help="Print every item's address and exit.")
 @click.option("--dry-run", is_flag=True, help="Show the resolved requests (secrets masked); send nothing.")
 @click.option("-i", "--include", is_flag=True, help="Show status lines and headers.")
 @_http_options
-def send_cmd(vault_path, env_name, passphrase_fd, collection, items, variables, keep_path_vars, list_only,
-             dry_run, include, cacert, max_time, connect_timeout, allow_unbound, fail):
+def send_cmd(vault_path, env_name, passphrase_fd, collection, items, variables, keep_path_vars, files_from,
+             list_only, dry_run, include, cacert, max_time, connect_timeout, allow_unbound, proxy, fail):
     """Send requests of a Postman Collection v2.0/v2.1 with values from the vault.
 
     \b
@@ -70,7 +71,9 @@ def send_cmd(vault_path, env_name, passphrase_fd, collection, items, variables, 
     path segment takes its value from --var or the collection's path variables, never
     from the vault; one without a value is refused before anything is sent (sending it
     empty can turn DELETE /clients/:id into DELETE /clients/), unless --keep-path-vars.
-    Pre-request and test scripts are not executed.
+    Pre-request and test scripts are not executed. Files a request uploads (form-data
+    files, file bodies) come only from the collection's folder or a --files-from DIR, never
+    through a symlink out of it, never from tokensafe's own folders.
     """
     from vault.inject.mask import Masker
     from vault.service import send
@@ -80,10 +83,14 @@ def send_cmd(vault_path, env_name, passphrase_fd, collection, items, variables, 
 
         write_out(listing(load(collection)))
         return 0
+    from vault.cli.common import make_context
+
+    ctx = make_context(vault_path, passphrase_fd)
     opts = send.SendOptions(Path(collection), tuple(items), _parse_vars(variables),
-                            keep_path_vars=keep_path_vars, allow_unbound=allow_unbound)
+                            keep_path_vars=keep_path_vars, allow_unbound=allow_unbound,
+                            files_from=tuple(Path(d) for d in files_from), vault_path=ctx.path)
     selection = send.select(opts)
-    env = _env(vault_path, env_name, passphrase_fd)
+    env = ctx.read().env(env_name)
     masker = Masker(env.values())
     if selection.scripts:
         click.echo(f"tokensafe: note: {selection.scripts} pre-request/test script(s) apply here; "
@@ -94,8 +101,9 @@ def send_cmd(vault_path, env_name, passphrase_fd, collection, items, variables, 
             _warn(f"--allow-unbound: sending {u.entry!r} to {u.host!r}, a host no rule allows")
         if dry_run:
             for req in plan.requests:
-                write_out(masker.mask(f"# {req.name}\n{req.describe()}\n".encode()))
+                write_out(masker.mask(f"# {req.name}\n{req.describe()}\n".encode("utf-8", "surrogatepass")))
             return 0
         # Summary lines name the hosts, as host-binding errors do; everything else is masked.
+        # A kind-url value with a path (a webhook) is masked there too: only bare hosts show.
         return _send_and_show(plan.requests, masker, include, max_time, connect_timeout, fail, cacert, summary=True,
-                              summary_masker=_error_masker(env))
+                              summary_masker=_error_masker(env), proxy=proxy)

@@ -160,7 +160,14 @@ def kv_list(value: Any) -> list[dict[str, Any]]:
         return out
     if isinstance(value, dict):
         return [{"key": k, "value": v} for k, v in value.items()]
+    if not isinstance(value, list):  # a number or a boolean where a list belongs: nothing
+        return []
     return [x for x in value if isinstance(x, dict)]
+
+
+def obj(value: Any) -> dict[str, Any]:
+    """`value` if it is a JSON object, else an empty one (untrusted files put anything anywhere)."""
+    return value if isinstance(value, dict) else {}
 
 
 def is_enabled(kv: dict[str, Any]) -> bool:
@@ -177,7 +184,7 @@ def as_text(v: Any) -> str:
 
 def _count_scripts(events: Any) -> int:
     n = 0
-    for ev in events or []:
+    for ev in events if isinstance(events, list) else []:
         if isinstance(ev, dict) and ev.get("listen") in ("prerequest", "test"):
             script = ev.get("script") or {}
             exec_ = script.get("exec") if isinstance(script, dict) else None
@@ -202,7 +209,7 @@ def parse(doc: Any, source: str = "collection") -> Collection:
     if not isinstance(doc, dict) or not isinstance(doc.get("item"), list):
         raise UsageError(f"{source} is not a Postman collection (no `item` list)",
                          "export it from Postman as Collection v2.1")
-    info = doc.get("info") or {}
+    info = obj(doc.get("info"))
     schema = as_text(info.get("schema"))
     version = "2.0" if "v2.0" in schema else "2.1"
     variables = {}
@@ -226,7 +233,9 @@ def _children(parent: Item, items: list[Any]) -> None:
             continue
         if isinstance(request, str):
             request = {"url": request, "method": "GET"}
-        auth = raw.get("auth") if is_folder else (request or {}).get("auth")
+        if not is_folder and not isinstance(request, dict):
+            continue  # a number or a list where a request belongs: not a request
+        auth = raw.get("auth") if is_folder else obj(request).get("auth")
         item = Item(name, (*parent.names, name), request, auth=auth, parent=parent,
                     scripts=_count_scripts(raw.get("event")), id=_item_id(raw))
         parent.children.append(item)
@@ -277,7 +286,8 @@ def effective_auth(item: Item) -> dict[str, Any] | None:
 
 def auth_params(auth: dict[str, Any]) -> dict[str, Any]:
     """v2.1 stores `[{key, value}]`, v2.0 an object: both → dict."""
-    params = auth.get(auth.get("type", ""))
+    kind = auth.get("type", "")
+    params = auth.get(kind) if isinstance(kind, str) else None
     if isinstance(params, dict):
         return params
     return {as_text(kv.get("key")): kv.get("value") for kv in kv_list(params)}

@@ -215,7 +215,9 @@ class Watcher:
         with contextlib.suppress(OSError):
             subprocess.Popen([self._notify_cmd, "-a", "tokensafe", "tokensafe: token in a file", body],
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, start_new_session=True)
+                             stderr=subprocess.DEVNULL, start_new_session=True,
+                             # never the vault's unlock material (TOKENSAFE_PASSPHRASE …)
+                             env={k: v for k, v in os.environ.items() if not k.startswith("TOKENSAFE_")})
 
     # -- lifecycle ------------------------------------------------------------------------
 

@@ -72,13 +72,14 @@ def inject_demo(run: Callable[..., Any], workdir: Path) -> None:
         run.say(f"Runtime injection. A stand-in for the Auth0 API listens on {api.host} (loopback only).")
         run("env create local")
         run("set auth0_domain --env local", input=api.host, show_input=f"echo {api.host}")
-        run("set auth0_token --env local", input=token, show_input="pbpaste")
+        # Plain http to a loopback stand-in: a binding must name http:// explicitly (else https only).
+        run(f"set auth0_token --env local --allow-host http://{api.host}", input=token, show_input="pbpaste")
         run.say("One request; {{…}} is resolved at send time, and the echoed token comes back masked.")
         run(["request", "GET", "http://{{auth0_domain}}/api/v2/users", "-H",
              "Authorization: Bearer {{auth0_token}}", "--env", "local"])
         got = api.received[-1] == f"Bearer {token}" if api.received else False
         print(f"  (the server received the real token: {'yes' if got else 'NO'})")
-        run.say("The token is bound to auth0_domain: a host typed by mistake gets nothing.")
+        run.say("The token is bound to that host: a host typed by mistake gets nothing.")
         before = len(api.received)
         run(["request", "GET", "http://localhost:9/api/v2/users", "-H",
              "Authorization: Bearer {{auth0_token}}", "--env", "local"], expect_code=9)

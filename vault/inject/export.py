@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from vault.errors import UsageError
 from vault.formats import dotenv, postman_env
 from vault.inject.envnames import env_map
+from vault.inject.envpolicy import split_allowed
 
 FORMATS = ("postman", "dotenv", "json", "shell")
 _SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -32,12 +33,17 @@ def _shell(mapping: Mapping[str, str]) -> str:
 
 
 def render(fmt: str, env_name: str, values: Mapping[str, str], *, as_is: bool = False,
-           kinds: Mapping[str, str] | None = None) -> str:
+           kinds: Mapping[str, str] | None = None, allow_env: Sequence[str] = (),
+           dropped: list[str] | None = None) -> str:
+    """The document; for dotenv and shell, denied variable names (vault.inject.envpolicy) not
+    in `allow_env` are left out and appended to `dropped`."""
     if fmt == "postman":
         return postman_env.render(env_name, values, kinds)
     if fmt == "json":
         return json.dumps(dict(values), indent=2, ensure_ascii=False) + "\n"
-    mapping = {var: v for var, (_, v) in env_map(values, as_is).items()}
+    mapping, left_out = split_allowed({var: v for var, (_, v) in env_map(values, as_is).items()}, allow_env)
+    if dropped is not None:
+        dropped.extend(left_out)
     if fmt == "dotenv":
         return dotenv.render(mapping)
     if fmt == "shell":

@@ -1,10 +1,15 @@
 """One HTTP request with vault values, through httpx (imported lazily).
 
 A `Req` is fully resolved before anything is sent; host binding is checked on it by the
-caller, so a refused request never opens a connection. Like curl: TLS verified (system CAs,
-SSL_CERT_FILE, or --cacert), proxies from HTTP(S)_PROXY/NO_PROXY, no redirects followed, a
-300 s connect timeout and no overall limit unless --max-time, which bounds each request as a
-whole, connect to last byte (as curl's -m).
+caller, so a refused request never opens a connection. Like curl: TLS verified (system CAs
+through certifi, SSL_CERT_FILE / SSL_CERT_DIR, or --cacert), no redirects followed, a 300 s
+connect timeout and no overall limit unless --max-time, which bounds each request as a whole,
+connect to last byte (as curl's -m). Unlike curl, HTTP(S)_PROXY/ALL_PROXY are *not* used: a
+proxy sees every header of a plain-http request, so requests carrying vault values go
+through a proxy only when the user names one (`--proxy URL`).
+
+Every failure while building or sending is a `TokensafeError` whose text holds no part of
+the URL, a header or the body (they may hold vault values).
 """
 
 from __future__ import annotations
@@ -19,8 +24,16 @@ USER_AGENT = "tokensafe"
 
 @dataclass
 class FilePart:
+    """A file to upload; `root` is the folder it must stay inside (see `vault.inject.files`)."""
+
     field: str
     path: str
+    root: str | None = None
+
+    def open(self) -> Any:
+        from vault.inject.files import open_inside
+
+        return open_inside(self.path, self.root)
 
 
 @dataclass
@@ -84,25 +97,55 @@ class Resp:
         return self.body
 
 
+# An HTTP method and a header name are RFC 9110 tokens.
+_TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_BAD_VALUE = frozenset("\r\n\0")
+
+
 def client(max_time: float | None = None, connect_timeout: float | None = 300.0,
-           insecure: bool = False, cacert: str | None = None) -> Any:
+           insecure: bool = False, cacert: str | None = None, proxy: str | None = None) -> Any:
     """An httpx client; `cacert`: a PEM file of CAs trusted instead of the system's."""
     import httpx
 
+    from vault.errors import UsageError
+
     timeout = httpx.Timeout(max_time, connect=min(connect_timeout or max_time or 300.0, max_time or 1e9))
-    verify: Any = not insecure
+    # trust_env=False: no proxy from the environment (see the module docstring); the CA
+    # bundle from SSL_CERT_FILE/SSL_CERT_DIR is still honoured, through this context.
+    verify: Any = False if insecure else httpx.create_ssl_context(trust_env=True)
     if cacert and not insecure:
         import ssl
 
         try:
             verify = ssl.create_default_context(cafile=cacert)
         except (OSError, ssl.SSLError) as e:
-            from vault.errors import UsageError
-
             raise UsageError(f"cannot use {cacert} as --cacert: {getattr(e, 'strerror', None) or e}",
                              "give a file of PEM certificates (-----BEGIN CERTIFICATE-----)") from None
-    return httpx.Client(timeout=timeout, follow_redirects=False, trust_env=True,
-                        verify=verify, headers={"User-Agent": USER_AGENT})
+    try:
+        return httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=verify,
+                            proxy=proxy or None, headers={"User-Agent": USER_AGENT})
+    except (ValueError, httpx.InvalidURL):  # the proxy URL is the user's own, but may hold a password
+        raise UsageError("--proxy is not a valid proxy URL",
+                         "give http://HOST:PORT, https://HOST:PORT or socks5://HOST:PORT") from None
+
+
+def _check(req: Req) -> list[tuple[str, str | bytes]]:
+    """The method and headers as httpx may send them; UsageError (naming no value) otherwise."""
+    from vault.errors import UsageError
+
+    if not req.method or not set(req.method) <= _TOKEN:
+        raise UsageError(f"{req.name or 'request'}: not a valid HTTP method",
+                         "use GET, POST, PUT, PATCH, DELETE … (letters only)")
+    headers: list[tuple[str, str | bytes]] = []
+    for k, v in req.headers:
+        if not k or not set(k) <= _TOKEN:
+            raise UsageError(f"{req.name or 'request'}: a header name is not valid (letters, digits, - only)",
+                             "check the header names of the request")
+        if set(v) & _BAD_VALUE:
+            raise UsageError(f"{req.name or 'request'}: the value of header {k!r} holds a line break or NUL",
+                             "a header value is one line; check the values it uses")
+        headers.append((k, v if v.isascii() else v.encode("utf-8")))
+    return headers
 
 
 def tls_failure(e: BaseException) -> str | None:
@@ -158,15 +201,17 @@ def _send(cl: Any, req: Req) -> Resp:
     import httpx
 
     from vault.errors import NetworkError, UsageError, os_error_message
+    from vault.inject.url import parse
 
-    kwargs: dict[str, Any] = {"headers": req.headers}
+    url = parse(req.url)  # the parser host binding used: what is checked is what is sent
+    kwargs: dict[str, Any] = {"headers": _check(req)}
     opened = []
     try:
         if req.files or req.form:
             kwargs["data"] = dict(req.form or [])
             files = []
             for f in req.files or []:
-                fh = open(f.path, "rb")  # noqa: SIM115 - closed below
+                fh = f.open()
                 opened.append(fh)
                 files.append((f.field, (f.path.rsplit("/", 1)[-1], fh)))
             kwargs["files"] = files or None
@@ -174,12 +219,16 @@ def _send(cl: Any, req: Req) -> Resp:
             kwargs["content"] = req.content
         start = time.perf_counter()
         try:
-            r = cl.request(req.method, req.url, **kwargs)
+            r = cl.request(req.method, url, **kwargs)
         except (httpx.InvalidURL, httpx.UnsupportedProtocol) as e:  # the URL, not the network
-            raise UsageError(f"{req.method} request not sent: {type(e).__name__}: {e}",
+            raise UsageError(f"{req.method} request not sent: {type(e).__name__}",
                              "check the URL: http:// or https://, a host, a port up to 65535") from None
         except httpx.TimeoutException:
             raise NetworkError(f"{req.method} request timed out", "raise --max-time") from None
+        except (httpx.LocalProtocolError, httpx.DecodingError) as e:
+            # h11 quotes the offending header or value: name the kind of problem only.
+            raise UsageError(f"{req.method} request not sent: {type(e).__name__}",
+                             "check the method, header names and values of the request") from None
         except httpx.HTTPError as e:
             reason = tls_failure(e)
             if reason is not None:  # one line naming the host and the fix, not ConnectError's repr
@@ -189,9 +238,14 @@ def _send(cl: Any, req: Req) -> Resp:
                 raise NetworkError(f"TLS: the certificate of {host} is not trusted ({reason})",
                                    "if it is signed by your own CA, pass --cacert FILE "
                                    "(or set SSL_CERT_FILE=FILE); check the host name") from None
-            # httpx messages carry no header values; the URL may, so it is not repeated here.
-            raise NetworkError(f"{req.method} request failed: {type(e).__name__}: {e}",
-                                 "check the host, the network, proxies and certificates") from None
+            # Transport messages name the peer (a host) and the OS error, no header values;
+            # the caller's masker covers the rest.
+            msg = " ".join(str(e).split())[:200]
+            raise NetworkError(f"{req.method} request failed: {type(e).__name__}: {msg}",
+                               "check the host, the network, --proxy and certificates") from None
+        except (UnicodeError, ValueError, TypeError) as e:  # a part httpx could not encode
+            raise UsageError(f"{req.method} request not sent: {type(e).__name__}",
+                             "check the URL, header values and form fields of the request") from None
         elapsed = time.perf_counter() - start
         return Resp(r.status_code, r.reason_phrase, r.http_version, list(r.headers.multi_items()),
                     r.content, elapsed)

@@ -41,10 +41,19 @@ def _b64_cores(raw: bytes, alphabet: bytes | None) -> set[bytes]:
     return out
 
 
-def forms(value: str) -> set[bytes]:
-    """Every encoded form of `value` that output masking looks for."""
-    raw = value.encode("utf-8")
+def forms(value: str, casefold: bool = False) -> set[bytes]:
+    """Every encoded form of `value` that output masking looks for; with `casefold`, its
+    lower-case form too (a host name as parsers normalise it)."""
+    # surrogatepass: a lone surrogate (valid in JSON, so in an imported value) must not
+    # make masking fail; the form is what an output with that value would hold.
+    raw = value.encode("utf-8", "surrogatepass")
     out = {raw}
+    if casefold:
+        out.add(value.lower().encode("utf-8", "surrogatepass"))
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return {f for f in out if len(f) >= MIN_VALUE_LEN}  # the encoders below need valid text
     if "\n" in value:  # a pseudo-terminal turns \n into \r\n on the way out
         out.add(value.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8"))
     for ascii_only in (True, False):
@@ -92,7 +101,7 @@ class _Tables(NamedTuple):
 class Masker:
     """Masks a byte stream; `stream()` gives an independent state for `feed()`/`flush()`."""
 
-    def __init__(self, secrets: Mapping[str, str], backend: str | None = None) -> None:
+    def __init__(self, secrets: Mapping[str, str], backend: str | None = None, casefold: bool = False) -> None:
         # Forms and matchers are built on first use: a child that prints nothing (or a
         # `run -- true`) costs nothing. Both live in containers filled in place, shared
         # with every stream().
@@ -100,6 +109,7 @@ class Masker:
         self._t: list[_Tables] = []
         self._tail = b""
         self._backend = backend
+        self._casefold = casefold  # also mask each value in lower case (error text naming hosts)
         self._matchers: list[Any] = []
 
     @property
@@ -112,7 +122,7 @@ class Masker:
             if value is None or len(value) < MIN_VALUE_LEN:
                 continue
             label = f"<redacted:{name}>".encode()
-            for f in forms(value):
+            for f in forms(value, self._casefold):
                 table.setdefault(f, label)
         patterns = sorted(table, key=len, reverse=True)
         # For the held-back tail: forms by their first 4 bytes, and all prefixes under 4.

@@ -5,21 +5,45 @@ Path variables follow newman: a `:name` segment takes the value of `url.variable
 (or of `--var name=…`, which beats it); never a vault or collection variable. A segment whose
 variable has no value (absent, null or empty) is refused, since sending it empty can turn
 `DELETE /clients/:id` into `DELETE /clients/`; `keep_path_vars` sends `:name` as newman does.
+
+A URL without a scheme gets `https://` (Postman would use http://: a token must not go out
+in clear because a collection left the scheme out). File sources (`formdata` file fields,
+`file` bodies) are checked by `vault.inject.files`: only inside `Uploads.roots`.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 import urllib.parse
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from vault.errors import UsageError
-from vault.formats.collection import Item, as_text, auth_params, effective_auth, is_enabled, kv_list
+from vault.formats.collection import (
+    Item,
+    as_text,
+    auth_params,
+    effective_auth,
+    is_enabled,
+    kv_list,
+    obj,
+)
+from vault.inject.files import ROOTS_SEP, check_source, open_inside
 from vault.inject.http import FilePart, Req
 from vault.inject.template import Resolver
+
+
+@dataclass
+class Uploads:
+    """Where a collection's file sources may come from: inside `roots` (the collection's
+    folder, --files-from folders), never inside `forbidden` (tokensafe's own folders)."""
+
+    roots: list[Path] = field(default_factory=list)
+    forbidden: list[Path] = field(default_factory=list)
 
 AUTH_TYPES = ("bearer", "apikey", "basic", "noauth")
 # A path variable's value fills one segment: only RFC 3986 `pchar`s stay as they are.
@@ -43,7 +67,7 @@ def path_var_hint(names: list[str]) -> str:
 
 def _url_parts(url: Any) -> tuple[str, list[dict[str, Any]] | None, list[dict[str, Any]]]:
     """(url text without query, query params or None to keep the raw query, path variables)."""
-    if isinstance(url, str) or url is None:
+    if not isinstance(url, dict):
         return as_text(url), None, []
     raw = as_text(url.get("raw"))
     host = url.get("host")
@@ -94,18 +118,22 @@ def _apply_path_vars(url: str, values: Mapping[str, str], keep: bool) -> tuple[s
 
 
 def build(item: Item, resolver: Resolver, path_vars: Mapping[str, str] | None = None,
-          base_dir: Path | None = None, *, keep_path_vars: bool = False) -> Req:
+          base_dir: Path | None = None, *, keep_path_vars: bool = False,
+          uploads: Uploads | None = None) -> Req:
     """Resolve one request item into a `Req` (nothing is sent).
+
+    Relative file sources are read from `base_dir`; `uploads` says where any source may lie
+    (default: inside `base_dir` only; no `base_dir`, no uploads).
 
     Raises `MissingPathVariables` for `:name` segments without a value, unless
     `keep_path_vars`; the `{{…}}` resolver's own check runs first."""
-    req = item.request or {}
+    req = obj(item.request)
     r = resolver.resolve
     method = r(as_text(req.get("method")) or "GET", check=False).upper()
     url_text, query, url_vars = _url_parts(req.get("url"))
     url = r(url_text, check=False)
     if url and "://" not in url:
-        url = "http://" + url  # Postman's default when no protocol is given
+        url = "https://" + url  # never in clear by default (see the module docstring)
     pv = {as_text(v.get("key")): r(as_text(v.get("value")), check=False) for v in url_vars if v.get("key")}
     pv.update(path_vars or {})
     url, missing = _apply_path_vars(url, pv, keep_path_vars)
@@ -117,7 +145,9 @@ def build(item: Item, resolver: Resolver, path_vars: Mapping[str, str] | None = 
 
     body = req.get("body") or req.get("data")
     if isinstance(body, dict) and not body.get("disabled"):
-        _body(out, body, resolver, base_dir)
+        if uploads is None:
+            uploads = Uploads([base_dir] if base_dir is not None else [])
+        _body(out, body, resolver, base_dir, uploads)
 
     auth = effective_auth(item)
     if auth is not None:
@@ -132,7 +162,16 @@ def build(item: Item, resolver: Resolver, path_vars: Mapping[str, str] | None = 
     return out
 
 
-def _body(out: Req, body: dict[str, Any], resolver: Resolver, base_dir: Path | None) -> None:
+def _source(out: Req, src: str, resolver: Resolver, base_dir: Path | None, uploads: Uploads) -> Path:
+    """A file source, resolved and checked against `uploads` (PolicyError outside it)."""
+    p = Path(resolver.resolve(src, check=False))
+    if base_dir is not None and not p.is_absolute():
+        p = base_dir / p
+    return check_source(p, uploads.roots, uploads.forbidden, out.name or "request")
+
+
+def _body(out: Req, body: dict[str, Any], resolver: Resolver, base_dir: Path | None,
+          uploads: Uploads) -> None:
     r = resolver.resolve
     mode = body.get("mode")
     if mode == "raw":
@@ -140,7 +179,7 @@ def _body(out: Req, body: dict[str, Any], resolver: Resolver, base_dir: Path | N
         if raw is None:
             return
         out.content = r(as_text(raw), check=False).encode()
-        lang = (((body.get("options") or {}).get("raw") or {}).get("language") or "")
+        lang = as_text(obj(obj(body.get("options")).get("raw")).get("language"))
         ctypes = {"json": "application/json", "xml": "application/xml", "text": "text/plain",
                   "html": "text/html", "javascript": "application/javascript"}
         if lang in ctypes and not out.has_header("content-type"):
@@ -161,15 +200,13 @@ def _body(out: Req, body: dict[str, Any], resolver: Resolver, base_dir: Path | N
                 srcs = kv.get("src")
                 for src in srcs if isinstance(srcs, list) else [srcs]:
                     if isinstance(src, str) and src:
-                        p = Path(r(src, check=False))
-                        if base_dir is not None and not p.is_absolute():
-                            p = base_dir / p
-                        files.append(FilePart(key, str(p)))
+                        p = _source(out, src, resolver, base_dir, uploads)
+                        files.append(FilePart(key, str(p), ROOTS_SEP.join(map(str, uploads.roots))))
             else:
                 form.append((key, r(as_text(kv.get("value")), check=False)))
         out.form, out.files = form, files
     elif mode == "graphql":
-        gql = body.get("graphql") or {}
+        gql = obj(body.get("graphql"))
         variables = gql.get("variables")
         doc: dict[str, Any] = {"query": r(as_text(gql.get("query")), check=False)}
         if isinstance(variables, str) and variables.strip():
@@ -183,15 +220,12 @@ def _body(out: Req, body: dict[str, Any], resolver: Resolver, base_dir: Path | N
         if not out.has_header("content-type"):
             out.headers.append(("Content-Type", "application/json"))
     elif mode == "file":
-        src = (body.get("file") or {}).get("src")
+        file = body.get("file")
+        src = file.get("src") if isinstance(file, dict) else None
         if isinstance(src, str) and src:
-            p = Path(r(src, check=False))
-            if base_dir is not None and not p.is_absolute():
-                p = base_dir / p
-            try:
-                out.content = p.read_bytes()
-            except OSError as e:
-                raise UsageError(f"{out.name}: cannot read body file: {e.strerror}") from None
+            p = _source(out, src, resolver, base_dir, uploads)
+            with open_inside(str(p), ROOTS_SEP.join(os.fspath(r) for r in uploads.roots)) as fh:
+                out.content = fh.read()
 
 
 def _auth(out: Req, auth: dict[str, Any], params: list[tuple[str, str]], resolver: Resolver) -> None:

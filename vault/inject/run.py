@@ -5,6 +5,11 @@ passphrase), add the entries, forward signals, return the child's exit code, ref
 nest. With masking on, the child's stdout and stderr go through pipes (or a pseudo-terminal
 when ours is a terminal, so colours and prompts keep working) and every secret is replaced
 before it reaches our own stdout/stderr. The child's stdin is ours, untouched.
+
+A masked child runs in a new session, without a controlling terminal: it cannot open
+`/dev/tty` to write around the masking (its stdout may still be a pseudo-terminal of ours,
+which we read and mask). Terminal signals therefore reach only us, and we forward them to
+the child's process group: Ctrl-C (once), Ctrl-\\, Ctrl-Z (we stop with it), window size.
 """
 
 from __future__ import annotations
@@ -20,14 +25,17 @@ from dataclasses import dataclass, field
 
 from vault.errors import PolicyError, UsageError
 from vault.inject.envnames import env_map
+from vault.inject.envpolicy import SECRET_SETTINGS, split_allowed
 from vault.inject.mask import Masker
 
 NEST_MARKER = "TOKENSAFE_RUN"
-# Never handed to a child: the vault's own unlock material.
-STRIPPED = ("TOKENSAFE_PASSPHRASE",)
+# Never handed to a child: the vault's own unlock material. Other TOKENSAFE_* settings
+# (TOKENSAFE_VAULT, TOKENSAFE_LOCK_WAIT …) are paths and numbers, kept so that a nested
+# `tokensafe` (--allow-nested) opens the same vault the same way.
+STRIPPED = SECRET_SETTINGS
 TEMPLATE_ARG = re.compile(r"\{\{[^{}]*}}")
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT,
-             signal.SIGUSR1, signal.SIGUSR2, signal.SIGWINCH, signal.SIGCONT)
+             signal.SIGUSR1, signal.SIGUSR2, signal.SIGWINCH, signal.SIGCONT, signal.SIGTSTP)
 CHUNK = 1 << 20
 
 
@@ -40,6 +48,7 @@ class RunSpec:
     as_is: bool = False
     mask: bool = True
     allow_nested: bool = False
+    allow_env: Sequence[str] = ()  # denied variable names the user lets through (vault.inject.envpolicy)
 
 
 def check_argv(argv: Sequence[str]) -> None:
@@ -49,8 +58,8 @@ def check_argv(argv: Sequence[str]) -> None:
         if TEMPLATE_ARG.search(arg):
             raise PolicyError(
                 "refusing {{…}} in the command's arguments: argv is visible to every user (ps, /proc)",
-                "the child gets each entry as an environment variable (e.g. \"$AUTH0_TOKEN\"); "
-                "for files or stdin use `tokensafe inject`",
+                "the child gets each entry as an environment variable (auth0_token as AUTH0_TOKEN): "
+                "hand it on through stdin, never as an argument; for files or pipes use `tokensafe inject`",
             )
 
 
@@ -61,12 +70,17 @@ def check_nesting(allow_nested: bool, environ: Mapping[str, str] | None = None) 
                           "the variables are already set here; add --allow-nested if you mean it")
 
 
+def child_vars(spec: RunSpec) -> tuple[dict[str, str], list[str]]:
+    """(the variables the entries set, the denied names left out: see vault.inject.envpolicy)."""
+    return split_allowed({var: v for var, (_, v) in env_map(spec.values, spec.as_is).items()},
+                         spec.allow_env)
+
+
 def child_env(spec: RunSpec, base: Mapping[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     for k in STRIPPED:
         env.pop(k, None)
-    for var, (_, value) in env_map(spec.values, spec.as_is).items():
-        env[var] = value
+    env.update(child_vars(spec)[0])
     env[NEST_MARKER] = str(int(env.get(NEST_MARKER, "0") or 0) + 1)
     return env
 
@@ -175,8 +189,9 @@ def _run_masked(argv: list[str], env: dict[str, str], masker: Masker) -> int:
     import subprocess  # here, not at the top: `--no-mask` execs without it
 
     try:
+        # start_new_session: no controlling terminal, so no /dev/tty around the masking.
         proc = subprocess.Popen(argv, env=env, stdin=None, stdout=child_out, stderr=child_err,
-                                close_fds=True, restore_signals=True)
+                                close_fds=True, restore_signals=True, start_new_session=True)
     except FileNotFoundError:
         raise UsageError(f"command not found: {argv[0]}", "check the name and your PATH") from None
     except PermissionError:
@@ -188,10 +203,14 @@ def _run_masked(argv: list[str], env: dict[str, str], masker: Masker) -> int:
     def forward(signum: int, _frame: object) -> None:
         if signum == signal.SIGWINCH and pty_master is not None:
             _copy_winsize(1, pty_master)
-        if signum == signal.SIGINT and _from_terminal():
-            return  # the terminal already sent it to the child (same process group)
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signum)
+        # The child leads its own session and group (see the module docstring): the
+        # terminal's signals reach it only through us, to the whole group as a terminal would.
+        # SIGTSTP would be discarded (the child's group is orphaned: its parent, we, are in
+        # another session), so Ctrl-Z stops the child with SIGSTOP, then us.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGSTOP if signum == signal.SIGTSTP else signum)
+        if signum == signal.SIGTSTP:
+            os.kill(os.getpid(), signal.SIGSTOP)  # SIGCONT (forwarded) resumes both
 
     old = {s: signal.signal(s, forward) for s in FORWARDED}
     try:
@@ -201,20 +220,6 @@ def _run_masked(argv: list[str], env: dict[str, str], masker: Masker) -> int:
         for s, h in old.items():
             signal.signal(s, h)
     return _exit_code(status)
-
-
-def _from_terminal() -> bool:
-    """True when we are the terminal's foreground group: Ctrl-C reached the child already."""
-    try:
-        fd = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
-    except OSError:
-        return False
-    try:
-        return os.tcgetpgrp(fd) == os.getpgrp()
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
 
 
 def _pump(routes: dict[int, int], masker: Masker) -> None:

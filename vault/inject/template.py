@@ -7,6 +7,10 @@
   They are never looked up in the vault.
 - An unknown name raises `NotFoundError` naming every unknown name (never a value), unless
   `keep_unknown`, which leaves it literally as Postman does.
+- Bounded: at most `MAX_DEPTH` passes (Postman's limit; a cycle stops there, as in Postman),
+  and the text may grow by at most `MAX_GROWTH` bytes in all — values that nest references
+  (`a` = `{{b}}{{b}}`, `b` = `{{c}}{{c}}` …) would otherwise double it on every pass. Past
+  that, `UsageError` (no value in its text).
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from vault.errors import NotFoundError
+from vault.errors import NotFoundError, UsageError
 
 VAR_RE = re.compile(r"\{\{([^{}]*?)}}")
 VAULT_PREFIX = "vault:"
 # Postman substitutes up to 19 times; a deeper chain is almost certainly a cycle.
 MAX_DEPTH = 19
+# How much resolving may add to a text: far beyond any real template, far below exhaustion.
+MAX_GROWTH = 16 << 20
 # The hint names no flag: a resolver serves several commands; each caller names its own.
 UNKNOWN_HINT = "`tokensafe list` shows the names in the vault; `tokensafe set NAME` adds one"
 
@@ -88,14 +94,34 @@ class Resolver:
 
     def resolve(self, text: str, check: bool = True) -> str:
         """Resolve `text`; with `check`, raise on unknown names collected so far."""
+        limit = len(text) + MAX_GROWTH
         for _ in range(MAX_DEPTH):
-            new = VAR_RE.sub(self._sub, text)
+            new = self._pass(text, limit)
             if new == text:
                 break
             text = new
         if check:
             self.check()
         return text
+
+    def _pass(self, text: str, limit: int) -> str:
+        """One substitution pass, refusing as soon as the result would exceed `limit` chars."""
+        parts: list[str] = []
+        size = pos = 0
+        for m in VAR_RE.finditer(text):
+            piece = self._sub(m)
+            size += (m.start() - pos) + len(piece)
+            if size > limit:
+                raise UsageError(
+                    f"resolving {{{{…}}}} would grow the text past {MAX_GROWTH >> 20} MiB more than it was: "
+                    "values that refer to other variables expand too far (a cycle that doubles?)",
+                    "check the values that hold {{…}} references: `tokensafe list` shows the names")
+            parts += (text[pos:m.start()], piece)
+            pos = m.end()
+        if not parts:
+            return text
+        parts.append(text[pos:])
+        return "".join(parts)
 
     def check(self) -> None:
         if self.unknown and not self.keep_unknown:

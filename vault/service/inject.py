@@ -35,16 +35,18 @@ def split_names(names: Iterable[str]) -> list[str]:
 # run ------------------------------------------------------------------------------------
 
 class RunOptions(Record):
-    __slots__ = ("argv", "env", "only", "as_is", "mask", "allow_nested")
+    __slots__ = ("argv", "env", "only", "as_is", "mask", "allow_nested", "allow_env")
 
     def __init__(self, argv: Sequence[str], env: str | None = None, only: Sequence[str] = (),
-                 as_is: bool = False, mask: bool = True, allow_nested: bool = False) -> None:
+                 as_is: bool = False, mask: bool = True, allow_nested: bool = False,
+                 allow_env: Sequence[str] = ()) -> None:
         self.argv = list(argv)  # a leading `--` is dropped
         self.env = env
         self.only = list(only)  # names, or comma-separated groups of names
         self.as_is = as_is  # keep vault names as variable names (no UPPER_CASE)
         self.mask = mask
         self.allow_nested = allow_nested
+        self.allow_env = list(allow_env)  # denied variable names the user lets through
 
 
 def run(ctx: Context, opts: RunOptions) -> int:
@@ -53,7 +55,8 @@ def run(ctx: Context, opts: RunOptions) -> int:
     The child's output streams straight through `vault.inject.run` (masking pipe or pty);
     nothing here touches it, so its throughput is that module's.
     """
-    from vault.inject.run import RunSpec, check_argv, check_nesting
+    from vault.inject.envpolicy import left_out_warning
+    from vault.inject.run import RunSpec, check_argv, check_nesting, child_vars
     from vault.inject.run import run as run_child
 
     args = list(opts.argv)
@@ -70,8 +73,12 @@ def run(ctx: Context, opts: RunOptions) -> int:
         names = split_names(opts.only)
         env_map(values, opts.as_is, names)  # raises NotFoundError for unknown names
         chosen = {n: values[n] for n in names}
-    return run_child(RunSpec(args, chosen, mask_values=values, as_is=opts.as_is, mask=opts.mask,
-                             allow_nested=opts.allow_nested))
+    spec = RunSpec(args, chosen, mask_values=values, as_is=opts.as_is, mask=opts.mask,
+                   allow_nested=opts.allow_nested, allow_env=opts.allow_env)
+    dropped = child_vars(spec)[1]
+    if dropped:
+        ctx.warn(left_out_warning(dropped, "in the child's environment"))
+    return run_child(spec)
 
 
 # inject ---------------------------------------------------------------------------------
@@ -107,8 +114,12 @@ class Exported(Record):
 
 
 def export(ctx: Context, fmt: str = "postman", env: str | None = None, only: Sequence[str] = (),
-           as_is: bool = False) -> Exported:
-    """An environment as a Postman environment, dotenv, JSON or shell document."""
+           as_is: bool = False, allow_env: Sequence[str] = ()) -> Exported:
+    """An environment as a Postman environment, dotenv, JSON or shell document.
+
+    dotenv and shell become environment variables (`eval "$(…)"`, `--env-file`): the
+    variables of `vault.inject.envpolicy` are left out, with a warning naming them, unless
+    `allow_env` names them. Postman and JSON documents are not environments: left as they are."""
     from vault.inject.export import render
 
     if fmt not in EXPORT_FORMATS:
@@ -121,18 +132,44 @@ def export(ctx: Context, fmt: str = "postman", env: str | None = None, only: Seq
             e.get(n)  # NotFoundError names the first unknown one
         values = {n: values[n] for n in names}
     kinds = {n: x.kind for n, x in e.entries.items()}
-    return Exported(e.name, fmt, list(values), render(fmt, e.name, values, as_is=as_is, kinds=kinds))
+    dropped: list[str] = []
+    text = render(fmt, e.name, values, as_is=as_is, kinds=kinds, allow_env=allow_env, dropped=dropped)
+    if dropped:
+        from vault.inject.envpolicy import left_out_warning
+
+        ctx.warn(left_out_warning(dropped, f"in the {fmt} output"))
+    return Exported(e.name, fmt, list(values), text)
 
 
 # request --------------------------------------------------------------------------------
 
+def _only_a_host(value: str) -> bool:
+    """True for `https://host[:port][/]`: a URL that says no more than a host does. A URL with
+    a path, query, fragment or user-info may carry a secret (a webhook's path, a password)."""
+    import urllib.parse
+
+    try:
+        parts = urllib.parse.urlsplit(value.strip())
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        return False
+    return (bool(parts.hostname) and parts.path in ("", "/") and not parts.query
+            and not parts.fragment and "@" not in parts.netloc)
+
+
 def error_masker(env: Environment) -> Masker:
-    """Masks error text: every value but hosts, which an error about hosts must name."""
+    """Masks error and summary text: every value but hosts, which an error about hosts must
+    name (`auth0_domain`, kind `domain`, and a kind-`url` value that is only scheme://host)."""
     from vault.inject.hosts import AUTH0_DOMAIN
     from vault.inject.mask import Masker
 
-    return Masker({n: e.value.reveal() for n, e in env.entries.items()
-                   if n != AUTH0_DOMAIN and e.kind not in ("domain", "url")})
+    def is_host(name: str, kind: str, value: str) -> bool:
+        return name == AUTH0_DOMAIN or kind == "domain" or (kind == "url" and _only_a_host(value))
+
+    # casefold: an error names a host as parsed, lower-cased: a token put where the host
+    # goes (`https://{{auth0_token}}/`) must be masked in that form too.
+    return Masker({n: v for n, e in env.entries.items()
+                   if not is_host(n, e.kind, v := e.value.reveal())}, casefold=True)
 
 
 @contextmanager
@@ -141,9 +178,10 @@ def masked_errors(masker: Masker) -> Iterator[None]:
     try:
         yield
     except TokensafeError as e:
-        e.message = masker.mask(e.message.encode()).decode("utf-8", "replace")
+        # surrogatepass: a lone surrogate from a collection must not turn an error into a crash.
+        e.message = masker.mask(e.message.encode("utf-8", "surrogatepass")).decode("utf-8", "replace")
         if e.hint:
-            e.hint = masker.mask(e.hint.encode()).decode("utf-8", "replace")
+            e.hint = masker.mask(e.hint.encode("utf-8", "surrogatepass")).decode("utf-8", "replace")
         raise
 
 
@@ -182,7 +220,7 @@ class Prepared(Record):
 
     def describe(self) -> bytes:
         """The resolved requests as text, secrets masked (a dry run)."""
-        return b"".join(self.masker.mask(r.describe().encode()) for r in self.requests)
+        return b"".join(self.masker.mask(r.describe().encode("utf-8", "surrogatepass")) for r in self.requests)
 
 
 def prepare_request(ctx: Context, opts: RequestOptions) -> Prepared:
@@ -226,16 +264,18 @@ def prepare_request(ctx: Context, opts: RequestOptions) -> Prepared:
 
 def send_requests(requests: Sequence[Req], max_time: float | None = None,
                   connect_timeout: float | None = 300.0,
-                  masker: Masker | None = None, cacert: str | None = None) -> Iterator[tuple[Req, Resp]]:
+                  masker: Masker | None = None, cacert: str | None = None,
+                  proxy: str | None = None) -> Iterator[tuple[Req, Resp]]:
     """Send the requests in order over one client, yielding each with its response as it comes.
 
     `max_time` bounds each request as a whole; `cacert` is a PEM file of CAs to trust
     instead of the system's. Responses are raw: the caller masks what it shows. Errors are
-    masked with `masker`.
+    masked with `masker`. No proxy from the environment: only `proxy`, which the user named
+    (vault.inject.http).
     """
     from vault.inject.http import client, send
 
     with (masked_errors(masker) if masker is not None else nullcontext(),
-          client(max_time, connect_timeout, cacert=cacert) as cl):
+          client(max_time, connect_timeout, cacert=cacert, proxy=proxy) as cl):
         for req in requests:
             yield req, send(cl, req, max_time)

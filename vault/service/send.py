@@ -30,6 +30,8 @@ class SendOptions:
     variables: Mapping[str, str] = field(default_factory=dict, repr=False)  # --var: beats vault and collection
     keep_path_vars: bool = False  # send `:name` literally when it has no value, as newman does
     allow_unbound: bool = False  # entries bound to no host may go anywhere (each one reported)
+    files_from: tuple[Path, ...] = ()  # folders file uploads may come from, besides the collection's
+    vault_path: Path | None = None  # the vault in use: its folder is never a source of uploads
 
 
 @dataclass
@@ -78,19 +80,26 @@ def select(opts: SendOptions) -> Selection:
     return Selection(col, items)
 
 
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def plan(opts: SendOptions, selection: Selection, env: Environment) -> SendPlan:
     """Build every selected request and check it against the host policy.
 
     Raises before anything could be sent: unknown `{{names}}` (NotFoundError), path variables
     without a value in any request (UsageError naming each), a host an entry may not go to
-    (PolicyError)."""
+    (PolicyError), a file upload outside the collection's folder and `files_from`
+    (PolicyError), text that is not valid Unicode (UsageError)."""
+    from vault.inject.files import own_folders
     from vault.inject.hosts import HostPolicy, request_host
-    from vault.inject.postman import MissingPathVariables, build, path_var_hint
+    from vault.inject.postman import MissingPathVariables, Uploads, build, path_var_hint
     from vault.inject.template import UNKNOWN_HINT, Layer, Resolver
 
     values = env.values()
     overrides = dict(opts.variables)
     base_dir = opts.collection.resolve().parent
+    uploads = Uploads([base_dir, *opts.files_from], own_folders(opts.vault_path))
     hint = f"{UNKNOWN_HINT}; --var NAME=VALUE gives one for this run"
     reqs: list[Req] = []
     missing: list[MissingPathVariables] = []
@@ -99,9 +108,13 @@ def plan(opts: SendOptions, selection: Selection, env: Environment) -> SendPlan:
                         Layer("collection", selection.collection.variables)],
                        dynamic=True, unknown_hint=hint)
         try:
-            reqs.append(build(item, res, overrides, base_dir, keep_path_vars=opts.keep_path_vars))
+            reqs.append(build(item, res, overrides, base_dir, keep_path_vars=opts.keep_path_vars,
+                              uploads=uploads))
         except MissingPathVariables as e:
             missing.append(e)
+        except UnicodeError:  # a lone surrogate (`"\ud800"` is valid JSON) cannot be sent
+            raise UsageError(f"{_printable(item.path)}: holds text that is not valid Unicode",
+                             "check the request's URL, headers and body in the collection") from None
     if len(missing) == 1:
         raise missing[0]
     if missing:

@@ -44,13 +44,18 @@ def check_env_name(name: str) -> str:
 
 
 def check_host_pattern(pattern: str) -> str:
-    p = pattern.strip().lower()
-    if not _HOST_RE.fullmatch(p):
+    """`host`, `*.host`, `host:port`; `http://host[:port]` also allows plain http (no
+    wildcard); `https://` is the default and is dropped."""
+    p = pattern.strip().lower().removeprefix("https://")
+    scheme, rest = ("http://", p[len("http://"):]) if p.startswith("http://") else ("", p)
+    rest = rest.rstrip("/")
+    if not _HOST_RE.fullmatch(rest) or (scheme and rest.startswith("*.")):
         raise UsageError(
             f"invalid host pattern {pattern!r}",
-            "give a host name such as example.auth0.com or a wildcard such as *.auth0.com",
+            "give a host name such as example.auth0.com, a wildcard such as *.auth0.com, "
+            "or http://HOST:PORT for a plain-http test server",
         )
-    return p
+    return scheme + rest
 
 
 def host_allowed(host: str, patterns: list[str]) -> bool:

@@ -1,0 +1,77 @@
+"""#9 finding 14: with masking on, a child cannot write around it through /dev/tty (it runs
+without a controlling terminal); what remains is documented in SECURITY.md."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import select
+import shutil
+import subprocess
+import sys
+import termios
+import time
+
+import pytest
+
+from tests.inject.conftest import PLANTED, make_vault
+
+pytestmark = pytest.mark.e2e
+
+CHILD = ("import os,sys\n"
+         "try:\n"
+         "    fd = os.open('/dev/tty', os.O_WRONLY)\n"
+         "    os.write(fd, b'via-tty:' + os.environ['AUTH0_TOKEN'].encode() + b'\\n')\n"
+         "    print('tty-open', flush=True)\n"
+         "except OSError as e:\n"
+         "    print('no-tty', e.errno, flush=True)\n"
+         "print('stdout:', os.environ['AUTH0_TOKEN'], flush=True)\n")
+
+
+def _on_a_terminal(session, *args: str) -> bytes:
+    """Run the installed command with a fresh pseudo-terminal as its controlling terminal."""
+    master, slave = pty.openpty()
+
+    def controlling_tty() -> None:
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    p = subprocess.Popen([shutil.which("tokensafe"), *args], stdin=slave, stdout=slave, stderr=slave,
+                         env=session.env, cwd=session.cwd, preexec_fn=controlling_tty)
+    os.close(slave)
+    buf = b""
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            buf += chunk
+        elif p.poll() is not None:
+            break
+    p.wait(timeout=10)
+    os.close(master)
+    return buf
+
+
+@pytest.mark.parametrize("redirect", [False, True])
+def test_a_masked_child_cannot_reach_the_terminal_directly(session, redirect) -> None:
+    make_vault(session, {"dev": {"auth0_token": PLANTED}}, "dev")
+    args = ["run", "--", sys.executable, "-c", CHILD]
+    if redirect:  # stdout a pipe, not the terminal: the child gets pipes, still no terminal
+        args = ["run", "--", "sh", "-c", f"{sys.executable} -c \"$0\" | cat", CHILD]
+    buf = _on_a_terminal(session, *args)
+    assert PLANTED.encode() not in buf, buf
+    assert b"no-tty" in buf and b"stdout: <redacted:auth0_token>" in buf, buf
+
+
+def test_no_mask_keeps_the_terminal(session) -> None:
+    """--no-mask execs the child: it is tokensafe, with its terminal (and no masking, as documented)."""
+    make_vault(session, {"dev": {"auth0_token": "not-the-planted-value-123456"}}, "dev")
+    buf = _on_a_terminal(session, "run", "--no-mask", "--", sys.executable, "-c", CHILD)
+    assert b"tty-open" in buf, buf
