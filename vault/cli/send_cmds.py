@@ -90,7 +90,7 @@ def send_cmd(vault_path, env_name, passphrase_fd, collection, items, variables, 
                             keep_path_vars=keep_path_vars, allow_unbound=allow_unbound,
                             files_from=tuple(Path(d) for d in files_from), vault_path=ctx.path)
     selection = send.select(opts)
-    env = ctx.read().env(env_name)
+    env = send.load_env(ctx, env_name)  # auth0_token renewed first when it needs it
     masker = Masker(env.values())
     if selection.scripts:
         click.echo(f"tokensafe: note: {selection.scripts} pre-request/test script(s) apply here; "
