@@ -84,6 +84,27 @@ class Plan:
         return out
 
 
+def read_file(path: Path, follow: bool = True) -> bytes:
+    """The file's bytes; with `follow=False` (watch) a symlink is refused, never read through."""
+    if follow:
+        return path.read_bytes()
+    import errno
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise PolicyError(f"{path.name} is a symlink; watch does not scrub through links",
+                              "scrub the file it points to with `tokensafe import --scrub`") from None
+        raise
+    with os.fdopen(fd, "rb") as f:
+        import stat
+
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise PolicyError(f"{path.name} is not a regular file", "nothing was changed")
+        return f.read()
+
+
 def detect_format(path: Path, data: bytes) -> str:
     if postman_env.sniff_scope(data[:4096], path.name) in postman_env.SCOPES:
         return "postman"
@@ -111,9 +132,9 @@ def _dotenv_vars(data: bytes) -> list[Var]:
     return [Var(b.key, b.value, b.start, b.end) for b in dotenv.read(data) if b.value]
 
 
-def plan_import(path: Path, scanner: FileScanner, fmt: str | None = None) -> Plan:
+def plan_import(path: Path, scanner: FileScanner, fmt: str | None = None, follow: bool = True) -> Plan:
     """Read a Postman environment/globals export or a .env file; mark the secret values."""
-    data = path.read_bytes()
+    data = read_file(path, follow)
     fmt = fmt or detect_format(path, data)
     if fmt == "postman":
         found = _postman_vars(data)
@@ -141,9 +162,9 @@ def plan_import(path: Path, scanner: FileScanner, fmt: str | None = None) -> Pla
     return plan
 
 
-def plan_findings(path: Path, scanner: FileScanner) -> Plan:
+def plan_findings(path: Path, scanner: FileScanner, follow: bool = True) -> Plan:
     """For any text file: each finding becomes an entry named after its key or detector."""
-    data = path.read_bytes()
+    data = read_file(path, follow)
     if b"\x00" in data[:8192] or data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise UsageError(f"{path.name}: binary or UTF-16 files are not scrubbed", "quarantine it instead")
     plan = Plan(path, data, "findings")
@@ -172,18 +193,24 @@ class Outcome:
 
 def commit(plan: Plan, edit: Callable[[], AbstractContextManager[Any]],
            read: Callable[[], Any], env: str | None, scrub: bool, overwrite: bool = False,
-           import_all: bool = False, rename: bool = False) -> Outcome:
+           import_all: bool = False, rename: bool = False, follow: bool = True) -> Outcome:
     """Put the plan's values in the vault; with `scrub`, then rewrite the file.
 
     Imported: the secret values, and domains/URLs (needed to run requests, never flagged).
     Other plain values (ids, emails, hashes) only with `import_all`: once in the vault they
     would be reported as `vault-known` wherever they appear. `rename` (for watch): a name
-    that holds another value gets a free `_2`, `_3` … instead of failing.
+    that holds another value gets a free `_2`, `_3` … instead of failing. `follow=False`
+    (watch): the path is never resolved through a symlink, so the rewrite replaces the
+    file in the watched folder, never a link's target elsewhere.
     """
+    import stat
+
     from vault.store.model import Entry, detect_kind
 
-    path = plan.path.resolve()
-    st = os.stat(path)
+    path = plan.path.resolve() if follow else plan.path.absolute()
+    st = os.stat(path) if follow else os.lstat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise PolicyError(f"{plan.path} is not a regular file (a symlink?); not scrubbed", "nothing was changed")
     imported, unchanged = [], []
     with edit() as data:
         env_name = env or data.current
@@ -232,7 +259,7 @@ def commit(plan: Plan, edit: Callable[[], AbstractContextManager[Any]],
                                      "run `tokensafe list` and try again")
         if str(path) not in check.originals:
             raise IntegrityError("the original did not read back from the vault; file left as is")
-        if _sha(path.read_bytes()) != _sha(plan.original):
+        if _sha(read_file(path, follow)) != _sha(plan.original):
             raise PolicyError(f"{plan.path} changed while it was being imported; not scrubbed",
                               f"run the import again; `tokensafe restore {plan.path}` is not needed")
         atomic_write(path, new_bytes, st.st_mode & 0o7777)

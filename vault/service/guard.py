@@ -23,7 +23,11 @@ if TYPE_CHECKING:
 SEVERITIES = ("low", "medium", "high", "critical")
 
 
-def scan_config(ctx: Context, deep: bool = False) -> ScanConfig:
+# Files larger than this are skipped unless the user raises it (--max-size); None: no cap.
+DEFAULT_MAX_SIZE = 100 * 1024 * 1024
+
+
+def scan_config(ctx: Context, deep: bool = False, max_size: int | None = DEFAULT_MAX_SIZE) -> ScanConfig:
     """The guard key and, when the vault's fingerprint sidecar is readable, its known values."""
     from vault.guard.keys import load_guard_key, load_known
     from vault.guard.readers import ScanConfig
@@ -41,8 +45,8 @@ def scan_config(ctx: Context, deep: bool = False) -> ScanConfig:
 
         key = crypto.new_key()
     if known is None:
-        return ScanConfig(key)
-    return ScanConfig(key, known[0], known[1], deep=deep)
+        return ScanConfig(key, max_size=max_size)
+    return ScanConfig(key, known[0], known[1], deep=deep, max_size=max_size)
 
 
 # audit ----------------------------------------------------------------------------------
@@ -57,6 +61,7 @@ class AuditOptions:
     staged: bool = False  # scan what git is about to commit
     deep: bool = False  # also find vault values standing bare
     workers: int | None = None
+    max_size: int | None = DEFAULT_MAX_SIZE  # bytes; larger files are skipped and counted
 
     def validate(self) -> None:
         if self.update_baseline and not self.baseline:
@@ -86,7 +91,7 @@ def audit(ctx: Context, opts: AuditOptions,
     from vault.guard.model import SEVERITY_RANK
 
     opts.validate()
-    cfg = scan_config(ctx, opts.deep)
+    cfg = scan_config(ctx, opts.deep, opts.max_size)
     if opts.staged:
         from vault.guard.staged import scan_staged
 
@@ -167,6 +172,7 @@ class WatchOptions:
     quarantine_dir: Path | None = None  # default: in the tokensafe data dir
     notify: bool = True  # desktop notifications
     env: str | None = None  # where --action scrub puts values
+    max_size: int | None = DEFAULT_MAX_SIZE  # bytes; larger files are skipped
 
 
 @dataclass
@@ -202,7 +208,7 @@ def watch(ctx: Context, opts: WatchOptions, on_finding: Callable[[Finding], None
     missing = [str(p) for p in dirs if not p.is_dir()]
     if missing:
         raise UsageError(f"not a folder: {', '.join(missing)}", "watch takes folders to watch")
-    cfg = scan_config(ctx, deep=True)  # few files: look for bare vault values too
+    cfg = scan_config(ctx, deep=True, max_size=opts.max_size)  # few files: bare vault values too
     qdir = (opts.quarantine_dir or watcher.quarantine_dir()) if opts.action == "quarantine" else None
     scrub_fn = None
     if opts.action == "scrub":
@@ -213,9 +219,11 @@ def watch(ctx: Context, opts: WatchOptions, on_finding: Callable[[Finding], None
         scanner = FileScanner(cfg)
 
         def scrub_fn(p: Path) -> str:
-            fmt = sc.detect_format(p, p.read_bytes()[:4096])
-            plan = sc.plan_import(p, scanner) if fmt != "other" else sc.plan_findings(p, scanner)
-            out = sc.commit(plan, ctx.edit, ctx.read, opts.env, scrub=True, rename=True)
+            data = sc.read_file(p, follow=False)  # never through a link (finding 7)
+            fmt = sc.detect_format(p, data[:4096])
+            plan = (sc.plan_import(p, scanner, follow=False) if fmt != "other"
+                    else sc.plan_findings(p, scanner, follow=False))
+            out = sc.commit(plan, ctx.edit, ctx.read, opts.env, scrub=True, rename=True, follow=False)
             return ", ".join(sc.reference(n) for n in out.scrubbed) or "nothing to scrub"
 
     w = watcher.Watcher(dirs, cfg, watcher.Sink(on_finding, on_action, on_error), opts.action,
