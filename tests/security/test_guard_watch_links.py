@@ -46,7 +46,7 @@ def test_watch_leaves_a_link_target_outside_alone(session, tmp_path: Path, actio
     target, body = _outside_target(tmp_path, tok)
     watched = tmp_path / "w"
     watched.mkdir()
-    extra = ["--quarantine-dir", str(tmp_path / "q")] if action == "quarantine" else ["--env", "dev"]
+    extra = ["--quarantine-dir", str(tmp_path / "q")] if action == "quarantine" else []
     w = WatchProc(session.env, tmp_path, str(watched), "--action", action, *extra)
     try:
         (watched / "link.env").symlink_to(target)

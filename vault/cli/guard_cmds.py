@@ -160,9 +160,11 @@ def import_cmd(file: str, env_name: str | None, scrub: bool, overwrite: bool, im
                       ImportOptions(Path(file), env_name, scrub, overwrite, import_all, fmt))
     for note in out.notes:
         click.echo(f"tokensafe: {note}", err=True)
+    added = [n for n in out.imported if n not in out.replaced]
     click.echo(f"imported {len(out.imported)} value(s) into environment {out.env!r}"
-               + (f": {', '.join(out.imported)}" if out.imported else "")
-               + (f" ({len(out.unchanged)} already there)" if out.unchanged else ""))
+               + (f": {', '.join(out.imported)}" if out.imported else ""))
+    click.echo(f"added: {', '.join(added) or '-'}; unchanged: {', '.join(out.unchanged) or '-'}"
+               + (f"; replaced (--overwrite): {', '.join(out.replaced)}" if out.replaced else ""))
     if out.left:
         click.echo(f"left in the file (not secret; --all imports them too): {', '.join(out.left)}")
     if scrub:
@@ -204,18 +206,19 @@ def restore_cmd(file: str, force: bool, vault_path: str | None, passphrase_fd: i
               help="Private folder for --action quarantine (default: in the tokensafe data dir).")
 @click.option("--no-notify", is_flag=True, help="No desktop notifications (notify-send).")
 @max_size_option
-@env_option
 @vault_option
 @passphrase_fd_option
 def watch_cmd(paths: tuple[str, ...], as_json: bool, action: str, quarantine_dir: str | None,
-              no_notify: bool, max_size: int | None, env_name: str | None, vault_path: str | None,
+              no_notify: bool, max_size: int | None, vault_path: str | None,
               passphrase_fd: int | None) -> int:
     """Watch folders; report each token-bearing file the moment it is written.
 
     Default folders: your Downloads folder and the current one. Files written, changed or
     renamed into place are scanned once writes settle. --action quarantine moves such a file
-    into a private 0700 folder; --action scrub does what `import --scrub` does (values into
-    the vault, {{vault:name}} references left behind; `tokensafe restore FILE` undoes it).
+    into a private 0700 folder; --action scrub does what `import --scrub` does with the
+    flagged values, each file's into a new environment `from-NAME` (never one you already
+    have: a watched folder is untrusted), {{vault:name}} references left behind;
+    `tokensafe restore FILE` undoes it. Symlinks are never followed.
     Stops cleanly on Ctrl-C or SIGTERM.
 
     \b
@@ -254,7 +257,7 @@ def watch_cmd(paths: tuple[str, ...], as_json: bool, action: str, quarantine_dir
         _warn(f"{e.path}: {e.reason}")
 
     opts = WatchOptions([Path(p) for p in paths], action, Path(quarantine_dir) if quarantine_dir else None,
-                        notify=not no_notify, env=env_name, max_size=max_size)
+                        notify=not no_notify, max_size=max_size)
     w = watch(make_context(vault_path, passphrase_fd), opts, on_finding, on_action, on_error)
     stops = {signal.SIGINT, signal.SIGTERM}
     posix = hasattr(signal, "sigwait")

@@ -105,6 +105,12 @@ def read_file(path: Path, follow: bool = True) -> bytes:
         return f.read()
 
 
+def env_for_file(path: Path) -> str:
+    """The environment `watch --action scrub` makes for a file: `from-` and its name."""
+    stem = re.sub(r"[^A-Za-z0-9_.\-]", "_", path.name.removesuffix(".json"))[:56]
+    return "from-" + (stem.lstrip(".-") or "file")
+
+
 def detect_format(path: Path, data: bytes) -> str:
     if postman_env.sniff_scope(data[:4096], path.name) in postman_env.SCOPES:
         return "postman"
@@ -185,15 +191,18 @@ def _sha(b: bytes) -> str:
 @dataclass
 class Outcome:
     env: str
-    imported: list[str]
+    imported: list[str]  # stored: added, or replaced with --overwrite
     scrubbed: list[str]
     unchanged: list[str]
     left: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)  # of `imported`: held another value before
 
 
 def commit(plan: Plan, edit: Callable[[], AbstractContextManager[Any]],
            read: Callable[[], Any], env: str | None, scrub: bool, overwrite: bool = False,
-           import_all: bool = False, rename: bool = False, follow: bool = True) -> Outcome:
+           import_all: bool = False, rename: bool = False, follow: bool = True,
+           only_secret: bool = False, new_env: bool = False,
+           bind: Callable[[Any, dict[str, str]], dict[str, list[str]]] | None = None) -> Outcome:
     """Put the plan's values in the vault; with `scrub`, then rewrite the file.
 
     Imported: the secret values, and domains/URLs (needed to run requests, never flagged).
@@ -201,7 +210,15 @@ def commit(plan: Plan, edit: Callable[[], AbstractContextManager[Any]],
     would be reported as `vault-known` wherever they appear. `rename` (for watch): a name
     that holds another value gets a free `_2`, `_3` … instead of failing. `follow=False`
     (watch): the path is never resolved through a symlink, so the rewrite replaces the
-    file in the watched folder, never a link's target elsewhere.
+    file in the watched folder, never a link's target elsewhere. `only_secret`: only the
+    values marked secret (flagged) are stored. `new_env` (watch): `env` is a base name and
+    the values go into a new environment of that name (`-2`, `-3` … if taken), never into
+    an existing one.
+
+    An existing value is never changed without `overwrite`: if any differ, nothing is
+    stored and the error names them (never their values). `bind(env, {name: value})`
+    (the service passes inject.hosts.bindings_for) gives each stored entry its host binding,
+    fixed now, so a domain in the file cannot widen where the user's secrets may go.
     """
     import stat
 
@@ -214,6 +231,11 @@ def commit(plan: Plan, edit: Callable[[], AbstractContextManager[Any]],
     imported, unchanged = [], []
     with edit() as data:
         env_name = env or data.current
+        if new_env:
+            base, n = env_name, 1
+            while env_name in data.environments:
+                n += 1
+                env_name = f"{base[:60]}-{n}"
         e = data.ensure_env(env_name)
         if rename:
             for v in plan.vars:
@@ -222,23 +244,33 @@ def commit(plan: Plan, edit: Callable[[], AbstractContextManager[Any]],
                     n += 1
                     v.name = f"{base[:120]}_{n}"
         todo = {v.name: v.value for v in plan.vars
-                if import_all or v.secret or detect_kind(v.value)[0] in ("domain", "url")}
+                if v.secret or (not only_secret and (import_all or detect_kind(v.value)[0] in ("domain", "url")))}
         left = sorted({v.name for v in plan.vars} - set(todo))
         secret_names = sorted({v.name for v in plan.vars if v.secret})
         if scrub and not secret_names:
             scrub = False
         new_bytes = plan.scrubbed() if scrub else plan.original
+        differing = sorted(n for n, value in todo.items()
+                           if n in e.entries and e.entries[n].value.reveal() != value)
+        if differing and not overwrite:
+            added = sorted(n for n in todo if n not in e.entries)
+            raise PolicyError(
+                f"{len(differing)} name(s) in environment {env_name!r} hold a different value: "
+                f"{', '.join(differing)}; nothing was changed"
+                + (f" (would add: {', '.join(added)})" if added else ""),
+                "--overwrite replaces them; --env NAME imports into another environment")
         for name, value in todo.items():
             have = e.entries.get(name)
             if have is not None and have.value.reveal() == value:
                 unchanged.append(name)
-                continue
-            if have is not None and not overwrite:
-                raise PolicyError(f"{name!r} in environment {env_name!r} holds a different value",
-                                  "nothing was changed; use --overwrite to replace it, "
-                                  "or --env to import into another environment")
-            e.entries[name] = Entry.new(name, value)
-            imported.append(name)
+            else:
+                imported.append(name)
+        stored = {n: todo[n] for n in imported}
+        bound = bind(e, stored) if bind is not None else {}
+        for name, value in stored.items():
+            entry = Entry.new(name, value)
+            entry.bound_to = bound.get(name)
+            e.entries[name] = entry
         if scrub:
             if str(path) in data.originals:
                 raise PolicyError(f"{path} was scrubbed before and not restored",
@@ -263,7 +295,7 @@ def commit(plan: Plan, edit: Callable[[], AbstractContextManager[Any]],
             raise PolicyError(f"{plan.path} changed while it was being imported; not scrubbed",
                               f"run the import again; `tokensafe restore {plan.path}` is not needed")
         atomic_write(path, new_bytes, st.st_mode & 0o7777)
-    return Outcome(env_name, imported, secret_names if scrub else [], unchanged, left)
+    return Outcome(env_name, imported, secret_names if scrub else [], unchanged, left, differing)
 
 
 def restore(path: Path, edit: Callable[[], AbstractContextManager[Any]], force: bool = False) -> str:

@@ -133,6 +133,7 @@ class ImportResult:
     env: str
     imported: list[str]  # names stored (new or replaced)
     unchanged: list[str]  # already in the vault with the same value
+    replaced: list[str]  # of `imported`: held another value before (only with overwrite)
     left: list[str]  # plain values left in the file
     scrubbed: list[str]  # names whose values the file now references (empty: not rewritten)
     notes: list[str] = field(default_factory=list)  # remarks about the file's contents
@@ -149,8 +150,12 @@ def import_file(ctx: Context, opts: ImportOptions) -> ImportResult:
     if opts.format not in (None, "postman", "dotenv"):
         raise UsageError(f"unknown import format {opts.format!r}", "use postman or dotenv")
     plan = sc.plan_import(opts.path, FileScanner(scan_config(ctx)), opts.format)
-    out = sc.commit(plan, ctx.edit, ctx.read, opts.env, opts.scrub, opts.overwrite, opts.import_all)
-    return ImportResult(out.env, out.imported, out.unchanged, out.left, out.scrubbed, list(plan.notes))
+    from vault.inject.hosts import bindings_for
+
+    out = sc.commit(plan, ctx.edit, ctx.read, opts.env, opts.scrub, opts.overwrite, opts.import_all,
+                    bind=bindings_for)
+    return ImportResult(out.env, out.imported, out.unchanged, out.replaced, out.left, out.scrubbed,
+                        list(plan.notes))
 
 
 def restore_file(ctx: Context, path: Path, force: bool = False) -> str:
@@ -171,7 +176,6 @@ class WatchOptions:
     action: str = "report"  # report | quarantine | scrub
     quarantine_dir: Path | None = None  # default: in the tokensafe data dir
     notify: bool = True  # desktop notifications
-    env: str | None = None  # where --action scrub puts values
     max_size: int | None = DEFAULT_MAX_SIZE  # bytes; larger files are skipped
 
 
@@ -198,7 +202,10 @@ def watch(ctx: Context, opts: WatchOptions, on_finding: Callable[[Finding], None
 
     on_action gets (what, path, detail): "quarantined" (detail: where to) or "scrubbed"
     (detail: the references left) and the like. With action scrub the vault is unlocked
-    now, so that a wrong key fails at start rather than on the first leaked file.
+    now, so that a wrong key fails at start rather than on the first leaked file, and each
+    file's flagged values go into a new environment named after it (`from-NAME`), never
+    into one the user has: a watched folder is untrusted, its domains must not decide
+    where the user's tokens may go (finding 2).
     """
     from vault.guard import watcher
 
@@ -214,6 +221,7 @@ def watch(ctx: Context, opts: WatchOptions, on_finding: Callable[[Finding], None
     if opts.action == "scrub":
         from vault.guard import scrub as sc
         from vault.guard.readers import FileScanner
+        from vault.inject.hosts import bindings_for
 
         ctx.read()  # unlock once now: fail at start, not on the first leaked file
         scanner = FileScanner(cfg)
@@ -223,8 +231,10 @@ def watch(ctx: Context, opts: WatchOptions, on_finding: Callable[[Finding], None
             fmt = sc.detect_format(p, data[:4096])
             plan = (sc.plan_import(p, scanner, follow=False) if fmt != "other"
                     else sc.plan_findings(p, scanner, follow=False))
-            out = sc.commit(plan, ctx.edit, ctx.read, opts.env, scrub=True, rename=True, follow=False)
-            return ", ".join(sc.reference(n) for n in out.scrubbed) or "nothing to scrub"
+            out = sc.commit(plan, ctx.edit, ctx.read, sc.env_for_file(p), scrub=True, rename=True,
+                            follow=False, only_secret=True, new_env=True, bind=bindings_for)
+            refs = ", ".join(sc.reference(n) for n in out.scrubbed)
+            return f"{refs} in environment {out.env!r}" if refs else "nothing to scrub"
 
     w = watcher.Watcher(dirs, cfg, watcher.Sink(on_finding, on_action, on_error), opts.action,
                         qdir, scrub_fn, notify=opts.notify)
