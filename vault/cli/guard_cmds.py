@@ -54,7 +54,8 @@ def max_size_option(f):
               help="Skip files/folders matching GLOB (name, or path with /). Repeatable.")
 @click.option("--staged", is_flag=True, help="Scan what git is about to commit.")
 @click.option("--deep", is_flag=True,
-              help="Also find vault values standing bare, under no key (several times slower).")
+              help="Also recognise values of your vault, under any key or bare (unlocks the "
+                   "vault; several times slower).")
 @click.option("--workers", type=click.IntRange(1, 256), default=None, hidden=True)
 @max_size_option
 @vault_option

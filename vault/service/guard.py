@@ -27,15 +27,33 @@ SEVERITIES = ("low", "medium", "high", "critical")
 DEFAULT_MAX_SIZE = 100 * 1024 * 1024
 
 
-def scan_config(ctx: Context, deep: bool = False, max_size: int | None = DEFAULT_MAX_SIZE) -> ScanConfig:
-    """The guard key and, when the vault's fingerprint sidecar is readable, its known values."""
-    from vault.guard.keys import load_guard_key, load_known
+def vault_fingerprints(ctx: Context) -> tuple[bytes, frozenset[str]] | None:
+    """The vault's fingerprint key and the fingerprints of its token-like values; None when
+    there is no vault. Unlocks the vault: the key is kept only inside it (finding 10)."""
+    from vault.guard.keys import load_known
+
+    if not ctx.path.exists():
+        return None
+    data = ctx.read()
+    if not data.fingerprint_key:
+        return None
+    known = load_known(ctx.path, data.fingerprint_key)
+    if known is None:  # no sidecar yet, or one of the old format: compute in memory
+        from vault.store.fingerprints import compute
+
+        known = frozenset(compute(data))
+    return data.fingerprint_key, known
+
+
+def scan_config(ctx: Context, deep: bool = False, max_size: int | None = DEFAULT_MAX_SIZE,
+                known: tuple[bytes, frozenset[str]] | None = None) -> ScanConfig:
+    """The guard key; with `deep`, the vault's fingerprints too (unlocking the vault unless
+    `known` already holds them), so vault values are recognised under any key or none."""
+    from vault.guard.keys import load_guard_key
     from vault.guard.readers import ScanConfig
 
-    try:
-        known = load_known(ctx.path)
-    except Exception:  # no vault, unreadable sidecar: audit works without the in-vault flag
-        known = None
+    if deep and known is None:
+        known = vault_fingerprints(ctx)
     try:
         key = load_guard_key()
     except OSError as e:  # read-only home (some CI): still scan, with a one-run key
@@ -44,9 +62,9 @@ def scan_config(ctx: Context, deep: bool = False, max_size: int | None = DEFAULT
         from vault import crypto
 
         key = crypto.new_key()
-    if known is None:
+    if not deep or known is None:
         return ScanConfig(key, max_size=max_size)
-    return ScanConfig(key, known[0], known[1], deep=deep, max_size=max_size)
+    return ScanConfig(key, known[0], known[1], deep=True, max_size=max_size)
 
 
 # audit ----------------------------------------------------------------------------------
@@ -215,7 +233,16 @@ def watch(ctx: Context, opts: WatchOptions, on_finding: Callable[[Finding], None
     missing = [str(p) for p in dirs if not p.is_dir()]
     if missing:
         raise UsageError(f"not a folder: {', '.join(missing)}", "watch takes folders to watch")
-    cfg = scan_config(ctx, deep=True, max_size=opts.max_size)  # few files: bare vault values too
+    from vault.errors import LockedError
+
+    try:  # few files: look for vault values under any key, and bare, too
+        known = vault_fingerprints(ctx)
+    except LockedError:
+        if opts.action == "scrub":
+            raise
+        ctx.warn("the vault stays locked: values already in it are not recognised as such")
+        known = None
+    cfg = scan_config(ctx, deep=known is not None, max_size=opts.max_size, known=known)
     qdir = (opts.quarantine_dir or watcher.quarantine_dir()) if opts.action == "quarantine" else None
     scrub_fn = None
     if opts.action == "scrub":
