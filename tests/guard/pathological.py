@@ -46,6 +46,8 @@ SHAPES: dict[str, Callable[[int], bytes]] = {
     "api-key-variants": lambda n: _repeat(b"api_key=apikey=api-key=", n),
     "mixed-anchors": lambda n: _repeat(b"Bearer token=eyJsecret:", n),
     "run-chars": lambda n: _repeat(b"a", n),
+    "private-key-eq": lambda n: _repeat(b"private_key=", n),
+    "many-findings": lambda n: _repeat(b"api_token=q8Zr2Lm5Xc7Vb9Nk3Pw6 ", n),
 }
 
 

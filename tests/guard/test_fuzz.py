@@ -126,7 +126,10 @@ def test_size_cap_and_limited_reads(tmp_path_factory, data: bytes, cap: int) -> 
 
     path = tmp_path_factory.mktemp("cap") / "f.bin"
     path.write_bytes(data)
-    res = FileScanner(ScanConfig(b"k" * 32, now=NOW, max_size=cap)).scan_path(str(path))
+    scanner = FileScanner(ScanConfig(b"k" * 32, now=NOW, max_size=cap))
+    res = scanner.scan_path(str(path))
+    nofollow = scanner.scan_path(str(path), follow=False)  # watch's reader: same result
+    assert [f.fingerprint for f in nofollow.findings] == [f.fingerprint for f in res.findings]
     if len(data) > cap:
         assert res.skipped == "large" and res.findings == [] and res.nbytes == 0
     else:

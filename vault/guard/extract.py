@@ -43,17 +43,20 @@ BINARY_HANDLERS = frozenset({"jwt", "bearer", "pem", "provider"})
 
 LOOKAHEAD = 16 * 1024  # longest value an anchor may start (Auth0 tokens with all scopes ~4 KB)
 LOOKBACK = 12 * 1024  # how far back a `"type": "secret"` may sit from its `"key"`
-VALUE_MAX = 16_000  # longest value any pattern reads (< LOOKAHEAD: a chunk always holds it whole)
 # Hostile files can put an anchor every few bytes (`eyJeyJ…`, `token=token=…`); each costs
-# a Python call however cheap its pattern. Real exports have about one anchor per 100-500
-# bytes. Handler calls are a budget that grows with the position in the file: an anchor at
-# offset x is examined only while fewer than BASE + x/128 were (the same whatever the chunk
-# size); a region of n bytes with more than BASE + n/16 anchor hits is cut short. Anchors
-# left out are counted and the file is reported as scanned in part, so the guard keeps its
-# >= 10 MB/s on any input.
+# a Python call however cheap its pattern, and each candidate more (classifying it). Real
+# files have about one anchor per 100-500 bytes (a log with `token_cache=` on every line:
+# one per 90) and far fewer candidates. Budgets that grow with the position in the file:
+# an anchor at offset x is examined only while fewer than BASE + x/16 handler calls were
+# made and fewer than CANDIDATE_BASE + x/512 candidates came out (the same whatever the
+# chunk size); a region of n bytes with more than BASE + n/16 anchor hits is cut short.
+# Anchors left out are counted and the file is reported as scanned in part: hostile
+# density costs coverage of that file, never time.
 ANCHOR_BUDGET_BASE = 4096
 HIT_DENSITY = 16
-CALL_DENSITY = 128
+CALL_DENSITY = 16
+CANDIDATE_BASE = 2048
+CANDIDATE_DENSITY = 512
 
 _B64URL = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 _B64ANY = _B64URL | frozenset(b"+/=")
@@ -61,7 +64,8 @@ _IDENT_RUN = re.compile(rb"[A-Za-z0-9_.\-]{0,100}")
 _AFTER_KEY = frozenset(b"\"'%:= \t\\")  # quote, URL escape, separator, space, JSON escape
 
 # Every quantifier is bounded and, where it cannot give back usefully, possessive: a match
-# costs at most its own length, and `reach` (Extractor.extract) keeps matches disjoint.
+# costs at most its own length (values at most 16,000 bytes: < LOOKAHEAD, so a chunk always
+# holds one whole), and `reach` (Extractor.extract) keeps one handler's matches disjoint.
 JWT_RE = re.compile(rb"eyJ[A-Za-z0-9_-]{8,16000}+\.[A-Za-z0-9_-]{8,16000}+\.[A-Za-z0-9_-]{0,16000}+")
 # A JWT inside decoded bytes: tried only where a base64url run starts, so `eyJeyJ…` is one try
 JWT_IN_RE = re.compile(rb"(?<![A-Za-z0-9_-])" + JWT_RE.pattern)
@@ -223,7 +227,8 @@ class Extractor:
         self._reach: dict[str, int] = {}
         self._hit = -1  # set by a handler: end of what its pattern consumed (relative)
         self.unexamined = 0  # anchors not looked at because the region was too dense
-        self._calls = 0  # handler calls so far (the budget above)
+        self._calls = 0  # handler calls so far (the budgets above)
+        self._cands = 0  # candidates they gave
         self.handlers: dict[str, Callable[[bytes, int], list[Candidate]]] = {
             "jwt": self._jwt, "b64jwt": self._b64jwt, "bearer": self._bearer,
             "authz": self._authz, "kv": self._kv, "pem": self._pem, "url": self._url,
@@ -255,16 +260,23 @@ class Extractor:
                 continue  # every variable of the export was read as JSON already
             if p + base < reach.get(name, -1):
                 continue  # inside a value this handler already read
-            if self._calls >= ANCHOR_BUDGET_BASE + (p + base) // CALL_DENSITY:
+            if (self._calls >= ANCHOR_BUDGET_BASE + (p + base) // CALL_DENSITY
+                    or self._cands >= CANDIDATE_BASE + (p + base) // CANDIDATE_DENSITY):
                 self.unexamined += 1
                 continue
             self._calls += 1
+            before = len(out)
             self._hit = -1
             out.extend(self.handlers[name](buf, p))
-            if name == "pem":
-                out.extend(self._kv(buf, p))
             if self._hit > p:
                 reach[name] = self._hit + base
+            if name == "pem" and p + base >= reach.get("kv", -1):
+                # `private_key = …`: also an assignment, with the kv handler's reach
+                self._hit = -1
+                out.extend(self._kv(buf, p))
+                if self._hit > p:
+                    reach["kv"] = self._hit + base
+            self._cands += len(out) - before
         if self.runs is not None:
             # Every token-shaped run: costly (a regex over each byte), so only for `--deep`
             # and for watch, whose files are few. Each distinct run is checked once.

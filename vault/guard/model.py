@@ -98,7 +98,7 @@ def display_path(path: str) -> str:
 def os_error_reason(e: OSError, missing: str = "does not exist (or vanished during the scan)") -> str:
     """A short reason for a file the scan could not read (never the file's content)."""
     if e.errno == errno.ELOOP:
-        return "symlink loop, or a symlink where none is followed"
+        return "symlink loop"
     if e.errno == errno.ENOENT:
         return missing
     if e.errno in (errno.EACCES, errno.EPERM):
