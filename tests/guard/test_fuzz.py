@@ -85,3 +85,52 @@ def test_chunked_reading_equals_whole(tmp_path_factory, plants, seed: int, long_
     finally:
         readers.CHUNK = old
     assert sorted((f.line, f.column, f.detector, f.fingerprint) for f in res.findings) == whole
+
+
+# Hostile repetition (finding 6): any unit of keys, separators and prefixes repeated over a
+# long line scans in time linear in its size, through the streaming reader as well.
+UNITS = [b"token", b"secret", b"Bearer", b"Authorization", b"eyJ", b"ZXlK", b"api_key", b"passw",
+         b"ghp_", b"xoxb-1-", b"sk_live_", b"://", b"a:", b"-----BEGIN PRIVATE KEY-----",
+         b'"key": "', b'"value": "', b'"type": "secret"', b'"apikey": [', b"=", b":", b'"', b"'",
+         b" ", b"+", b"%20", b"%3D", b"%22", b",", b"a", b"Zz9", b".", b"\\"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(UNITS), min_size=1, max_size=5))
+def test_repeated_shapes_scan_in_linear_time(tmp_path_factory, unit_parts: list[bytes]) -> None:
+    import time
+
+    from tests.guard.pathological import normal_text
+
+    size = 256 * 1024
+    unit = b"".join(unit_parts)
+    data = (unit * (size // len(unit) + 1))[:size]
+
+    def timed(b: bytes) -> float:
+        t = time.perf_counter()
+        SCANNER.scan_bytes(b, "fuzz")
+        return time.perf_counter() - t
+    base = min(timed(normal_text(size)) for _ in range(2))
+    took = timed(data)
+    assert took < 60 * base + 0.5, f"{unit!r} repeated: {took:.2f} s vs {base:.3f} s for text"
+    path = tmp_path_factory.mktemp("rep") / "f.txt"
+    path.write_bytes(data)
+    res = SCANNER.scan_path(str(path))  # the size-limited streaming reader
+    assert res.nbytes == size and res.skipped is None
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.binary(max_size=3000), st.integers(0, 4000))
+def test_size_cap_and_limited_reads(tmp_path_factory, data: bytes, cap: int) -> None:
+    from vault.guard.readers import FileScanner, ScanConfig
+
+    path = tmp_path_factory.mktemp("cap") / "f.bin"
+    path.write_bytes(data)
+    scanner = FileScanner(ScanConfig(b"k" * 32, now=NOW, max_size=cap))
+    res = scanner.scan_path(str(path))
+    nofollow = scanner.scan_path(str(path), follow=False)  # watch's reader: same result
+    assert [f.fingerprint for f in nofollow.findings] == [f.fingerprint for f in res.findings]
+    if len(data) > cap:
+        assert res.skipped == "large" and res.findings == [] and res.nbytes == 0
+    else:
+        assert res.skipped is None and res.nbytes == len(data)

@@ -120,10 +120,10 @@ def test_audit_knows_what_is_in_the_vault(session, vaulted: Path, tmp_path: Path
     notes = tmp_path / "notes" / "todo.txt"
     notes.parent.mkdir()
     notes.write_text(f"remember to rotate {tok} next week\nAPI_TOKEN={tok}\n")
-    r = session("audit", "--json", str(notes.parent))
+    r = session("audit", "--json", str(notes.parent))  # plain audit never unlocks the vault
     got = [(x["line"], x["detector"], x["facts"].get("in_vault")) for x in json.loads(r.stdout)["findings"]]
-    assert got == [(2, "high-entropy", True)]
-    r = session("audit", "--deep", "--json", str(notes.parent))  # bare values too
+    assert got == [(2, "high-entropy", None)]
+    r = session("audit", "--deep", "--json", str(notes.parent))  # unlocks: any key, bare values too
     got = [(x["line"], x["detector"], x["facts"].get("in_vault")) for x in json.loads(r.stdout)["findings"]]
     assert got == [(1, "vault-known", True), (2, "high-entropy", True)]
     session.assert_no_leak(tok)

@@ -100,7 +100,7 @@ def test_scrub_then_restore_byte_equal(session, tmp_path: Path) -> None:
     watched.mkdir()
     mgmt = auth0_mgmt(exp=4_000_000_000)
     tok = plant()
-    w = WatchProc(session.env, tmp_path, str(watched), "--action", "scrub", "--env", "dev")
+    w = WatchProc(session.env, tmp_path, str(watched), "--action", "scrub")
     env_file = watched / "prod.postman_environment.json"
     log_file = watched / "debug.log"
     env_bytes = postman_env({"auth0_domain": ("acme.eu.auth0.com", "default"),
@@ -163,9 +163,13 @@ def test_scrub_same_name_other_value(session, tmp_path: Path) -> None:
     finally:
         if w.p.poll() is None:
             w.p.kill()
+    # each file's values went into a new environment of its own, never into `dev`
     assert (watched / "a" / ".env").read_text() == "API_TOKEN={{vault:API_TOKEN}}\n"
-    assert (watched / "b" / ".env").read_text() == "API_TOKEN={{vault:API_TOKEN_2}}\n"
+    assert (watched / "b" / ".env").read_text() == "API_TOKEN={{vault:API_TOKEN}}\n"
     leak_check(session, w, toks, tmp_path, set())
+    for env_name, t in (("from-env", toks[0]), ("from-env-2", toks[1])):
+        got = session("get", "API_TOKEN", "--env", env_name)
+        assert got.returncode == 0 and got.stdout.decode().strip() == t
     for d, t in (("a", toks[0]), ("b", toks[1])):
         assert session("restore", str(watched / d / ".env")).returncode == 0
         assert (watched / d / ".env").read_text() == f"API_TOKEN={t}\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import stat
@@ -94,7 +95,9 @@ def test_fingerprint_sidecar_holds_no_value(vault_path: Path) -> None:
     fp = fingerprints_path(vault_path)
     doc = json.loads(fp.read_text())
     assert PLANTED not in fp.read_text() and "auth0" not in fp.read_text()
-    key, known = fingerprints.load_known(vault_path) or (b"", set())
+    key = vaultfile.read_vault(vault_path, unlocker()).data.fingerprint_key
+    known = fingerprints.load_known(vault_path, key) or set()
+    assert base64.b64encode(key).decode() not in fp.read_text()  # the key stays in the vault
     from vault import crypto
 
     assert crypto.fingerprint(key, PLANTED) in known

@@ -17,6 +17,31 @@ def _warn(msg: str) -> None:
     click.echo(f"tokensafe: warning: {msg}", err=True)
 
 
+_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+
+
+def _size(_ctx: click.Context, _param: click.Parameter, value: str | None) -> int | None:
+    """`--max-size 100M` -> bytes; `0` -> no cap; None (flag not given) -> the default."""
+    from vault.service.guard import DEFAULT_MAX_SIZE
+
+    if value is None:
+        return DEFAULT_MAX_SIZE
+    v = value.strip().upper().removesuffix("B").removesuffix("I")
+    unit = v[-1:] if v[-1:] in _UNITS else ""
+    num = v[:-1] if unit else v
+    if not num.isdigit():
+        raise click.BadParameter(f"{value!r} is not a size; e.g. 100M, 2G, 500K or 0 for no cap")
+    n = int(num) * _UNITS[unit]
+    return n or None
+
+
+def max_size_option(f):
+    return click.option(
+        "--max-size", callback=_size, metavar="SIZE",
+        help="Skip files larger than SIZE (K, M, G; default 100M; 0: no cap). Skipped files "
+             "are listed and counted.")(f)
+
+
 @click.command("audit")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="One JSON document with a `findings` list.")
@@ -29,21 +54,25 @@ def _warn(msg: str) -> None:
               help="Skip files/folders matching GLOB (name, or path with /). Repeatable.")
 @click.option("--staged", is_flag=True, help="Scan what git is about to commit.")
 @click.option("--deep", is_flag=True,
-              help="Also find vault values standing bare, under no key (several times slower).")
+              help="Also recognise values of your vault, under any key or bare (unlocks the "
+                   "vault; several times slower).")
 @click.option("--strict", is_flag=True,
               help="A file that cannot be read inside a folder is an error (exit 7), not a warning.")
 @click.option("--workers", type=click.IntRange(1, 256), default=None, hidden=True)
+@max_size_option
 @vault_option
 def audit_cmd(paths: tuple[str, ...], as_json: bool, as_sarif: bool, baseline: str | None,
               update_baseline: bool, fail_on: str, exclude: tuple[str, ...], staged: bool,
-              deep: bool, strict: bool, workers: int | None, vault_path: str | None) -> int:
+              deep: bool, strict: bool, workers: int | None, max_size: int | None, vault_path: str | None) -> int:
     """Find tokens in files and folders (default: the current folder).
 
     Findings show where, which detector, how severe, a redacted preview and a keyed
     fingerprint; never the value. Exit 1 when a finding at or above --fail-on remains.
     A line containing `tokensafe:allow` is never reported. A named path that does not
     exist fails with exit 4, one that cannot be read with exit 7; a file inside a folder
-    that cannot be read is a warning (--strict: exit 7 after the report).
+    that cannot be read is a warning (--strict: exit 7 after the report). Devices, FIFOs,
+    sockets and /proc or /sys files are never read; files over --max-size are skipped; both
+    are counted.
 
     \b
     Examples:
@@ -51,6 +80,7 @@ def audit_cmd(paths: tuple[str, ...], as_json: bool, as_sarif: bool, baseline: s
       tokensafe audit --sarif . > tokensafe.sarif
       tokensafe audit --baseline .tokensafe-baseline --update-baseline .
       tokensafe audit --staged            # as a git pre-commit hook
+      tokensafe audit --max-size 1G ~/exports
     """
     from vault.guard import report
     from vault.service.guard import AuditOptions, audit
@@ -58,7 +88,7 @@ def audit_cmd(paths: tuple[str, ...], as_json: bool, as_sarif: bool, baseline: s
     if as_json and as_sarif:
         raise UsageError("--json and --sarif are exclusive", "pick one output format")
     opts = AuditOptions(paths, Path(baseline) if baseline else None, update_baseline, fail_on,
-                        exclude, staged, deep, workers, strict)
+                        exclude, staged, deep, workers, strict, max_size)
     opts.validate()  # before a progress bar appears
     bar = _Progress() if not (staged or as_json or as_sarif) and is_tty(sys.stderr) else None
     try:
@@ -161,9 +191,11 @@ def import_cmd(file: str, env_name: str | None, scrub: bool, overwrite: bool, im
                       ImportOptions(Path(file), env_name, scrub, overwrite, import_all, fmt))
     for note in out.notes:
         click.echo(f"tokensafe: {note}", err=True)
+    added = [n for n in out.imported if n not in out.replaced]
     click.echo(f"imported {len(out.imported)} value(s) into environment {out.env!r}"
-               + (f": {', '.join(out.imported)}" if out.imported else "")
-               + (f" ({len(out.unchanged)} already there)" if out.unchanged else ""))
+               + (f": {', '.join(out.imported)}" if out.imported else ""))
+    click.echo(f"added: {', '.join(added) or '-'}; unchanged: {', '.join(out.unchanged) or '-'}"
+               + (f"; replaced (--overwrite): {', '.join(out.replaced)}" if out.replaced else ""))
     if out.left:
         click.echo(f"left in the file (not secret; --all imports them too): {', '.join(out.left)}")
     if scrub:
@@ -204,18 +236,20 @@ def restore_cmd(file: str, force: bool, vault_path: str | None, passphrase_fd: i
 @click.option("--quarantine-dir", type=click.Path(file_okay=False), default=None,
               help="Private folder for --action quarantine (default: in the tokensafe data dir).")
 @click.option("--no-notify", is_flag=True, help="No desktop notifications (notify-send).")
-@env_option
+@max_size_option
 @vault_option
 @passphrase_fd_option
 def watch_cmd(paths: tuple[str, ...], as_json: bool, action: str, quarantine_dir: str | None,
-              no_notify: bool, env_name: str | None, vault_path: str | None,
+              no_notify: bool, max_size: int | None, vault_path: str | None,
               passphrase_fd: int | None) -> int:
     """Watch folders; report each token-bearing file the moment it is written.
 
     Default folders: your Downloads folder and the current one. Files written, changed or
     renamed into place are scanned once writes settle. --action quarantine moves such a file
-    into a private 0700 folder; --action scrub does what `import --scrub` does (values into
-    the vault, {{vault:name}} references left behind; `tokensafe restore FILE` undoes it).
+    into a private 0700 folder; --action scrub does what `import --scrub` does with the
+    flagged values, each file's into a new environment `from-NAME` (never one you already
+    have: a watched folder is untrusted), {{vault:name}} references left behind;
+    `tokensafe restore FILE` undoes it. Symlinks are never followed.
     Stops cleanly on Ctrl-C or SIGTERM.
 
     \b
@@ -254,7 +288,7 @@ def watch_cmd(paths: tuple[str, ...], as_json: bool, action: str, quarantine_dir
         _warn(f"{e.path}: {e.reason}")
 
     opts = WatchOptions([Path(p) for p in paths], action, Path(quarantine_dir) if quarantine_dir else None,
-                        notify=not no_notify, env=env_name)
+                        notify=not no_notify, max_size=max_size)
     w = watch(make_context(vault_path, passphrase_fd), opts, on_finding, on_action, on_error)
     stops = {signal.SIGINT, signal.SIGTERM}
     posix = hasattr(signal, "sigwait")

@@ -229,7 +229,7 @@ class PostmanVariable(Detector):
             return None
         v = c.value
         if c.var_type == "secret":
-            if len(v) < 8 or filters.is_placeholder(v) or any(ch.isspace() for ch in v):
+            if len(v) < 8 or filters.is_placeholder(v) or filters.HAS_SPACE(v):
                 return None
             return Verdict("high")
         kind = _key_kind(c)

@@ -74,7 +74,9 @@ def walk(paths: Iterable[str], excludes: tuple[str, ...] = (),
             yield top, st.st_size
             continue
         if not stat.S_ISDIR(st.st_mode):
-            err(top, "not a regular file")
+            err(top, "not a regular file (device, FIFO or socket)")
+            if stats is not None:
+                stats.special += 1
             continue
         stack = [top]
         while stack:
@@ -111,7 +113,8 @@ def walk(paths: Iterable[str], excludes: tuple[str, ...] = (),
                     continue
                 if stat.S_ISREG(est.st_mode):
                     yield ent.path, est.st_size
-                # sockets, fifos, devices: not files anyone exports; skipped silently
+                elif stats is not None:
+                    stats.special += 1  # sockets, FIFOs, devices: never opened, only counted
 
 
 _worker: FileScanner | None = None
@@ -157,9 +160,11 @@ def scan(paths: Iterable[str], cfg: ScanConfig, excludes: tuple[str, ...] = (),
             workers = os.cpu_count() or 1
 
     def collect(fr: FileResult) -> None:
-        result.stats.files += 1
+        result.stats.files += fr.skipped is None  # files read; skipped ones are counted below
         result.stats.bytes += fr.nbytes
         result.stats.binary += fr.binary
+        result.stats.special += fr.skipped == "special"
+        result.stats.too_large += fr.skipped == "large"
         if fr.error:
             result.errors.append(fr.error)
         result.findings.extend(fr.findings)

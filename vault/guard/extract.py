@@ -43,31 +43,54 @@ BINARY_HANDLERS = frozenset({"jwt", "bearer", "pem", "provider"})
 
 LOOKAHEAD = 16 * 1024  # longest value an anchor may start (Auth0 tokens with all scopes ~4 KB)
 LOOKBACK = 12 * 1024  # how far back a `"type": "secret"` may sit from its `"key"`
+# Hostile files can put an anchor every few bytes (`eyJeyJ…`, `token=token=…`); each costs
+# a Python call however cheap its pattern, and each candidate more (classifying it). Real
+# files have about one anchor per 100-500 bytes (a log with `token_cache=` on every line:
+# one per 90) and far fewer candidates. Budgets that grow with the position in the file:
+# an anchor at offset x is examined only while fewer than BASE + x/16 handler calls were
+# made and fewer than CANDIDATE_BASE + x/512 candidates came out (the same whatever the
+# chunk size); a region of n bytes with more than BASE + n/16 anchor hits is cut short.
+# Anchors left out are counted and the file is reported as scanned in part: hostile
+# density costs coverage of that file, never time.
+ANCHOR_BUDGET_BASE = 4096
+HIT_DENSITY = 16
+CALL_DENSITY = 16
+CANDIDATE_BASE = 2048
+CANDIDATE_DENSITY = 512
 
 _B64URL = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 _B64ANY = _B64URL | frozenset(b"+/=")
 _IDENT_RUN = re.compile(rb"[A-Za-z0-9_.\-]{0,100}")
 _AFTER_KEY = frozenset(b"\"'%:= \t\\")  # quote, URL escape, separator, space, JSON escape
 
-JWT_RE = re.compile(rb"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
-B64_RUN_RE = re.compile(rb"[A-Za-z0-9+/_-]{16,}={0,2}")
-BEARER_RE = re.compile(rb"(?i:bearer)(?:[ \t]+|%20|\+)(?P<v>[A-Za-z0-9._~+/\-]{8,}=*)")
+# Every quantifier is bounded and, where it cannot give back usefully, possessive: a match
+# costs at most its own length (values at most 16,000 bytes: < LOOKAHEAD, so a chunk always
+# holds one whole), and `reach` (Extractor.extract) keeps one handler's matches disjoint.
+JWT_RE = re.compile(rb"eyJ[A-Za-z0-9_-]{8,16000}+\.[A-Za-z0-9_-]{8,16000}+\.[A-Za-z0-9_-]{0,16000}+")
+# A JWT inside decoded bytes: tried only where a base64url run starts, so `eyJeyJ…` is one try
+JWT_IN_RE = re.compile(rb"(?<![A-Za-z0-9_-])" + JWT_RE.pattern)
+B64_RUN_RE = re.compile(rb"[A-Za-z0-9+/_-]{16,16000}+={0,2}")
+BEARER_RE = re.compile(rb"(?i:bearer)(?:[ \t]{1,16}+|%20|\+)(?P<v>[A-Za-z0-9._~+/\-]{8,16000}+={0,2})")
 AUTHZ_RE = re.compile(
-    rb"(?i:authorization)\\?[\"']?(?:[ \t]*[:=][ \t]*|\\?\"[ \t]*,\s*\\?\"value\\?\"[ \t]*:[ \t]*)"
-    rb"\\?[\"']?(?:(?P<scheme>[A-Za-z][A-Za-z\-]{1,15})(?:[ \t]+|%20))?"
-    rb"(?P<v>[A-Za-z0-9._~+/\-]{8,}=*)")
+    rb"(?i:authorization)\\?[\"']?(?:[ \t]{0,16}+[:=][ \t]{0,16}+"
+    rb"|\\?\"[ \t]{0,16}+,\s{0,256}+\\?\"value\\?\"[ \t]{0,16}+:[ \t]{0,16}+)"
+    rb"\\?[\"']?(?:(?P<scheme>[A-Za-z][A-Za-z\-]{1,15})(?:[ \t]{1,16}+|%20))?"
+    rb"(?P<v>[A-Za-z0-9._~+/\-]{8,16000}+={0,2})")
+# The value stops at a URL-encoded quote, ampersand, comma, bracket or space as it does at
+# the raw ones, so `a%3D%22x%22%26token%3D…` leaves the next key outside the value.
 KV_RE = re.compile(
-    rb"(?P<k>[A-Za-z0-9_.\-]{1,100})(?:\\?[\"']|%22|%27)?[ \t]*(?:=>|:=|=|:|%3[AaDd])[ \t]*"
-    rb"(?:\\?[\"'`]|%22|%27)?(?P<v>[^\s\"'`\\,;&<>{}()\[\]]{1,8192})")
+    rb"(?P<k>[A-Za-z0-9_.\-]{1,100})(?:\\?[\"']|%22|%27)?[ \t]{0,16}+(?:=>|:=|=|:|%3[AaDd])[ \t]{0,16}+"
+    rb"(?:\\?[\"'`]|%22|%27)?"
+    rb"(?P<v>(?:[^\s\"'`\\,;&<>{}()\[\]%]|%(?!2[0267Cc]|7[Dd]|5[Dd])){1,8192}+)")
 # In URL-encoded text a value ends at an encoded quote, ampersand, comma or brace.
 _URL_END = re.compile(rb"%(?:22|27|26|2[Cc]|7[Dd]|5[Dd]|20)")
 # A Postman/HAR pair: {"key"|"name": "K", "value": "V"[, "type": "T"]}
 PAIR_RE = re.compile(
-    rb"\"(?:key|name)\"[ \t]*:[ \t]*\"(?P<k>(?:[^\"\\\r\n]|\\.){1,200})\"\s*,\s*"
-    rb"\"value\"[ \t]*:[ \t]*\"(?P<v>(?:[^\"\\\r\n]|\\.){0,8192})\""
-    rb"(?:\s*,\s*\"type\"[ \t]*:[ \t]*\"(?P<t>\w{1,20})\")?")
-_APIKEY_BLOCK = re.compile(rb"\s*:\s*\[")
-TYPE_SECRET_PRE = re.compile(rb"\"type\"[ \t]*:[ \t]*\"\Z")
+    rb"\"(?:key|name)\"[ \t]{0,16}+:[ \t]{0,16}+\"(?P<k>(?:[^\"\\\r\n]|\\.){1,200}+)\"\s{0,256}+,\s{0,256}+"
+    rb"\"value\"[ \t]{0,16}+:[ \t]{0,16}+\"(?P<v>(?:[^\"\\\r\n]|\\.){0,8192}+)\""
+    rb"(?:\s{0,256}+,\s{0,256}+\"type\"[ \t]{0,16}+:[ \t]{0,16}+\"(?P<t>\w{1,20})\")?")
+_APIKEY_BLOCK = re.compile(rb"\s{0,256}+:\s{0,256}+\[")
+TYPE_SECRET_PRE = re.compile(rb"\"type\"[ \t]{0,8}:[ \t]{0,8}\"\Z")
 URL_CRED_RE = re.compile(
     rb"://(?P<u>[A-Za-z0-9._~%!$&*+;=\-]{0,64}):(?P<v>[^\s/@:\"'`<>{}\[\]\\]{3,128})@"
     rb"(?P<h>[A-Za-z0-9.\-]{1,253})")
@@ -126,8 +149,10 @@ _ALL_ANCHORS = ANCHORS + CASED_ANCHORS
 _hs: list[Any] = []  # the compiled anchors, or None without the wheel; built on first use
 
 
-def _hyperscan_hits(buf: bytes, own_start: int, own_end: int) -> list[tuple[int, str]] | None:
-    """All anchors in one caseless pass (~1.3 GB/s a core) when the hyperscan wheel is installed."""
+def _hyperscan_hits(buf: bytes, own_start: int, own_end: int,
+                    limit: int | None = None) -> list[tuple[int, str]] | None:
+    """All anchors in one caseless pass (~1.3 GB/s a core) when the hyperscan wheel is installed;
+    the scan stops once `limit` hits are in (the caller then knows the region is hostile)."""
     if not _hs:
         try:
             _hs.append(literal_scan.Hyperscan(
@@ -138,19 +163,33 @@ def _hyperscan_hits(buf: bytes, own_start: int, own_end: int) -> list[tuple[int,
         return None
     hits: list[tuple[int, str]] = []
 
-    def on_match(i: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
+    cap = limit if limit is not None else len(buf) + 1
+
+    def on_match(i: int, _from: int, to: int, _flags: int, _ctx: object) -> bool:
         p = to - len(_ALL_ANCHORS[i][0])
         if own_start <= p < own_end:
             hits.append((p, _ALL_ANCHORS[i][1]))
+        return len(hits) > cap  # True stops the scan
     # An anchor starting in range may end up to 16 bytes past it.
-    _hs[0].scan(buf[:own_end + 16] if own_end + 16 < len(buf) else buf, on_match)
+    try:
+        _hs[0].scan(buf[:own_end + 16] if own_end + 16 < len(buf) else buf, on_match)
+    except _hs_terminated():
+        pass
     return hits
 
 
-def anchor_hits(buf: bytes, own_start: int, own_end: int) -> list[tuple[int, str]]:
-    """(position, handler) of every anchor starting in [own_start, own_end), in any case."""
+def _hs_terminated() -> type[BaseException]:
+    import hyperscan
+
+    return hyperscan.ScanTerminated
+
+
+def anchor_hits(buf: bytes, own_start: int, own_end: int,
+                limit: int | None = None) -> list[tuple[int, str]]:
+    """(position, handler) of every anchor starting in [own_start, own_end), in any case.
+    With `limit`, more than `limit` hits means the list may be incomplete."""
     if os.environ.get("TOKENSAFE_GUARD_PORTABLE") != "1":
-        got = _hyperscan_hits(buf, own_start, own_end)
+        got = _hyperscan_hits(buf, own_start, own_end, limit)
         if got is not None:
             return got
     return _find_hits(buf, own_start, own_end)
@@ -161,6 +200,8 @@ def _s(b: bytes) -> str:
 
 
 def _json_unescape(raw: bytes) -> str:
+    if b"\\" not in raw:
+        return _s(raw)  # nothing escaped (the common case): no JSON parser needed
     try:
         v = json.loads(b'"' + raw + b'"')
         return v if isinstance(v, str) else _s(raw)
@@ -178,6 +219,16 @@ class Extractor:
         self.runs = runs  # is this token-shaped run a vault value? (bare vault-known values)
         self.keep_all = keep_all or runs is not None  # values under any key (in-vault check)
         self._pem_end: list[Any] = [None, 0, -1]  # (buffer, searched from, next END or -1)
+        self._key_at: list[Any] = [None, -1, -1]  # (buffer, searched up to, last `"key"` or -1)
+        self._pair_at: list[Any] = [None, -1, None]  # (buffer, start, PAIR_RE match there)
+        # Per handler, the absolute offset up to which a match already read the bytes: an
+        # anchor inside that span is part of a value (`token=token=token…`) and is skipped,
+        # so matches are disjoint and a scan costs at most one read of each byte per handler.
+        self._reach: dict[str, int] = {}
+        self._hit = -1  # set by a handler: end of what its pattern consumed (relative)
+        self.unexamined = 0  # anchors not looked at because the region was too dense
+        self._calls = 0  # handler calls so far (the budgets above)
+        self._cands = 0  # candidates they gave
         self.handlers: dict[str, Callable[[bytes, int], list[Candidate]]] = {
             "jwt": self._jwt, "b64jwt": self._b64jwt, "bearer": self._bearer,
             "authz": self._authz, "kv": self._kv, "pem": self._pem, "url": self._url,
@@ -185,24 +236,47 @@ class Extractor:
         }
 
     def extract(self, buf: bytes, own_start: int, own_end: int,
-                whole: bool = False) -> list[Candidate]:
+                whole: bool = False, base: int = 0) -> list[Candidate]:
         """Candidates for anchors at positions [own_start, own_end) of `buf` (offsets relative).
 
         `whole`: `buf` is the entire file, so a Postman environment can also be read as JSON.
+        `base`: the absolute offset of `buf` in the file (chunks share the skip state).
         """
         out: list[Candidate] = []
         structured = None
         if whole and self.scope in ("environment", "globals") and len(buf) <= STRUCT_MAX:
             structured = self._postman_struct(buf)
             out.extend(structured or ())
-        for p, name in anchor_hits(buf, own_start, own_end):
+        limit = ANCHOR_BUDGET_BASE + (own_end - own_start) // HIT_DENSITY
+        hits = sorted(anchor_hits(buf, own_start, own_end, limit))  # in order: `reach` relies on it
+        if len(hits) > limit:
+            self.unexamined += len(hits) - limit
+            hits = hits[:limit]
+        reach = self._reach
+        for p, name in hits:
             if self.binary and name not in BINARY_HANDLERS:
                 continue
             if structured is not None and name == "kv":
                 continue  # every variable of the export was read as JSON already
+            if p + base < reach.get(name, -1):
+                continue  # inside a value this handler already read
+            if (self._calls >= ANCHOR_BUDGET_BASE + (p + base) // CALL_DENSITY
+                    or self._cands >= CANDIDATE_BASE + (p + base) // CANDIDATE_DENSITY):
+                self.unexamined += 1
+                continue
+            self._calls += 1
+            before = len(out)
+            self._hit = -1
             out.extend(self.handlers[name](buf, p))
-            if name == "pem":
+            if self._hit > p:
+                reach[name] = self._hit + base
+            if name == "pem" and p + base >= reach.get("kv", -1):
+                # `private_key = …`: also an assignment, with the kv handler's reach
+                self._hit = -1
                 out.extend(self._kv(buf, p))
+                if self._hit > p:
+                    reach["kv"] = self._hit + base
+            self._cands += len(out) - before
         if self.runs is not None:
             # Every token-shaped run: costly (a regex over each byte), so only for `--deep`
             # and for watch, whose files are few. Each distinct run is checked once.
@@ -232,6 +306,7 @@ class Extractor:
         m = JWT_RE.match(buf, p)
         if not m:
             return []
+        self._hit = m.end()
         return [Candidate(_s(m.group()), m.start(), m.end(), "jwt")]
 
     def _b64jwt(self, buf: bytes, p: int) -> list[Candidate]:
@@ -248,7 +323,7 @@ class Extractor:
             dec = base64.b64decode(run + b"=" * (-len(run) % 4), altchars=b"-_" if b"-" in run or b"_" in run else None)
         except (binascii.Error, ValueError):
             return []
-        j = JWT_RE.search(dec)
+        j = JWT_IN_RE.search(dec)
         if not j:
             return []
         return [Candidate(_s(j.group()), m.start(), m.end(), "b64jwt", encoding="base64")]
@@ -259,6 +334,7 @@ class Extractor:
         m = BEARER_RE.match(buf, p)
         if not m:
             return []
+        self._hit = m.end()
         return [Candidate(_s(m.group("v")), m.start("v"), m.end("v"), "bearer")]
 
     def _provider(self, buf: bytes, p: int) -> list[Candidate]:
@@ -280,6 +356,7 @@ class Extractor:
         m = AUTHZ_RE.match(buf, p)
         if not m:
             return []
+        self._hit = m.end()
         scheme = (m.group("scheme") or b"").lower()
         if scheme == b"bearer":
             return []  # the bearer anchor has it
@@ -290,19 +367,22 @@ class Extractor:
         # 1. `"type": "secret"` closing a Postman variable: the pair starts at the last "key".
         if buf[p - 1:p + 7].lower() == b'"secret"' and p > 0:
             if TYPE_SECRET_PRE.search(buf, max(0, p - 16), p):
-                k = buf.rfind(b'"key"', max(0, p - LOOKBACK), p)
-                m = PAIR_RE.match(buf, k) if k >= 0 else None
+                k = self._last_key(buf, p)
+                m = self._pair_match(buf, k) if k >= 0 else None
                 if m and m.group("t") and m.end("t") == p + 6:
                     return [self._pair(m)]
             return []
         # Postman's API-key auth keeps the key under "value": {"apikey": [{"key": "value", …}]}
         if buf[p - 1:p + 7].lower() == b'"apikey"' and _APIKEY_BLOCK.match(buf, p + 7):
-            for m in PAIR_RE.finditer(buf, p, min(len(buf), p + 2048)):
+            self._hit = min(len(buf), p + 2048)  # the window read; `"apikey": [` inside it is noise
+            for m in PAIR_RE.finditer(buf, p, self._hit):
                 if m.group("k") == b"value":
                     c = self._pair(m)
                     c.key = "apikey"
+                    self._hit = m.end()
                     return [c]
                 if m.group("k") == b"in" or b"]" in buf[p:m.start()]:
+                    self._hit = m.start()
                     break
             return []
         # The identifier that holds the anchor; what follows it must be able to assign.
@@ -320,13 +400,17 @@ class Extractor:
             lo_from = max(0, p - 210)
             k = max(buf.rfind(b'"key"', lo_from, p), buf.rfind(b'"name"', lo_from, p))
             if k >= 0:
-                m = PAIR_RE.match(buf, k)
+                m = self._pair_match(buf, k)
                 if m and m.start("k") <= p < m.end("k"):
+                    self._hit = m.end()
                     c = self._pair(m)
                     return [c] if self._wanted(c.key or "", c.var_type) else []
         # 3. An assignment: KEY=value, key: value, "key": "value", key = 'value'.
         m = KV_RE.match(buf, s)
-        if not m or m.end("k") <= p or not self._wanted(_s(m.group("k"))):
+        if not m or m.end("k") <= p:
+            return []
+        self._hit = m.end()
+        if not self._wanted(_s(m.group("k"))):
             return []
         if buf.startswith(b"ZXlK", m.start("v")):
             # base64 of a JWT (Kubernetes Secret `data:`, CI variables): report the JWT
@@ -347,6 +431,27 @@ class Extractor:
             value = unquote(value)
         quoted = v0 > 0 and buf[v0 - 1] in b"\"'`"
         return [Candidate(value, v0, v1, "kv", key=_s(m.group("k")), encoding=enc, quoted=quoted)]
+
+    def _last_key(self, buf: bytes, p: int) -> int:
+        """The last `"key"` within LOOKBACK before `p`. Searches only the bytes not searched
+        for the previous anchor, so a run of `"type": "secret"` costs one pass, not one each."""
+        cache = self._key_at
+        lo = max(0, p - LOOKBACK)
+        if cache[0] is buf and lo <= cache[1] <= p:
+            k = buf.rfind(b'"key"', max(lo, cache[1] - 4), p)  # a `"key"` may straddle the old end
+            if k < 0:
+                k = cache[2] if cache[2] >= lo else -1
+        else:
+            k = buf.rfind(b'"key"', lo, p)
+        cache[:] = [buf, p, k]
+        return k
+
+    def _pair_match(self, buf: bytes, k: int) -> re.Match[bytes] | None:
+        """PAIR_RE at `k`, once per position: many anchors may lead back to the same pair."""
+        cache = self._pair_at
+        if cache[0] is not buf or cache[1] != k:
+            cache[:] = [buf, k, PAIR_RE.match(buf, k)]
+        return cache[2]
 
     def _postman_struct(self, buf: bytes) -> list[Candidate] | None:
         """Variables of a Postman environment/globals export, read as JSON.

@@ -56,13 +56,9 @@ def key_id(key: bytes) -> str:
     return crypto.fingerprint(key, b"tokensafe guard key id v1")[:16]
 
 
-def load_known(vault_path: Path | None) -> tuple[bytes, frozenset[str]] | None:
-    """The vault's fingerprint key and fingerprints, read from its sidecar without unlocking."""
-    if vault_path is None:
-        return None
+def load_known(vault_path: Path, fingerprint_key: bytes) -> frozenset[str] | None:
+    """The vault's fingerprints from its sidecar; the key comes from the unlocked vault."""
     from vault.store.fingerprints import load_known as _load
 
-    got = _load(vault_path)
-    if got is None:
-        return None
-    return got[0], frozenset(got[1])
+    got = _load(vault_path, fingerprint_key)
+    return None if got is None else frozenset(got)

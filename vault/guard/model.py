@@ -69,6 +69,7 @@ class FileResult:
     nbytes: int = 0
     binary: bool = False
     kind: str = "text"
+    skipped: str | None = None  # "special" (device, FIFO, /proc …) or "large" (over the size cap)
 
 
 @dataclass
@@ -78,11 +79,14 @@ class ScanStats:
     binary: int = 0
     errors: int = 0
     excluded: int = 0
+    special: int = 0  # devices, FIFOs, sockets, /proc and /sys files: never read
+    too_large: int = 0  # over the size cap
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {"files": self.files, "bytes": self.bytes, "binary_files": self.binary,
-                "errors": self.errors, "excluded": self.excluded,
+                "errors": self.errors, "excluded": self.excluded, "special": self.special,
+                "too_large": self.too_large,
                 "seconds": round(self.seconds, 3)}
 
 

@@ -7,6 +7,7 @@ whatever the file size.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ from vault.secret import preview
 CHUNK = 1024 * 1024
 HEAD = 8192
 MAX_DECODE = 64 * 1024 * 1024  # UTF-16 files are decoded whole; beyond this they are skipped
+# Pseudo-file systems: their "regular" files (`/proc/self/pagemap`) claim size 0 and never end.
+PSEUDO_ROOTS = ("/proc", "/sys", "/dev")
 ALLOW_MARK = b"tokensafe:allow"
 SOURCE_RANK = {"pem": 0, "jwt": 1, "b64jwt": 1, "pair": 2, "kv": 3, "bearer": 4, "authz": 5,
                "basic": 5, "url": 6, "run": 9}
@@ -42,6 +45,7 @@ class ScanConfig:
     known: frozenset[str] = field(default_factory=frozenset, repr=False)
     now: float | None = None
     deep: bool = False  # also look for vault values standing bare, not under a key
+    max_size: int | None = None  # bytes; larger files are skipped (the service sets the default)
 
     def extractor(self, scope: str | None, binary: bool) -> Extractor:
         runs = None
@@ -75,20 +79,37 @@ def _chars(seg: bytes) -> int:
 
 
 class _Lines:
-    """Maps absolute byte offsets to 1-based line and column while chunks stream by."""
+    """Maps absolute byte offsets to 1-based line and column while chunks stream by.
+
+    Offsets are located in increasing order from the last one (findings come sorted), so a
+    buffer costs one pass however many findings sit on one long line."""
 
     def __init__(self) -> None:
         self.newlines_before = 0  # newlines before the current buffer's first byte
         self.chars_before = 0  # characters of the current line before the buffer's first byte
+        self._at: tuple[bytes, int, int, int] | None = None  # (buffer, rel, line, column) last located
 
     def locate(self, buf: bytes, base: int, rel: int) -> tuple[int, int]:
-        line = self.newlines_before + buf.count(b"\n", 0, rel) + 1
-        nl = buf.rfind(b"\n", 0, rel)
-        if nl >= 0:
-            return line, _chars(buf[nl + 1:rel]) + 1
-        return line, self.chars_before + _chars(buf[:rel]) + 1  # the line began earlier
+        at = self._at
+        if at is not None and at[0] is buf and at[1] <= rel:
+            _, r0, line0, col0 = at
+            nls = buf.count(b"\n", r0, rel)
+            if nls == 0:
+                got = (line0, col0 + _chars(buf[r0:rel]))
+            else:
+                got = (line0 + nls, _chars(buf[buf.rfind(b"\n", r0, rel) + 1:rel]) + 1)
+        else:
+            line = self.newlines_before + buf.count(b"\n", 0, rel) + 1
+            nl = buf.rfind(b"\n", 0, rel)
+            if nl >= 0:
+                got = (line, _chars(buf[nl + 1:rel]) + 1)
+            else:
+                got = (line, self.chars_before + _chars(buf[:rel]) + 1)  # the line began earlier
+        self._at = (buf, rel, *got)
+        return got
 
     def advance(self, buf: bytes, base: int, drop: int) -> None:
+        self._at = None
         self.newlines_before += buf.count(b"\n", 0, drop)
         nl = buf.rfind(b"\n", 0, drop)
         if nl >= 0:
@@ -97,10 +118,57 @@ class _Lines:
             self.chars_before += _chars(buf[:drop])
 
 
-def _line_allows(buf: bytes, rel: int) -> bool:
-    start = buf.rfind(b"\n", 0, rel) + 1
-    end = buf.find(b"\n", rel)
-    return buf.find(ALLOW_MARK, start, end if end >= 0 else len(buf)) >= 0
+class _Allowed:
+    """Is the line holding an offset marked `tokensafe:allow`? One look per line, not per
+    finding (a 1 MB line of findings would otherwise be read once for each)."""
+
+    def __init__(self) -> None:
+        self._line: tuple[bytes, int, int, bool] | None = None  # (buffer, start, end, allowed)
+
+    def __call__(self, buf: bytes, rel: int) -> bool:
+        got = self._line
+        if got is not None and got[0] is buf and got[1] <= rel < got[2]:
+            return got[3]
+        start = buf.rfind(b"\n", 0, rel) + 1
+        end = buf.find(b"\n", rel)
+        end = end if end >= 0 else len(buf)
+        allowed = buf.find(ALLOW_MARK, start, end) >= 0
+        self._line = (buf, start, end, allowed)
+        return allowed
+
+
+class _Limited:
+    """Reads a file only up to the size fstat gave: a file that claims one size and keeps
+    yielding bytes (pseudo files, a writer racing the scan) cannot make the read endless."""
+
+    def __init__(self, f, size: int) -> None:
+        self.f, self.left = f, size
+
+    def read(self, n: int) -> bytes:
+        got = self.f.read(min(n, self.left)) if self.left > 0 else b""
+        self.left -= len(got)
+        return got
+
+
+def is_pseudo(path: str, st: os.stat_result) -> bool:
+    """A file of /proc, /sys or /dev (a symlink may lead there): never scanned."""
+    real = os.path.realpath(path)
+    if any(real == r or real.startswith(r + "/") for r in PSEUDO_ROOTS):
+        return True
+    return st.st_dev in _pseudo_devs()
+
+
+_PSEUDO_DEVS: list[frozenset[int]] = []
+
+
+def _pseudo_devs() -> frozenset[int]:
+    if not _PSEUDO_DEVS:
+        devs = set()
+        for r in PSEUDO_ROOTS[:2]:  # /dev is a tmpfs that may share a device with others
+            with contextlib.suppress(OSError):
+                devs.add(os.stat(r).st_dev)
+        _PSEUDO_DEVS.append(frozenset(devs))
+    return _PSEUDO_DEVS[0]
 
 
 def _merge(cands: list[Candidate]) -> list[Candidate]:
@@ -124,11 +192,14 @@ class FileScanner:
     def __init__(self, cfg: ScanConfig) -> None:
         self.cfg = cfg
         self.ctx = detectors.Context() if cfg.now is None else detectors.Context(now=cfg.now)
+        self._allows = _Allowed()
+        self.unexamined = 0  # of the last scan_bytes: anchors too dense to examine
 
     def _findings(self, cands: list[Candidate], buf: bytes, base: int, lines: _Lines,
                   path: str, seen: set[int]) -> list[Finding]:
         out: list[Finding] = []
-        for c in _merge(cands):
+        allows = self._allows
+        for c in sorted(_merge(cands), key=lambda c: c.start):
             start = c.start + base
             if start in seen:
                 continue
@@ -141,7 +212,7 @@ class FileScanner:
                 hit = detectors.classify(c, self.ctx)
                 if hit is None and in_vault:
                     hit = (detectors.BY_ID["vault-known"], detectors.Verdict("high"))
-            if hit is None or _line_allows(buf, c.start):
+            if hit is None or allows(buf, c.start):
                 continue
             seen.add(start)
             det, verdict = hit
@@ -170,24 +241,37 @@ class FileScanner:
         binary = is_binary(head) if binary is None else binary
         ex = self.cfg.extractor(postman_env.sniff_scope(head), binary)
         lines = _Lines()
-        return self._findings(ex.extract(data, 0, len(data), whole=True), data, 0, lines, path, set())
+        found = self._findings(ex.extract(data, 0, len(data), whole=True), data, 0, lines, path, set())
+        self.unexamined = ex.unexamined
+        return found
 
-    def scan_path(self, path: str) -> FileResult:
+    def scan_path(self, path: str, follow: bool = True) -> FileResult:
+        """`follow=False` (watch): a symlink is not opened (O_NOFOLLOW), it is an error."""
         shown = display_path(path)
         res = FileResult(shown)
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+        if not follow:
+            flags |= getattr(os, "O_NOFOLLOW", 0)
         try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+            fd = os.open(path, flags)
         except OSError as e:
             res.error = FileError(shown, os_error_reason(e, missing="vanished before it could be read"))
             return res
         try:
             st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):
-                res.error = FileError(shown, "not a regular file")
+            if not stat.S_ISREG(st.st_mode) or is_pseudo(path, st):
+                res.error = FileError(shown, "not a regular file (device, FIFO, socket, /proc or /sys)")
+                res.skipped = "special"
+                return res
+            cap = self.cfg.max_size
+            if cap is not None and st.st_size > cap:
+                res.error = FileError(shown, f"larger than the size cap ({st.st_size} > {cap} bytes; "
+                                      "--max-size raises it)")
+                res.skipped = "large"
                 return res
             with os.fdopen(fd, "rb", buffering=0) as f:
                 fd = -1
-                self._scan_stream(f, res)
+                self._scan_stream(_Limited(f, st.st_size), res)
         except OSError as e:
             res.error = FileError(shown, os_error_reason(e, missing="vanished before it could be read"))
         finally:
@@ -223,11 +307,15 @@ class FileScanner:
             end = base + len(buf)
             own_end = end if eof else max(own, end - LOOKAHEAD)
             if own_end > own:
-                cands = ex.extract(buf, own - base, own_end - base, whole=eof and base == 0)
+                cands = ex.extract(buf, own - base, own_end - base, whole=eof and base == 0, base=base)
                 if cands:
                     res.findings.extend(self._findings(cands, buf, base, lines, res.path, seen))
             if eof:
                 res.nbytes = end
+                if ex.unexamined:
+                    res.error = FileError(res.path, "scanned in part: far more places that look like "
+                                          "tokens than a real file holds (generated or hostile?); "
+                                          "some were not examined")
                 return
             drop = max(0, own_end - LOOKBACK - base)
             lines.advance(buf, base, drop)

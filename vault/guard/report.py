@@ -68,6 +68,8 @@ def render_text(findings: list[Finding], stats: ScanStats, errors: list[FileErro
                  f"{'s' if stats.files != 1 else ''}, {mb:.1f} MB"
                  f" in {stats.seconds:.2f} s"
                  + (f", {stats.binary} binary" if stats.binary else "")
+                 + (f", {stats.special} special skipped" if stats.special else "")
+                 + (f", {stats.too_large} over the size cap" if stats.too_large else "")
                  + (f", {len(errors)} unreadable" if errors else ""))
     return "\n".join(lines) + "\n"
 

@@ -84,6 +84,33 @@ class Plan:
         return out
 
 
+def read_file(path: Path, follow: bool = True) -> bytes:
+    """The file's bytes; with `follow=False` (watch) a symlink is refused, never read through."""
+    if follow:
+        return path.read_bytes()
+    import errno
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise PolicyError(f"{path.name} is a symlink; watch does not scrub through links",
+                              "scrub the file it points to with `tokensafe import --scrub`") from None
+        raise
+    with os.fdopen(fd, "rb") as f:
+        import stat
+
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise PolicyError(f"{path.name} is not a regular file", "nothing was changed")
+        return f.read()
+
+
+def env_for_file(path: Path) -> str:
+    """The environment `watch --action scrub` makes for a file: `from-` and its name."""
+    stem = re.sub(r"[^A-Za-z0-9_.\-]", "_", path.name.removesuffix(".json"))[:56]
+    return "from-" + (stem.lstrip(".-") or "file")
+
+
 def detect_format(path: Path, data: bytes) -> str:
     if postman_env.sniff_scope(data[:4096], path.name) in postman_env.SCOPES:
         return "postman"
@@ -111,9 +138,9 @@ def _dotenv_vars(data: bytes) -> list[Var]:
     return [Var(b.key, b.value, b.start, b.end) for b in dotenv.read(data) if b.value]
 
 
-def plan_import(path: Path, scanner: FileScanner, fmt: str | None = None) -> Plan:
+def plan_import(path: Path, scanner: FileScanner, fmt: str | None = None, follow: bool = True) -> Plan:
     """Read a Postman environment/globals export or a .env file; mark the secret values."""
-    data = path.read_bytes()
+    data = read_file(path, follow)
     fmt = fmt or detect_format(path, data)
     if fmt == "postman":
         found = _postman_vars(data)
@@ -141,9 +168,9 @@ def plan_import(path: Path, scanner: FileScanner, fmt: str | None = None) -> Pla
     return plan
 
 
-def plan_findings(path: Path, scanner: FileScanner) -> Plan:
+def plan_findings(path: Path, scanner: FileScanner, follow: bool = True) -> Plan:
     """For any text file: each finding becomes an entry named after its key or detector."""
-    data = path.read_bytes()
+    data = read_file(path, follow)
     if b"\x00" in data[:8192] or data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise UsageError(f"{path.name}: binary or UTF-16 files are not scrubbed", "quarantine it instead")
     plan = Plan(path, data, "findings")
@@ -164,29 +191,51 @@ def _sha(b: bytes) -> str:
 @dataclass
 class Outcome:
     env: str
-    imported: list[str]
+    imported: list[str]  # stored: added, or replaced with --overwrite
     scrubbed: list[str]
     unchanged: list[str]
     left: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)  # of `imported`: held another value before
 
 
 def commit(plan: Plan, edit: Callable[[], AbstractContextManager[Any]],
            read: Callable[[], Any], env: str | None, scrub: bool, overwrite: bool = False,
-           import_all: bool = False, rename: bool = False) -> Outcome:
+           import_all: bool = False, rename: bool = False, follow: bool = True,
+           only_secret: bool = False, new_env: bool = False,
+           bind: Callable[[Any, dict[str, str]], dict[str, list[str]]] | None = None) -> Outcome:
     """Put the plan's values in the vault; with `scrub`, then rewrite the file.
 
     Imported: the secret values, and domains/URLs (needed to run requests, never flagged).
     Other plain values (ids, emails, hashes) only with `import_all`: once in the vault they
     would be reported as `vault-known` wherever they appear. `rename` (for watch): a name
-    that holds another value gets a free `_2`, `_3` … instead of failing.
+    that holds another value gets a free `_2`, `_3` … instead of failing. `follow=False`
+    (watch): the path is never resolved through a symlink, so the rewrite replaces the
+    file in the watched folder, never a link's target elsewhere. `only_secret`: only the
+    values marked secret (flagged) are stored. `new_env` (watch): `env` is a base name and
+    the values go into a new environment of that name (`-2`, `-3` … if taken), never into
+    an existing one.
+
+    An existing value is never changed without `overwrite`: if any differ, nothing is
+    stored and the error names them (never their values). `bind(env, {name: value})`
+    (the service passes inject.hosts.bindings_for) gives each stored entry its host binding,
+    fixed now, so a domain in the file cannot widen where the user's secrets may go.
     """
+    import stat
+
     from vault.store.model import Entry, detect_kind
 
-    path = plan.path.resolve()
-    st = os.stat(path)
+    path = plan.path.resolve() if follow else plan.path.absolute()
+    st = os.stat(path) if follow else os.lstat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise PolicyError(f"{plan.path} is not a regular file (a symlink?); not scrubbed", "nothing was changed")
     imported, unchanged = [], []
     with edit() as data:
         env_name = env or data.current
+        if new_env:
+            base, n = env_name, 1
+            while env_name in data.environments:
+                n += 1
+                env_name = f"{base[:60]}-{n}"
         e = data.ensure_env(env_name)
         if rename:
             for v in plan.vars:
@@ -195,23 +244,33 @@ def commit(plan: Plan, edit: Callable[[], AbstractContextManager[Any]],
                     n += 1
                     v.name = f"{base[:120]}_{n}"
         todo = {v.name: v.value for v in plan.vars
-                if import_all or v.secret or detect_kind(v.value)[0] in ("domain", "url")}
+                if v.secret or (not only_secret and (import_all or detect_kind(v.value)[0] in ("domain", "url")))}
         left = sorted({v.name for v in plan.vars} - set(todo))
         secret_names = sorted({v.name for v in plan.vars if v.secret})
         if scrub and not secret_names:
             scrub = False
         new_bytes = plan.scrubbed() if scrub else plan.original
+        differing = sorted(n for n, value in todo.items()
+                           if n in e.entries and e.entries[n].value.reveal() != value)
+        if differing and not overwrite:
+            added = sorted(n for n in todo if n not in e.entries)
+            raise PolicyError(
+                f"{len(differing)} name(s) in environment {env_name!r} hold a different value: "
+                f"{', '.join(differing)}; nothing was changed"
+                + (f" (would add: {', '.join(added)})" if added else ""),
+                "--overwrite replaces them; --env NAME imports into another environment")
         for name, value in todo.items():
             have = e.entries.get(name)
             if have is not None and have.value.reveal() == value:
                 unchanged.append(name)
-                continue
-            if have is not None and not overwrite:
-                raise PolicyError(f"{name!r} in environment {env_name!r} holds a different value",
-                                  "nothing was changed; use --overwrite to replace it, "
-                                  "or --env to import into another environment")
-            e.entries[name] = Entry.new(name, value)
-            imported.append(name)
+            else:
+                imported.append(name)
+        stored = {n: todo[n] for n in imported}
+        bound = bind(e, stored) if bind is not None else {}
+        for name, value in stored.items():
+            entry = Entry.new(name, value)
+            entry.bound_to = bound.get(name)
+            e.entries[name] = entry
         if scrub:
             if str(path) in data.originals:
                 raise PolicyError(f"{path} was scrubbed before and not restored",
@@ -232,11 +291,11 @@ def commit(plan: Plan, edit: Callable[[], AbstractContextManager[Any]],
                                      "run `tokensafe list` and try again")
         if str(path) not in check.originals:
             raise IntegrityError("the original did not read back from the vault; file left as is")
-        if _sha(path.read_bytes()) != _sha(plan.original):
+        if _sha(read_file(path, follow)) != _sha(plan.original):
             raise PolicyError(f"{plan.path} changed while it was being imported; not scrubbed",
                               f"run the import again; `tokensafe restore {plan.path}` is not needed")
         atomic_write(path, new_bytes, st.st_mode & 0o7777)
-    return Outcome(env_name, imported, secret_names if scrub else [], unchanged, left)
+    return Outcome(env_name, imported, secret_names if scrub else [], unchanged, left, differing)
 
 
 def restore(path: Path, edit: Callable[[], AbstractContextManager[Any]], force: bool = False) -> str:

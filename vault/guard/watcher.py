@@ -51,29 +51,58 @@ def ensure_private(folder: Path) -> Path:
     return folder
 
 
+class LinkRefused(OSError):
+    """A symlink where watch follows none (its target may lie outside the watched folders)."""
+
+
+def open_nofollow(path: Path | str) -> int:
+    """A descriptor on `path` itself, never on what a symlink there points to."""
+    try:
+        return os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as e:
+        import errno
+
+        if e.errno == errno.ELOOP:
+            raise LinkRefused(e.errno, "a symlink: watch does not follow links") from None
+        raise
+
+
 def quarantine(path: Path, folder: Path) -> Path:
-    """Move `path` into the private folder (0700; file 0600); returns where it went."""
+    """Move `path` into the private folder (0700; file 0600); returns where it went.
+
+    The file is opened without following a link and made private through that descriptor
+    (fchmod), so a symlink swapped in at `path` can never make us change another file's mode.
+    """
+    import errno
+    import stat
+
     ensure_private(folder)
     dest = folder / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{path.name}"
     n = 1
     while dest.exists():
         n += 1
         dest = dest.with_name(f"{dest.name}.{n}")
+    fd = open_nofollow(path)
     try:
-        os.rename(path, dest)
-    except OSError as e:
-        import errno
-
-        if e.errno != errno.EXDEV:
-            raise
-        # Another filesystem: copy privately, make it durable, then remove the original.
-        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
-            shutil.copyfileobj(src, out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.unlink(path)
-    os.chmod(dest, 0o600)
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise LinkRefused(errno.EINVAL, "not a regular file")
+        os.fchmod(fd, 0o600)  # private before it moves
+        try:
+            os.rename(path, dest)
+        except OSError as e:
+            if e.errno != errno.EXDEV:
+                raise
+            # Another filesystem: copy privately from the descriptor, make it durable, then
+            # remove the original.
+            out_fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(out_fd, "wb") as out, os.fdopen(os.dup(fd), "rb") as src:
+                shutil.copyfileobj(src, out)
+                out.flush()
+                os.fsync(out.fileno())
+            os.unlink(path)
+    finally:
+        os.close(fd)
     return dest
 
 
@@ -105,6 +134,8 @@ class Watcher:
         self.scanner = FileScanner(self.cfg)
         self._notify_cmd = shutil.which("notify-send") if self.notify else None
         self._skip_prefix = str(self.quarantine_to.resolve()) if self.quarantine_to else None
+        self._roots = [os.path.realpath(p) for p in self.paths]
+        self._links_said: set[str] = set()
 
     # -- events ---------------------------------------------------------------------------
 
@@ -178,15 +209,26 @@ class Watcher:
                     self.sink.error(FileError(display_path(path), _reason(e)))
 
     def handle(self, path: str) -> None:
+        import stat
+
         try:
-            st = os.stat(path)
+            st = os.lstat(path)
         except OSError:
             return  # gone again (temp files, moved on): nothing to say
+        if stat.S_ISLNK(st.st_mode):
+            # Never followed: a link's target inside the watched folders is scanned on its
+            # own; one outside them is none of watch's business (and scrub or quarantine
+            # through it would change a file the user never put here).
+            if not self._inside_roots(path) and path not in self._links_said:
+                self._links_said.add(path)
+                self.sink.error(FileError(display_path(path),
+                                          "a symlink leading out of the watched folders: not followed"))
+            return
         sig = (st.st_size, st.st_mtime_ns)
         if self._last.get(path) == sig:
             return
         self._last[path] = sig
-        res = self.scanner.scan_path(path)
+        res = self.scanner.scan_path(path, follow=False)
         if res.error:
             if "vanished" not in res.error.reason:
                 self.sink.error(res.error)
@@ -206,6 +248,10 @@ class Watcher:
         elif self.action == "scrub" and self.scrub is not None:
             detail = self.scrub(p)
             self.sink.action("scrubbed", p, detail)
+
+    def _inside_roots(self, path: str) -> bool:
+        real = os.path.realpath(path)
+        return any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in self._roots)
 
     def _desktop_notify(self, path: str, findings: list[Finding]) -> None:
         if not self._notify_cmd:

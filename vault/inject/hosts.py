@@ -1,8 +1,11 @@
 """Host binding: which hosts, over which scheme, may receive which vault entries.
 
 - An entry with allowed hosts goes only to a host matching one of them.
-- An entry with none, in an environment that holds `auth0_domain`, is bound to that domain:
-  a token can never go to a host typed by mistake.
+- An entry with none is bound to the environment's `auth0_domain` *as it was when the entry
+  was stored* (`Entry.bound_to`, recorded through `bindings_for`): a token can never go to a
+  host typed by mistake, and changing or importing a domain later never widens where an
+  existing secret may go. Entries stored before bindings were recorded (`bound_to` None)
+  keep the old rule: the environment's `auth0_domain` at request time.
 - An entry with none and no `auth0_domain` is *unbound*: refused too, so that nothing is
   sent to a host nobody allowed.
 - A bound entry goes only over `https://`, unless the rule that allows the host names
@@ -62,12 +65,36 @@ def _matches(host: str, scheme: str, patterns: list[str]) -> bool:
     return False
 
 
+def _domain_binding(domain: str) -> list[str]:
+    host = normalise_host(domain) if domain else ""
+    return [host] if host else []
+
+
+def bindings_for(env: Environment, values: Mapping[str, str]) -> dict[str, list[str]]:
+    """The binding to record for each entry about to be stored (name -> value) in `env`:
+    the host of the environment's `auth0_domain` once these are stored, or [] for nowhere.
+
+    When `values` changes `auth0_domain`, the entries already there that have no recorded
+    binding get the one they have now first, so the change cannot widen where they may go.
+    """
+    old = env.entries.get(AUTH0_DOMAIN)
+    old_domain = old.value.reveal() if old is not None else ""
+    new_domain = values.get(AUTH0_DOMAIN, old_domain)
+    if new_domain != old_domain:
+        current = _domain_binding(old_domain)
+        for e in env.entries.values():
+            if e.bound_to is None and e.name != AUTH0_DOMAIN:
+                e.bound_to = list(current)
+    return {name: _domain_binding(new_domain) for name in values}
+
+
 @dataclass
 class HostPolicy:
     explicit: Mapping[str, list[str]]  # entry name -> its own allowed hosts ([] = none)
-    default: list[str]  # where entries without their own go: [auth0_domain] or []
+    default: list[str]  # where legacy entries without their own go: [auth0_domain] or []
     allow_unbound: bool = False
     hosts: set[str] = field(default_factory=set)  # entries whose value is a host: any scheme
+    recorded: Mapping[str, list[str]] = field(default_factory=dict)  # name -> binding fixed at store time
 
     @classmethod
     def for_env(cls, env: Environment, allow_unbound: bool = False) -> HostPolicy:
@@ -77,7 +104,8 @@ class HostPolicy:
             default = [host] if host else []
         explicit = {name: list(e.allowed_hosts) for name, e in env.entries.items()}
         hosts = {name for name, e in env.entries.items() if name == AUTH0_DOMAIN or e.kind == "domain"}
-        return cls(explicit, default, allow_unbound, hosts)
+        recorded = {name: list(e.bound_to) for name, e in env.entries.items() if e.bound_to is not None}
+        return cls(explicit, default, allow_unbound, hosts, recorded)
 
     def check(self, url: str, used: Iterable[str]) -> list[str]:
         """Raise PolicyError if any used entry may not go to the URL's host (or not over its
@@ -90,7 +118,7 @@ class HostPolicy:
         host, scheme = host_of(parsed), parsed.scheme
         unbound: list[str] = []
         for name in sorted(set(used)):
-            patterns = self.explicit.get(name, []) or self.default
+            patterns = self.explicit.get(name, []) or self.recorded.get(name, self.default)
             if not self.explicit.get(name) and self.allow_unbound:
                 if not (patterns and host_allowed(host, [p.removeprefix(PLAIN) for p in patterns])):
                     unbound.append(name)

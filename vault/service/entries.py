@@ -64,6 +64,7 @@ class SetResult(Record):
 
 def set_entry(ctx: Context, opts: SetOptions, value: str) -> SetResult:
     """Store VALUE as opts.name; an update keeps the creation time and (unless told) the hosts."""
+    from vault.inject.hosts import AUTH0_DOMAIN, bindings_for
     from vault.store.model import Entry
 
     patterns = opts.validate()
@@ -73,10 +74,14 @@ def set_entry(ctx: Context, opts: SetOptions, value: str) -> SetResult:
         env = data.ensure_env(opts.env) if opts.env else data.env()
         old = env.entries.get(opts.name)
         entry = Entry.new(opts.name, value, patterns)
+        # Where it may go without hosts of its own is fixed now (finding 2); an update keeps it.
+        entry.bound_to = bindings_for(env, {opts.name: value})[opts.name]
         if old is not None:
             entry.created = old.created
             if not patterns and not opts.clear_hosts:
                 entry.allowed_hosts = old.allowed_hosts
+                if old.bound_to is not None and opts.name != AUTH0_DOMAIN:
+                    entry.bound_to = old.bound_to
         env.entries[opts.name] = entry
     return SetResult(opts.name, env.name, entry.kind, len(entry.value), old is not None)
 

@@ -23,15 +23,37 @@ if TYPE_CHECKING:
 SEVERITIES = ("low", "medium", "high", "critical")
 
 
-def scan_config(ctx: Context, deep: bool = False) -> ScanConfig:
-    """The guard key and, when the vault's fingerprint sidecar is readable, its known values."""
-    from vault.guard.keys import load_guard_key, load_known
+# Files larger than this are skipped unless the user raises it (--max-size); None: no cap.
+DEFAULT_MAX_SIZE = 100 * 1024 * 1024
+
+
+def vault_fingerprints(ctx: Context) -> tuple[bytes, frozenset[str]] | None:
+    """The vault's fingerprint key and the fingerprints of its token-like values; None when
+    there is no vault. Unlocks the vault: the key is kept only inside it (finding 10)."""
+    from vault.guard.keys import load_known
+
+    if not ctx.path.exists():
+        return None
+    data = ctx.read()
+    if not data.fingerprint_key:
+        return None
+    known = load_known(ctx.path, data.fingerprint_key)
+    if known is None:  # no sidecar yet, or one of the old format: compute in memory
+        from vault.store.fingerprints import compute
+
+        known = frozenset(compute(data))
+    return data.fingerprint_key, known
+
+
+def scan_config(ctx: Context, deep: bool = False, max_size: int | None = DEFAULT_MAX_SIZE,
+                known: tuple[bytes, frozenset[str]] | None = None) -> ScanConfig:
+    """The guard key; with `deep`, the vault's fingerprints too (unlocking the vault unless
+    `known` already holds them), so vault values are recognised under any key or none."""
+    from vault.guard.keys import load_guard_key
     from vault.guard.readers import ScanConfig
 
-    try:
-        known = load_known(ctx.path)
-    except Exception:  # no vault, unreadable sidecar: audit works without the in-vault flag
-        known = None
+    if deep and known is None:
+        known = vault_fingerprints(ctx)
     try:
         key = load_guard_key()
     except OSError as e:  # read-only home (some CI): still scan, with a one-run key
@@ -40,9 +62,9 @@ def scan_config(ctx: Context, deep: bool = False) -> ScanConfig:
         from vault import crypto
 
         key = crypto.new_key()
-    if known is None:
-        return ScanConfig(key)
-    return ScanConfig(key, known[0], known[1], deep=deep)
+    if not deep or known is None:
+        return ScanConfig(key, max_size=max_size)
+    return ScanConfig(key, known[0], known[1], deep=True, max_size=max_size)
 
 
 # audit ----------------------------------------------------------------------------------
@@ -58,6 +80,7 @@ class AuditOptions:
     deep: bool = False  # also find vault values standing bare
     workers: int | None = None
     strict: bool = False  # a file inside a tree that cannot be read fails the audit (exit 7)
+    max_size: int | None = DEFAULT_MAX_SIZE  # bytes; larger files are skipped and counted
 
     def validate(self) -> None:
         if self.update_baseline and not self.baseline:
@@ -88,7 +111,7 @@ def audit(ctx: Context, opts: AuditOptions,
 
     opts.validate()
     check_named_paths(opts.paths)
-    cfg = scan_config(ctx, opts.deep)
+    cfg = scan_config(ctx, opts.deep, opts.max_size)
     if opts.staged:
         from vault.guard.staged import scan_staged
 
@@ -175,6 +198,7 @@ class ImportResult:
     env: str
     imported: list[str]  # names stored (new or replaced)
     unchanged: list[str]  # already in the vault with the same value
+    replaced: list[str]  # of `imported`: held another value before (only with overwrite)
     left: list[str]  # plain values left in the file
     scrubbed: list[str]  # names whose values the file now references (empty: not rewritten)
     notes: list[str] = field(default_factory=list)  # remarks about the file's contents
@@ -191,8 +215,12 @@ def import_file(ctx: Context, opts: ImportOptions) -> ImportResult:
     if opts.format not in (None, "postman", "dotenv"):
         raise UsageError(f"unknown import format {opts.format!r}", "use postman or dotenv")
     plan = sc.plan_import(opts.path, FileScanner(scan_config(ctx)), opts.format)
-    out = sc.commit(plan, ctx.edit, ctx.read, opts.env, opts.scrub, opts.overwrite, opts.import_all)
-    return ImportResult(out.env, out.imported, out.unchanged, out.left, out.scrubbed, list(plan.notes))
+    from vault.inject.hosts import bindings_for
+
+    out = sc.commit(plan, ctx.edit, ctx.read, opts.env, opts.scrub, opts.overwrite, opts.import_all,
+                    bind=bindings_for)
+    return ImportResult(out.env, out.imported, out.unchanged, out.replaced, out.left, out.scrubbed,
+                        list(plan.notes))
 
 
 def restore_file(ctx: Context, path: Path, force: bool = False) -> str:
@@ -213,7 +241,7 @@ class WatchOptions:
     action: str = "report"  # report | quarantine | scrub
     quarantine_dir: Path | None = None  # default: in the tokensafe data dir
     notify: bool = True  # desktop notifications
-    env: str | None = None  # where --action scrub puts values
+    max_size: int | None = DEFAULT_MAX_SIZE  # bytes; larger files are skipped
 
 
 @dataclass
@@ -239,7 +267,10 @@ def watch(ctx: Context, opts: WatchOptions, on_finding: Callable[[Finding], None
 
     on_action gets (what, path, detail): "quarantined" (detail: where to) or "scrubbed"
     (detail: the references left) and the like. With action scrub the vault is unlocked
-    now, so that a wrong key fails at start rather than on the first leaked file.
+    now, so that a wrong key fails at start rather than on the first leaked file, and each
+    file's flagged values go into a new environment named after it (`from-NAME`), never
+    into one the user has: a watched folder is untrusted, its domains must not decide
+    where the user's tokens may go (finding 2).
     """
     from vault.guard import watcher
 
@@ -249,21 +280,35 @@ def watch(ctx: Context, opts: WatchOptions, on_finding: Callable[[Finding], None
     missing = [str(p) for p in dirs if not p.is_dir()]
     if missing:
         raise UsageError(f"not a folder: {', '.join(missing)}", "watch takes folders to watch")
-    cfg = scan_config(ctx, deep=True)  # few files: look for bare vault values too
+    from vault.errors import LockedError
+
+    try:  # few files: look for vault values under any key, and bare, too
+        known = vault_fingerprints(ctx)
+    except LockedError:
+        if opts.action == "scrub":
+            raise
+        ctx.warn("the vault stays locked: values already in it are not recognised as such")
+        known = None
+    cfg = scan_config(ctx, deep=known is not None, max_size=opts.max_size, known=known)
     qdir = (opts.quarantine_dir or watcher.quarantine_dir()) if opts.action == "quarantine" else None
     scrub_fn = None
     if opts.action == "scrub":
         from vault.guard import scrub as sc
         from vault.guard.readers import FileScanner
+        from vault.inject.hosts import bindings_for
 
         ctx.read()  # unlock once now: fail at start, not on the first leaked file
         scanner = FileScanner(cfg)
 
         def scrub_fn(p: Path) -> str:
-            fmt = sc.detect_format(p, p.read_bytes()[:4096])
-            plan = sc.plan_import(p, scanner) if fmt != "other" else sc.plan_findings(p, scanner)
-            out = sc.commit(plan, ctx.edit, ctx.read, opts.env, scrub=True, rename=True)
-            return ", ".join(sc.reference(n) for n in out.scrubbed) or "nothing to scrub"
+            data = sc.read_file(p, follow=False)  # never through a link (finding 7)
+            fmt = sc.detect_format(p, data[:4096])
+            plan = (sc.plan_import(p, scanner, follow=False) if fmt != "other"
+                    else sc.plan_findings(p, scanner, follow=False))
+            out = sc.commit(plan, ctx.edit, ctx.read, sc.env_for_file(p), scrub=True, rename=True,
+                            follow=False, only_secret=True, new_env=True, bind=bindings_for)
+            refs = ", ".join(sc.reference(n) for n in out.scrubbed)
+            return f"{refs} in environment {out.env!r}" if refs else "nothing to scrub"
 
     if opts.notify:
         import shutil

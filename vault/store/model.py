@@ -120,6 +120,10 @@ class Entry:
     updated: float = 0.0
     allowed_hosts: list[str] = field(default_factory=list)
     expires: float | None = None
+    # Where the entry may go when it has no allowed hosts of its own, fixed when it was
+    # stored (the environment's auth0_domain then, or [] for nowhere); None: stored before
+    # bindings were recorded, bound to auth0_domain at request time (SECURITY.md, finding 2).
+    bound_to: list[str] | None = None
 
     @classmethod
     def new(cls, name: str, value: str, allowed_hosts: list[str] | None = None,
@@ -137,12 +141,15 @@ class Entry:
             "updated": self.updated,
             "allowed_hosts": self.allowed_hosts,
             "expires": self.expires,
+            **({"bound_to": self.bound_to} if self.bound_to is not None else {}),
         }
 
     @classmethod
     def from_json(cls, name: str, d: dict[str, Any]) -> Entry:
+        bound = d.get("bound_to")
         return cls(name, Secret(d["value"]), d.get("kind", "text"), d.get("created", 0.0),
-                   d.get("updated", 0.0), list(d.get("allowed_hosts", [])), d.get("expires"))
+                   d.get("updated", 0.0), list(d.get("allowed_hosts", [])), d.get("expires"),
+                   [str(h) for h in bound] if isinstance(bound, list) else None)
 
     def describe(self) -> dict[str, Any]:
         """Everything about the entry except its value (for `list`)."""
