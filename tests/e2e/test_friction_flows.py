@@ -72,7 +72,7 @@ def test_refused_host_hint_works_and_keeps_the_tenant(loopback, server: Recorder
     assert r.returncode == 9, err(r)
     hint = next(line for line in err(r).splitlines() if line.startswith("tokensafe: hint:"))
     suggested = hint.split("`")[1]
-    assert suggested == f"tokensafe hosts add auth0_token {other_server.host}"
+    assert suggested == f"tokensafe hosts add auth0_token http://{other_server.host}"  # a plain-http URL: the rule names the scheme
     # Run the hint as printed: no prompt for the value, the tenant stays allowed.
     r = session(*suggested.split()[1:])
     assert r.returncode == 0, err(r)

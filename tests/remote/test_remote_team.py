@@ -182,7 +182,8 @@ def test_host_bindings_travel_and_hold_for_request_inject_and_send(team, server:
                                                                    other_server: Recorder) -> None:
     """Ana binds the token to one server; Ben's `request --remote` sends it there and nowhere else."""
     ana, ben, path, ro, _ = team
-    ok(ana("set", "auth0_token", "--allow-host", server.host, input=PLANTED))
+    # a plain-http test server: the rule names the scheme
+    ok(ana("set", "auth0_token", "--allow-host", "http://" + server.host, input=PLANTED))
     ok(ana("push", "dev", "--remote", "team"))
     env = {"BAO_TOKEN": ro}
     auth = "Authorization: Bearer {{auth0_token}}"

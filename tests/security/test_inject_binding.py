@@ -74,7 +74,7 @@ def test_plain_http_refused_for_a_bound_token_nothing_sent(loop, server) -> None
     make_vault(loop, {"dev": {"auth0_domain": server.host, "auth0_token": PLANTED}}, "dev")
     r = loop("request", "GET", "http://{{auth0_domain}}/x", "-H", AUTH)
     assert r.returncode == 9, r.stderr
-    assert b"over plain http://" in r.stderr and b"--allow-host http://127.0.0.1:" in r.stderr
+    assert b"over plain http://" in r.stderr and b"hosts add auth0_token http://127.0.0.1:" in r.stderr
     assert server.seen == []
     loop.assert_no_leak(PLANTED)
 
