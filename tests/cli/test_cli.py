@@ -348,11 +348,15 @@ def test_passphrase_fd_that_is_not_utf8(ts: Run, filled: Path) -> None:
     assert r.code == 3 and "not UTF-8" in r.err
 
 
-def test_keys_add_recovery_then_unlock_with_it(ts: Run, filled: Path) -> None:
+def test_keys_add_recovery_then_unlock_with_it(ts: Run, filled: Path, tmp_path: Path) -> None:
     r = ts("keys", "add", "recovery")
+    assert r.code == 2 and "--recovery-key-file" in r.err  # stderr is no terminal: never printed there
+    rk = tmp_path / "rk.txt"
+    r = ts("keys", "add", "recovery", "--recovery-key-file", str(rk))
     assert r.code == 0, r.err
-    line = next(w for w in r.err.split() if w.startswith("TSR1-"))
-    assert line not in r.out
+    line = rk.read_text().strip()
+    assert line.startswith("TSR1-") and (rk.stat().st_mode & 0o777) == 0o600
+    assert line not in r.out and line not in r.err
     keys = json.loads(ts("keys", "list", "--json").out)
     assert [(k["id"], k["type"]) for k in keys["keyslots"]] == [("k1", "passphrase"), ("k2", "recovery")]
     r = ts("get", "-n", "auth0_token",

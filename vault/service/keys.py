@@ -40,6 +40,7 @@ class Removed:
     slot_id: str
     kind: str
     warning: str | None = None  # e.g. the keyring entry could not be deleted
+    purged: bool = False  # the secret kept outside the vault (a keyring item) was deleted
 
 
 @dataclass
@@ -49,12 +50,22 @@ class PassphraseChanged:
 
 def _new_secret(ctx: Context, source) -> str | None:
     from vault import prompting
+    from vault.store import keysources
 
     if source.new_secret is None:
         return None
     prompter = ctx.unlocker().prompter
     assert prompter is not None
-    return prompting.require(prompter, source.new_secret)
+    secret = prompting.require(prompter, source.new_secret)
+    if source is keysources.PASSPHRASE_SOURCE and (weak := keysources.passphrase_warning(secret)):
+        ctx.warn(weak)
+    return secret
+
+
+def recovery_not_shown(flag: str = "--recovery-key-file PATH") -> UsageError:
+    """Refusal to make a recovery key that could only land in a log or a redirected stderr."""
+    return UsageError("refusing to print a recovery key: standard error is not a terminal",
+                      f"run it in a terminal, or pass {flag} (the file is created new, 0600)")
 
 
 def list_keyslots(ctx: Context) -> KeysList:
@@ -66,8 +77,12 @@ def list_keyslots(ctx: Context) -> KeysList:
                                       for s in header.keyslots])
 
 
-def add_keyslot(ctx: Context, kind: str) -> Added:
-    """Add a keyslot of `kind`; a recovery key is returned to be shown once."""
+def add_keyslot(ctx: Context, kind: str, can_show_once: bool = True) -> Added:
+    """Add a keyslot of `kind`; a recovery key is returned to be shown once.
+
+    `can_show_once`: the front end has a private place for what is shown once (a terminal, a
+    new 0600 file); without one, a kind that shows something is refused before any change.
+    """
     from vault.store import keyslots, keysources
     from vault.store.backend import ConflictError
 
@@ -79,6 +94,8 @@ def add_keyslot(ctx: Context, kind: str) -> Added:
                           "e.g. `tokensafe keys add passphrase`")
     store = ctx.store
     opened = store.read()
+    if source is keysources.RECOVERY and not can_show_once:
+        raise recovery_not_shown()
     secret = _new_secret(ctx, source)
     h = opened.header
     sid = keyslots.next_slot_id(h.keyslots)
@@ -91,8 +108,12 @@ def add_keyslot(ctx: Context, kind: str) -> Added:
     return Added(sid, kind, shown)
 
 
-def remove_keyslot(ctx: Context, slot_id: str) -> Removed:
-    """Remove a keyslot (never the last one); a keyring slot's key leaves the keyring too."""
+def remove_keyslot(ctx: Context, slot_id: str, purge: bool = False) -> Removed:
+    """Remove a keyslot (never the last one).
+
+    The secret a slot keeps outside the vault (a keyring item) stays unless `purge`: copies
+    of the vault and its backup carry the same slot and still open with it.
+    """
     from vault.store import keysources
 
     with ctx.store.edit() as opened:
@@ -105,12 +126,14 @@ def remove_keyslot(ctx: Context, slot_id: str) -> Removed:
                              "add another first, e.g. `tokensafe keys add passphrase`")
         h.keyslots.remove(slot)
     source = keysources.get(slot.type)
-    warning = None
+    if not purge or not source.keeps_outside():
+        return Removed(slot_id, slot.type)
     try:
         source.forget(slot)
     except LockedError as e:
-        warning = f"could not remove the key from {source.label}: {e.message}"
-    return Removed(slot_id, slot.type, warning)
+        return Removed(slot_id, slot.type, f"could not remove the key from {source.label}: {e.message}")
+    return Removed(slot_id, slot.type, f"the key was deleted from {source.label}: copies and backups of "
+                                       "this vault that still have that slot can no longer use it", True)
 
 
 def change_passphrase(ctx: Context) -> PassphraseChanged:

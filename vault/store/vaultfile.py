@@ -10,7 +10,6 @@ functions at the bottom are the path-based API of before, kept for existing call
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,11 +48,28 @@ def _tampered() -> IntegrityError:
     )
 
 
+MIN_BUCKET = 1024
+
+
+def pad(plain: bytes) -> bytes:
+    """JSON + spaces up to a power-of-two bucket (≥ 1 KiB): a copy shows the bucket, not the length."""
+    bucket = max(MIN_BUCKET, 1 << (len(plain) - 1).bit_length())
+    return plain + b" " * (bucket - len(plain))
+
+
+def unpad(plain: bytes) -> bytes:
+    """The JSON object without its padding; ValueError if anything but spaces follows it."""
+    body = plain.rstrip(b" ")
+    if not body.endswith(b"}"):
+        raise ValueError("malformed payload padding")
+    return body
+
+
 def _open_payload(path: Path | None, parsed: format.Parsed, data_key: bytes, slot_id: str,
                   token: str | None = None) -> OpenVault:
     try:
         plain = crypto.open_sealed(data_key, parsed.nonce, parsed.ciphertext, parsed.aad)
-        data = VaultData.from_bytes(plain)
+        data = VaultData.from_bytes(unpad(plain))
     except (crypto.AuthenticationFailed, ValueError, KeyError, TypeError):
         # A keyslot opened, so the key is right: the payload or header was changed.
         raise _tampered() from None
@@ -67,7 +83,7 @@ def decode(path: Path | None, raw: bytes, unlocker: Unlocker, token: str | None 
 
 
 def encode(opened: OpenVault) -> bytes:
-    plain = opened.data.to_bytes()
+    plain = pad(opened.data.to_bytes())
     return format.build(opened.header, lambda aad: crypto.seal(opened.data_key, plain, aad))
 
 
@@ -184,7 +200,8 @@ class VaultStore:
         data = data or VaultData()
         if not data.fingerprint_key:
             data.fingerprint_key = crypto.new_key()
-        header = format.Header(vault_id, 0, int(time.time()), make_slots(vault_id, data_key))
+        # `created` is 0: the time is not needed to unlock, so it is not kept in the clear.
+        header = format.Header(vault_id, 0, 0, make_slots(vault_id, data_key))
         opened = OpenVault(self.path, header, data_key, data, header.keyslots[0].id)
         with self.backend.lock(self.lock_wait):
             try:
