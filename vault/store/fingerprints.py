@@ -55,9 +55,20 @@ def _unchanged(path: Path, raw: bytes) -> bool:
 
 
 def load_known(vault_path: Path) -> tuple[bytes, set[str]] | None:
-    """(fingerprint key, fingerprints) of the vault at `vault_path`; None if there is none."""
+    """(fingerprint key, fingerprints) of the vault at `vault_path`; None if there is none.
+
+    PolicyError if others can read or write the file, or another user owns it: its key lets
+    whoever reads it test guesses of the listed tokens.
+    """
+    from vault.store.fileio import check_permissions
+
+    path = fingerprints_path(Path(vault_path))
     try:
-        doc = json.loads(fingerprints_path(Path(vault_path)).read_bytes())
+        check_permissions(path)
+    except FileNotFoundError:
+        return None
+    try:
+        doc = json.loads(path.read_bytes())
         return base64.b64decode(doc["key"]), set(doc["fingerprints"])
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -105,6 +105,8 @@ class VaultStore:
         self.lock_wait = lock_wait
         self.fingerprints_for = fingerprints_for
         self.path = path
+        # Where a rollback is reported; None: no generation is remembered (SECURITY.md, rollback).
+        self.warn: Callable[[str], None] | None = None
 
     @classmethod
     def local(cls, path: Path, unlocker: Unlocker | None = None, lock_wait: float | None = None) -> VaultStore:
@@ -135,7 +137,21 @@ class VaultStore:
     def _decode(self, doc: Document) -> OpenVault:
         if self.unlocker is None:
             raise TypeError("this VaultStore has no unlocker: it can read headers only")
-        return decode(self.path, doc.data, self.unlocker, doc.generation)
+        opened = decode(self.path, doc.data, self.unlocker, doc.generation)
+        self._check_generation(opened.header)
+        return opened
+
+    def _check_generation(self, header: Header) -> None:
+        """Warn when the vault is older than a generation seen before (only once it authenticated)."""
+        if self.warn is None:
+            return
+        from vault.store import seen
+
+        known = seen.check(header.vault_id, header.generation)
+        if known is not None:
+            self.warn(f"the vault at {self.backend.describe()} is generation {header.generation}, but "
+                      f"generation {known} was seen before: it was rolled back to an older copy or its "
+                      "backup; if you did not put it back yourself, someone may have replaced it")
 
     def read(self) -> OpenVault:
         """Unlock and decrypt the current generation (no lock: replaces are atomic)."""
@@ -157,6 +173,10 @@ class VaultStore:
         opened.token = self.backend.write(encode(opened), expected)
         if self.fingerprints_for is not None:
             fingerprints.write(self.fingerprints_for, opened.data)
+        if self.warn is not None:
+            from vault.store import seen
+
+            seen.set_generation(opened.header.vault_id, opened.header.generation)
 
     @contextlib.contextmanager
     def edit(self, start: OpenVault | None = None) -> Iterator[OpenVault]:
@@ -220,7 +240,11 @@ class VaultStore:
         The current document (perhaps damaged) is kept, never lost; returns where.
         """
         bak = self._backup()
-        opened = self._decode(bak)  # unlock before the lock
+        warn, self.warn = self.warn, None  # the backup is older by design: no rollback warning
+        try:
+            opened = self._decode(bak)  # unlock before the lock
+        finally:
+            self.warn = warn
         with self.backend.lock(self.lock_wait):
             again = self._backup()
             if again.generation != bak.generation:
@@ -230,6 +254,10 @@ class VaultStore:
             opened.token = again.generation
             if self.fingerprints_for is not None:
                 fingerprints.write(self.fingerprints_for, opened.data)
+        if self.warn is not None:  # a restore the user asked for is not a rollback to report
+            from vault.store import seen
+
+            seen.set_generation(opened.header.vault_id, opened.header.generation)
         return opened, kept
 
     def _backup(self) -> Document:
