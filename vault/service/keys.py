@@ -68,6 +68,17 @@ def recovery_not_shown(flag: str = "--recovery-key-file PATH") -> UsageError:
                       f"run it in a terminal, or pass {flag} (the file is created new, 0600)")
 
 
+def _check_room(slots: list, kind: str) -> None:
+    """The header bounds (SECURITY.md, Bounds): refuse a slot the format would not accept."""
+    from vault.store import format
+
+    limit = format.MAX_SLOTS_OF_KIND.get(kind)
+    if len(slots) >= format.MAX_SLOTS or (limit is not None and sum(s.type == kind for s in slots) >= limit):
+        raise UsageError(f"a vault holds at most {format.MAX_SLOTS} keyslots, at most 2 of them passphrase "
+                         "slots; nothing was added", "remove one first: `tokensafe keys list`, then "
+                         "`tokensafe keys rm ID`")
+
+
 def list_keyslots(ctx: Context) -> KeysList:
     """The keyslots, from the header alone (no unlocking: it is not secret)."""
     from vault.store import keysources
@@ -94,6 +105,7 @@ def add_keyslot(ctx: Context, kind: str, can_show_once: bool = True) -> Added:
                           "e.g. `tokensafe keys add passphrase`")
     store = ctx.store
     opened = store.read()
+    _check_room(opened.header.keyslots, kind)
     if source is keysources.RECOVERY and not can_show_once:
         raise recovery_not_shown()
     secret = _new_secret(ctx, source)
@@ -104,6 +116,7 @@ def add_keyslot(ctx: Context, kind: str, can_show_once: bool = True) -> Added:
         if latest.header.slot(sid) is not None:  # another command added a slot meanwhile
             raise ConflictError("the vault's keyslots changed while this command ran; nothing was added",
                                 "run the command again")
+        _check_room(latest.header.keyslots, kind)
         latest.header.keyslots.append(slot)
     return Added(sid, kind, shown)
 

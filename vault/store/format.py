@@ -166,6 +166,7 @@ def _slot_fields_ok(slot: Keyslot) -> bool:
 def build(header: Header, seal_payload) -> bytes:
     """Assemble a file; `seal_payload(aad) -> (nonce, ciphertext)` seals with the data key."""
     hb = header.to_bytes()
+    _parse_header(hb)  # never write a header that the reader would refuse
     aad = MAGIC + bytes([VERSION]) + struct.pack(">I", len(hb)) + hb
     nonce, ct = seal_payload(aad)
     body = aad + nonce + ct
