@@ -41,7 +41,12 @@ def test_no_more_than_eight_slots(cli, vault: Path, tmp_path: Path) -> None:
     lambda d: d["keyslots"][0].update(salt=base64.b64encode(bytes(8)).decode()),
 ], ids=["3-passphrase-slots", "t=100", "p=64", "m=4GiB", "8-byte-salt"])
 def test_out_of_range_header_is_an_integrity_failure_before_any_derivation(cli, vault: Path, change) -> None:
+    from vault.errors import IntegrityError
+    from vault.store import format
+
     rewrite_header(vault, change)
+    with pytest.raises(IntegrityError):
+        format.parse(vault.read_bytes())  # no key needed: refused before any derivation
     r = cli(["get", "x"])
     assert r.code == 5 and "integrity" in r.stderr, r.stderr
 

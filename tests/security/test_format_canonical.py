@@ -20,7 +20,14 @@ from tests.security._format_helpers import rewrite_header
     (lambda d: d["keyslots"][0].update(extra_field="x"), None),
 ], ids=["whitespace", "duplicate-key", "string-integer", "float", "vault-id", "slot-id", "unknown-field"])
 def test_non_canonical_or_malformed_header_is_exit_5(cli, vault: Path, change, serialise) -> None:
+    from vault.errors import IntegrityError
+    from vault.store import format
+
     rewrite_header(vault, change, serialise)
+    # Refused by the header rules alone, with no key (the AEAD would refuse it later too, but
+    # another implementation must not be able to read these bytes differently).
+    with pytest.raises(IntegrityError):
+        format.parse(vault.read_bytes())
     r = cli(["get", "x"])
     assert r.code == 5 and "integrity" in r.stderr, r.stderr
 
