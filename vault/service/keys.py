@@ -46,6 +46,65 @@ class Removed:
 @dataclass
 class PassphraseChanged:
     slot_ids: list[str]
+    rotated: bool = True  # the data key changed (else a warning went to ctx.warn)
+
+
+NOT_ROTATED = ("the data key was not changed: {why}; an old copy or backup of the vault still opens with "
+               "the old key until it is (give every remaining key, e.g. TOKENSAFE_RECOVERY_KEY, and run it again)")
+
+
+def _slot_keys(ctx: Context, opened, slots: list) -> dict[str, bytes] | str:
+    """The slot key of each slot in `slots` (checked against the data key), or why one is missing.
+
+    Secrets already given are reused; others are asked once through the prompter (the
+    environment, a descriptor or the terminal). A keyring slot needs no one.
+    """
+    from vault.store import keysources
+    from vault.store.keyslots import unwrap
+
+    unlocker = ctx.unlocker()
+    vid = opened.header.vault_id
+    keys: dict[str, bytes] = {}
+    for slot in slots:
+        source = keysources.get(slot.type)
+        secret = None
+        if source.unlock_secret is not None:
+            secret = unlocker.ask(source.unlock_secret)
+            if secret is None:
+                return f"no {source.unlock_secret.what} was given for keyslot {slot.id}"
+        try:
+            key = source.slot_key(slot, secret)
+        except (LockedError, UsageError) as e:
+            return f"keyslot {slot.id}: {e.message}"
+        if key is None or unwrap(slot, vid, key) != opened.data_key:
+            return f"the key given for keyslot {slot.id} does not open it"
+        keys[slot.id] = key
+    return keys
+
+
+def _rotated_slots(ctx: Context, opened, keep: list) -> tuple[bytes, dict[str, object]] | None:
+    """(a new data key, `keep` re-wrapped under it), or None after warning why it cannot be done."""
+    from vault import crypto
+    from vault.store.keyslots import rewrap
+
+    keys = _slot_keys(ctx, opened, keep)
+    if isinstance(keys, str):
+        ctx.warn(NOT_ROTATED.format(why=keys))
+        return None
+    data_key = crypto.new_key()
+    vid = opened.header.vault_id
+    return data_key, {s.id: rewrap(s, vid, keys[s.id], data_key) for s in keep}
+
+
+def _same_slots(a: list, b: list) -> bool:
+    return [s.to_json() for s in a] == [s.to_json() for s in b]
+
+
+def _slots_changed():
+    from vault.store.backend import ConflictError
+
+    return ConflictError("the vault's keyslots changed while this command ran; nothing was changed",
+                         "run the command again")
 
 
 def _new_secret(ctx: Context, source) -> str | None:
@@ -122,22 +181,35 @@ def add_keyslot(ctx: Context, kind: str, can_show_once: bool = True) -> Added:
 
 
 def remove_keyslot(ctx: Context, slot_id: str, purge: bool = False) -> Removed:
-    """Remove a keyslot (never the last one).
+    """Remove a keyslot (never the last one) and re-encrypt the vault under a new data key.
 
-    The secret a slot keeps outside the vault (a keyring item) stays unless `purge`: copies
-    of the vault and its backup carry the same slot and still open with it.
+    The new data key means that the removed slot's key opens no later generation, not even
+    with an old copy of the header; the backup is replaced by the new generation too. The
+    secret a slot keeps outside the vault (a keyring item) stays unless `purge`: copies of
+    the vault and its old backups carry the same slot and still open with it.
     """
     from vault.store import keysources
 
-    with ctx.store.edit() as opened:
-        h = opened.header
-        slot = h.slot(slot_id)
-        if slot is None:
-            raise NotFoundError(f"no keyslot {slot_id!r}", "`tokensafe keys list` shows them")
-        if len(h.keyslots) == 1:
-            raise UsageError("refusing to remove the last keyslot: the vault could never be opened again",
-                             "add another first, e.g. `tokensafe keys add passphrase`")
-        h.keyslots.remove(slot)
+    store = ctx.store
+    opened = store.read()
+    slot = opened.header.slot(slot_id)
+    if slot is None:
+        raise NotFoundError(f"no keyslot {slot_id!r}", "`tokensafe keys list` shows them")
+    if len(opened.header.keyslots) == 1:
+        raise UsageError("refusing to remove the last keyslot: the vault could never be opened again",
+                         "add another first, e.g. `tokensafe keys add passphrase`")
+    keep = [s for s in opened.header.keyslots if s.id != slot_id]
+    rotated = _rotated_slots(ctx, opened, keep)
+    with store.edit(opened) as latest:
+        if not _same_slots(latest.header.keyslots, opened.header.keyslots):
+            raise _slots_changed()
+        if rotated is None:
+            latest.header.keyslots = keep
+        else:
+            latest.data_key, fresh = rotated
+            latest.header.keyslots = [fresh[s.id] for s in keep]  # type: ignore[misc]
+    if rotated is not None:
+        store.drop_old_backup()
     source = keysources.get(slot.type)
     if not purge or not source.keeps_outside():
         return Removed(slot_id, slot.type)
@@ -150,7 +222,13 @@ def remove_keyslot(ctx: Context, slot_id: str, purge: bool = False) -> Removed:
 
 
 def change_passphrase(ctx: Context) -> PassphraseChanged:
-    """Every passphrase keyslot gets the new passphrase (from the prompter)."""
+    """Every passphrase keyslot gets the new passphrase, and the vault a new data key.
+
+    With a new data key the old passphrase opens neither a later generation nor the backup
+    (replaced by the new generation); the other slots are re-wrapped, which needs their keys
+    (a recovery key given or asked for; the keyring by itself). Without them the data key
+    stays and a warning says so.
+    """
     from vault.store import keysources
 
     source = keysources.PASSPHRASE_SOURCE
@@ -162,8 +240,17 @@ def change_passphrase(ctx: Context) -> PassphraseChanged:
                             "add one with `tokensafe keys add passphrase`")
     secret = _new_secret(ctx, source)
     vid = opened.header.vault_id
-    fresh = {sid: source.new_slot(sid, vid, opened.data_key, secret)[0] for sid in ids}
+    others = [s for s in opened.header.keyslots if s.type != source.kind]
+    rotated = _rotated_slots(ctx, opened, others)
+    data_key = rotated[0] if rotated is not None else opened.data_key
+    fresh: dict[str, object] = {sid: source.new_slot(sid, vid, data_key, secret)[0] for sid in ids}
+    if rotated is not None:
+        fresh.update(rotated[1])
     with store.edit(opened) as latest:
-        slots = latest.header.keyslots
-        latest.header.keyslots = [fresh.get(s.id, s) if s.type == source.kind else s for s in slots]
-    return PassphraseChanged(ids)
+        if not _same_slots(latest.header.keyslots, opened.header.keyslots):
+            raise _slots_changed()
+        latest.header.keyslots = [fresh.get(s.id, s) for s in latest.header.keyslots]  # type: ignore[misc]
+        latest.data_key = data_key
+    if rotated is not None:
+        store.drop_old_backup()
+    return PassphraseChanged(ids, rotated is not None)

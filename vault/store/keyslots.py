@@ -29,6 +29,14 @@ def wrap(slot_id: str, slot_type: str, vault_id: str, slot_key: bytes, data_key:
     return Keyslot(slot_id, slot_type, nonce, wrapped, CREATED, extra)
 
 
+def rewrap(slot: Keyslot, vault_id: str, slot_key: bytes, data_key: bytes) -> Keyslot:
+    """The same slot (id, kind, KDF salt and settings) wrapping another data key, with a fresh nonce."""
+    extra = {k: v for k, v in slot.extra.items() if k != "commit"}
+    fresh = wrap(slot.id, slot.type, vault_id, slot_key, data_key, extra)
+    fresh.created = slot.created
+    return fresh
+
+
 def unwrap(slot: Keyslot, vault_id: str, slot_key: bytes) -> bytes | None:
     """The data key, or None if `slot_key` is not this slot's key.
 

@@ -211,6 +211,15 @@ class VaultStore:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def drop_old_backup(self) -> bool:
+        """After the data key changed: the backup becomes the current generation, so that a
+        removed slot or an old passphrase opens no backup either. False if the backend cannot."""
+        replace = getattr(self.backend, "replace_backup", None)
+        if replace is None:
+            return False
+        replace()
+        return True
+
     def create(self, make_slots: Callable[[str, bytes], list[Keyslot]], data: VaultData | None = None) -> OpenVault:
         """Write a new vault. `make_slots(vault_id, data_key) -> [Keyslot]` (run before the lock)."""
         if self.backend.read() is not None:
