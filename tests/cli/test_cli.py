@@ -508,10 +508,12 @@ def test_a_symlinked_vault_is_written_where_it_lives(ts: Run, filled: Path, home
     assert ts("get", "--vault", str(link), "-n", "via_real").out == "value-r"
 
 
-def test_readable_but_not_writable_by_others_is_accepted(ts: Run, filled: Path) -> None:
-    os.chmod(filled, 0o644)
+def test_a_readable_folder_is_accepted_but_a_readable_vault_is_not(ts: Run, filled: Path) -> None:
     os.chmod(filled.parent, 0o755)
     assert ts("get", "-n", "auth0_token").out == PLANTED
+    os.chmod(filled, 0o644)  # others could copy it and guess offline (#15 finding 6)
+    r = ts("get", "-n", "auth0_token")
+    assert r.code == 9 and "chmod 600" in r.err and PLANTED not in r.out + r.err
 
 
 @pytest.mark.skipif(os.geteuid() != 0 and not os.environ.get("CI"), reason="needs root to chown")
