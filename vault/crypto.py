@@ -18,6 +18,7 @@ SALT_LEN = 16
 
 # Domain-separation labels: a key derived for one purpose can never serve another.
 KEYSLOT_AAD_LABEL = b"tokensafe keyslot v1|"
+KEYSLOT_COMMIT_LABEL = b"tokensafe keyslot commitment v1|"
 HKDF_KEYRING_INFO = b"tokensafe keyslot keyring v1"
 HKDF_RECOVERY_INFO = b"tokensafe keyslot recovery v1"
 HKDF_ACCESS_LOG_INFO = b"tokensafe access log mac v1"  # the access log's chained MACs
@@ -64,9 +65,18 @@ def new_id(n_bytes: int = 16) -> str:
     return random_bytes(n_bytes).hex()
 
 
-def derive_passphrase_key(passphrase: str, salt: bytes, params: KdfParams) -> bytes:
+def normalize_passphrase(passphrase: str) -> str:
+    """Unicode NFC: the same passphrase typed precomposed or decomposed (macOS, pasting) is one key."""
+    import unicodedata
+
+    return unicodedata.normalize("NFC", passphrase)
+
+
+def derive_passphrase_key(passphrase: str, salt: bytes, params: KdfParams, normalize: bool = False) -> bytes:
     from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
+    if normalize:
+        passphrase = normalize_passphrase(passphrase)
     kdf = Argon2id(salt=salt, length=KEY_LEN, iterations=params.iterations,
                    lanes=params.lanes, memory_cost=params.memory_kib)
     return kdf.derive(passphrase.encode("utf-8"))
@@ -99,7 +109,14 @@ def open_sealed(key: bytes, nonce: bytes, ciphertext: bytes, aad: bytes) -> byte
 
 
 def keyslot_aad(vault_id: str, slot_id: str, slot_type: str) -> bytes:
+    # The fields are validated by the format (hex, k + digits, a registered type): none holds
+    # a "|", so the joined string has one reading.
     return KEYSLOT_AAD_LABEL + f"{vault_id}|{slot_id}|{slot_type}".encode()
+
+
+def key_commitment(slot_key: bytes, vault_id: str, slot_id: str, slot_type: str) -> bytes:
+    """HMAC of the slot key: makes the (not key-committing) AES-GCM wrap open under one key only."""
+    return hmac_sha256(slot_key, KEYSLOT_COMMIT_LABEL + f"{vault_id}|{slot_id}|{slot_type}".encode())
 
 
 def checksum(data: bytes) -> bytes:

@@ -348,11 +348,15 @@ def test_passphrase_fd_that_is_not_utf8(ts: Run, filled: Path) -> None:
     assert r.code == 3 and "not UTF-8" in r.err
 
 
-def test_keys_add_recovery_then_unlock_with_it(ts: Run, filled: Path) -> None:
+def test_keys_add_recovery_then_unlock_with_it(ts: Run, filled: Path, tmp_path: Path) -> None:
     r = ts("keys", "add", "recovery")
+    assert r.code == 2 and "--recovery-key-file" in r.err  # stderr is no terminal: never printed there
+    rk = tmp_path / "rk.txt"
+    r = ts("keys", "add", "recovery", "--recovery-key-file", str(rk))
     assert r.code == 0, r.err
-    line = next(w for w in r.err.split() if w.startswith("TSR1-"))
-    assert line not in r.out
+    line = rk.read_text().strip()
+    assert line.startswith("TSR1-") and (rk.stat().st_mode & 0o777) == 0o600
+    assert line not in r.out and line not in r.err
     keys = json.loads(ts("keys", "list", "--json").out)
     assert [(k["id"], k["type"]) for k in keys["keyslots"]] == [("k1", "passphrase"), ("k2", "recovery")]
     r = ts("get", "-n", "auth0_token",
@@ -504,10 +508,12 @@ def test_a_symlinked_vault_is_written_where_it_lives(ts: Run, filled: Path, home
     assert ts("get", "--vault", str(link), "-n", "via_real").out == "value-r"
 
 
-def test_readable_but_not_writable_by_others_is_accepted(ts: Run, filled: Path) -> None:
-    os.chmod(filled, 0o644)
+def test_a_readable_folder_is_accepted_but_a_readable_vault_is_not(ts: Run, filled: Path) -> None:
     os.chmod(filled.parent, 0o755)
     assert ts("get", "-n", "auth0_token").out == PLANTED
+    os.chmod(filled, 0o644)  # others could copy it and guess offline (#15 finding 6)
+    r = ts("get", "-n", "auth0_token")
+    assert r.code == 9 and "chmod 600" in r.err and PLANTED not in r.out + r.err
 
 
 @pytest.mark.skipif(os.geteuid() != 0 and not os.environ.get("CI"), reason="needs root to chown")

@@ -67,23 +67,30 @@ def keyring_cmd(env: dict[str, str], code: str) -> str:
     return r.stdout.decode()
 
 
-def recovery_key_of(stderr: bytes) -> str:
-    return next(w for w in stderr.decode().split() if w.startswith("TSR1-"))
+RK = "recovery-key.txt"  # --recovery-key-file: stderr is not a terminal here
+
+
+def recovery_key_of(session) -> str:
+    path = Path(session.cwd) / RK
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    return path.read_text().strip()
 
 
 def test_init_and_get_with_no_passphrase_at_all(secret_service: SecretService, session) -> None:
     assert "TOKENSAFE_PASSPHRASE" not in session.env
     r = session("init", timeout=HANG_BOUND_S)
+    assert r.returncode == 2 and b"--recovery-key-file" in r.stderr  # never into a captured stderr
+    assert not Path(session.env["TOKENSAFE_VAULT"]).exists()
+    r = session("init", "--recovery-key-file", RK, timeout=HANG_BOUND_S)
     assert r.returncode == 0, r.stderr.decode()
     assert b"keyring" in r.stderr and b"No OS keyring" not in r.stderr
-    recovery = recovery_key_of(r.stderr)
-    assert r.stderr.count(recovery.encode()) == 1  # shown once
+    recovery = recovery_key_of(session)
+    assert recovery.encode() not in r.stderr
 
     slots = json.loads(session("keys", "list", "--json").stdout)["keyslots"]
     assert [s["type"] for s in slots] == ["keyring", "recovery"]
     account = slots[0]["detail"].split("account=")[1]
-    vault_id = json.loads(session("keys", "list", "--json").stdout)["vault_id"]
-    assert account == f"{vault_id}/k1"
+    assert account.startswith("tokensafe-") and len(account) == len("tokensafe-") + 32  # a random handle
     stored = keyring_cmd(session.env, f"print(keyring.get_password('tokensafe', {account!r}))")
     assert len(stored.strip()) == 44  # base64 of 32 random bytes
 
@@ -111,13 +118,14 @@ def test_init_and_get_with_no_passphrase_at_all(secret_service: SecretService, s
     (["--no-recovery"], {}, ["keyring"], False),
     (["--passphrase"], {"TOKENSAFE_PASSPHRASE": "pw"}, ["keyring", "passphrase"], False),
     (["--no-keyring"], {"TOKENSAFE_PASSPHRASE": "pw"}, ["passphrase"], False),
-    ([], {"TOKENSAFE_PASSPHRASE": "pw"}, ["keyring", "recovery"], True),
+    (["--recovery-key-file", RK], {"TOKENSAFE_PASSPHRASE": "pw"}, ["keyring", "recovery"], True),
 ])
 def test_init_slot_choices(secret_service: SecretService, session, flags: list[str],
                            env: dict[str, str], slots: list[str], shows_recovery: bool) -> None:
     r = session("init", *flags, env=env, timeout=HANG_BOUND_S)
     assert r.returncode == 0, r.stderr.decode()
-    assert (b"TSR1-" in r.stderr) is shows_recovery
+    assert b"TSR1-" not in r.stderr
+    assert (Path(session.cwd) / RK).exists() is shows_recovery
     got = json.loads(session("keys", "list", "--json").stdout)["keyslots"]
     assert [s["type"] for s in got] == slots
 
@@ -133,6 +141,15 @@ def test_keys_add_and_rm_keyring_slot(secret_service: SecretService, session, va
     r = session("get", "-n", "t", env={"TOKENSAFE_VAULT": str(vault)})
     assert (r.returncode, r.stdout) == (0, b"value-t"), r.stderr.decode()
     assert session("keys", "rm", "k2", env=env_pw).returncode == 0
+    # Kept by default (copies and backups of the vault still use it); --purge deletes it.
+    assert keyring_cmd(session.env, f"print(keyring.get_password('tokensafe', {account!r}))").strip() != "None"
+    assert session("get", "t", env={"TOKENSAFE_VAULT": str(vault)}).returncode == 3
+    assert session("keys", "add", "keyring", env=env_pw).returncode == 0
+    again = json.loads(session("keys", "list", "--json", env=env_pw).stdout)["keyslots"]
+    assert [s["id"] for s in again] == ["k1", "k2"] and again[1]["detail"].split("account=")[1] != account
+    r = session("keys", "rm", "k2", "--purge", env=env_pw)
+    assert r.returncode == 0 and b"copies and backups" in r.stderr
+    account = again[1]["detail"].split("account=")[1]
     assert keyring_cmd(session.env, f"print(keyring.get_password('tokensafe', {account!r}))").strip() == "None"
     assert session("get", "t", env={"TOKENSAFE_VAULT": str(vault)}).returncode == 3
 
@@ -238,9 +255,9 @@ def test_a_keyring_that_never_answers_does_not_hang(session) -> None:
 
 def test_wedged_keyring_on_a_keyring_vault_falls_back_to_recovery(
         secret_service: SecretService, session) -> None:
-    r = session("init", timeout=HANG_BOUND_S)
+    r = session("init", "--recovery-key-file", RK, timeout=HANG_BOUND_S)
     assert r.returncode == 0, r.stderr.decode()
-    recovery = recovery_key_of(r.stderr)
+    recovery = recovery_key_of(session)
     assert session("set", "t", input="value-t").returncode == 0
     with silent_bus() as address:
         mute = {"DBUS_SESSION_BUS_ADDRESS": address, "TOKENSAFE_KEYRING_TIMEOUT": "1"}

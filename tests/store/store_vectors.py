@@ -3,7 +3,9 @@
 `python tests/store/store_vectors.py` rewrites the JSON vectors; the tests check that the
 pinned bytes still read as expected AND that today's encoder still produces them.
 Each vector names what reading it must give (`expect`), like age's testkit:
-`success`, `integrity failure` (exit 5) or `wrong key` (exit 3).
+`success`, `integrity failure` (exit 5), `wrong key` (exit 3) or `bad key` (a key typed
+wrongly: exit 2). Success vectors also carry the intermediate values (data key, slot keys,
+commitments, keyslot AAD, padded length) that tests/store/independent_reader.py checks.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ import hashlib
 import json
 import struct
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 from vault import crypto
-from vault.store import format, keyslots
+from vault.store import format, keyslots, vaultfile
 from vault.store.model import Entry, VaultData
 
 VECTOR_DIR = Path(__file__).resolve().parent.parent / "vectors"
@@ -27,6 +30,8 @@ CREATED = 1764350000
 VAULT_ID = "3f0c" + "00112233445566778899aabbccdd"
 PAYLOAD_NONCE = bytes(range(12))
 RECOVERY_RAW = bytes(range(100, 132))
+KEYRING_IKM = bytes(range(200, 232))
+KEYRING_ACCOUNT = "tokensafe-" + "ab" * 16
 
 
 class DetRandom:
@@ -56,18 +61,38 @@ def reference_data() -> VaultData:
 
 
 def build_reference(monkeypatch) -> tuple[bytes, bytes]:
-    """(file bytes, data key) of the reference vault; random bytes and time are pinned."""
+    """(file bytes, data key) of the reference vault; random bytes are pinned."""
     monkeypatch.setattr(crypto, "random_bytes", DetRandom(b"tokensafe vectors v1"))
-    monkeypatch.setattr(keyslots.time, "time", lambda: CREATED)
     data_key = crypto.random_bytes(crypto.KEY_LEN)
     slots = [keyslots.new_passphrase_slot("k1", VAULT_ID, data_key, PASSPHRASE, KDF)]
     monkeypatch.setattr(crypto, "random_bytes", lambda n: RECOVERY_RAW[:n])
     slot, _ = keyslots.new_recovery_slot("k2", VAULT_ID, data_key)
     slots.append(slot)
-    header = format.Header(VAULT_ID, 3, CREATED, slots)
-    plain = reference_data().to_bytes()
+    monkeypatch.setattr(crypto, "random_bytes", lambda n: bytes(range(50, 50 + n)))
+    slots.append(keyslots.wrap("k3", "keyring", VAULT_ID, crypto.hkdf(KEYRING_IKM, crypto.HKDF_KEYRING_INFO),
+                               data_key, {"service": "tokensafe", "account": KEYRING_ACCOUNT}))
+    header = format.Header(VAULT_ID, 3, 0, slots)
+    plain = vaultfile.pad(reference_data().to_bytes())
     raw = format.build(header, lambda aad: crypto.seal(data_key, plain, aad, nonce=PAYLOAD_NONCE))
     return raw, data_key
+
+
+def intermediates(raw: bytes, data_key: bytes) -> dict[str, Any]:
+    """What an independent reader must compute on the way (hex), per slot and for the payload."""
+    header = format.parse(raw).header
+    keys = {"k1": crypto.derive_passphrase_key(PASSPHRASE, base64.b64decode(header.slots_by_id("k1").extra["salt"]),
+                                               KDF, normalize=True),
+            "k2": crypto.hkdf(RECOVERY_RAW, crypto.HKDF_RECOVERY_INFO),
+            "k3": crypto.hkdf(KEYRING_IKM, crypto.HKDF_KEYRING_INFO)}
+    out: dict[str, Any] = {"data_key": data_key.hex(),
+                           "padded_plaintext_length": len(vaultfile.pad(reference_data().to_bytes())),
+                           "slots": {}}
+    for sid, key in keys.items():
+        slot = header.slots_by_id(sid)
+        out["slots"][sid] = {"slot_key": key.hex(),
+                             "aad": crypto.keyslot_aad(VAULT_ID, sid, slot.type).hex(),
+                             "commit": crypto.key_commitment(key, VAULT_ID, sid, slot.type).hex()}
+    return out
 
 
 def recovery_text() -> str:
@@ -98,7 +123,63 @@ def variants(raw: bytes) -> list[dict[str, Any]]:
     ct_at = end + 12
     flip = lambda b, i: b[:i] + bytes([b[i] ^ 0x01]) + b[i + 1:]  # noqa: E731
     pw, rk = {"passphrase": PASSPHRASE}, {"recovery_key": recovery_text()}
+    kr = {"keyring_secret": base64.b64encode(KEYRING_IKM).decode()}
+    spare = recovery_text()[:-1] + "1"  # the last character's spare bits set
+    other = _rebuild_header(raw, lambda doc: None)  # same bytes: the canonical round trip
+    assert other == raw
     return [
+        dict(name="success_keyring", expect="success", file=raw, key=kr,
+             description="the reference vault opened with its keyring secret (slot k3)"),
+        dict(name="success_nfd_passphrase", expect="success", file=raw,
+             key={"passphrase": unicodedata.normalize("NFD", PASSPHRASE)},
+             description="the passphrase typed decomposed (NFD): normalised to NFC before Argon2id"),
+        dict(name="recovery_key_spare_bits", expect="bad key", file=raw, key={"recovery_key": spare},
+             description="the recovery key with the 4 spare bits of its last character set"),
+        dict(name="forged_keyslot_wrapped", expect="integrity failure",
+             file=_rebuild_header(raw, lambda doc: doc["keyslots"][0].update(
+                 wrapped=base64.b64encode(bytes(48)).decode())), key=pw,
+             description="a keyslot's wrapped key replaced, checksum recomputed: its commitment "
+                         "matches the passphrase, so this is tampering, not a wrong passphrase"),
+        dict(name="swapped_keyslot", expect="integrity failure",
+             file=_rebuild_header(raw, lambda doc: doc["keyslots"].reverse()), key=pw,
+             description="keyslots reordered, lengths and checksum recomputed: the header is AAD"),
+        dict(name="added_keyslot", expect="integrity failure",
+             file=_rebuild_header(raw, lambda doc: doc["keyslots"].append(dict(doc["keyslots"][1], id="k4"))),
+             key=pw, description="a copy of a keyslot added under a new id: the header is AAD"),
+        dict(name="third_passphrase_slot", expect="integrity failure",
+             file=_rebuild_header(raw, lambda doc: doc["keyslots"].extend(
+                 [dict(doc["keyslots"][0], id="k4"), dict(doc["keyslots"][0], id="k5")])),
+             key=pw, description="three passphrase keyslots: at most 2 are allowed"),
+        dict(name="nine_keyslots", expect="integrity failure",
+             file=_rebuild_header(raw, lambda doc: doc["keyslots"].extend(
+                 [dict(doc["keyslots"][1], id=f"k{n}") for n in range(4, 10)])),
+             key=pw, description="nine keyslots: at most 8 are allowed"),
+        dict(name="kdf_memory_out_of_range", expect="integrity failure",
+             file=_rebuild_header(raw, lambda doc: doc["keyslots"][0].update(memory_kib=(1 << 20) + 1)),
+             key=pw, description="Argon2id memory above 1 GiB, checksum recomputed: refused before deriving"),
+        dict(name="kdf_iterations_out_of_range", expect="integrity failure",
+             file=_rebuild_header(raw, lambda doc: doc["keyslots"][0].update(iterations=17)),
+             key=pw, description="Argon2id iterations above 16: refused before deriving"),
+        dict(name="short_salt", expect="integrity failure",
+             file=_rebuild_header(raw, lambda doc: doc["keyslots"][0].update(
+                 salt=base64.b64encode(bytes(8)).decode())),
+             key=pw, description="an 8-byte salt: salts are exactly 16 bytes"),
+        dict(name="noncanonical_whitespace", expect="integrity failure",
+             file=_rebuild_header(raw, None, lambda doc: json.dumps(doc, sort_keys=True).encode()),
+             key=pw, description="the same header with spaces after , and : (not canonical)"),
+        dict(name="noncanonical_string_integer", expect="integrity failure",
+             file=_rebuild_header(raw, lambda doc: doc.update(generation="3")), key=pw,
+             description='generation written as the string "3"'),
+        dict(name="noncanonical_duplicate_key", expect="integrity failure",
+             file=_rebuild_header(raw, None, lambda doc: _compact(doc).replace(
+                 b'"cipher":"AES-256-GCM"', b'"cipher":"AES-256-GCM","cipher":"AES-256-GCM"')),
+             key=pw, description="a duplicate key in the header"),
+        dict(name="bad_vault_id", expect="integrity failure",
+             file=_rebuild_header(raw, lambda doc: doc.update(vault_id=VAULT_ID.upper())), key=pw,
+             description="the vault id in upper case: 32 lowercase hex digits only"),
+        dict(name="bad_slot_id", expect="integrity failure",
+             file=_rebuild_header(raw, lambda doc: doc["keyslots"][0].update(id="k01")), key=pw,
+             description="slot id k01 (leading zero)"),
         dict(name="success_passphrase", expect="success", file=raw, key=pw,
              description="the reference vault opened with its passphrase"),
         dict(name="success_recovery", expect="success", file=raw, key=rk,
@@ -143,8 +224,8 @@ def variants(raw: bytes) -> list[dict[str, Any]]:
              file=_replace_in_header(raw, b'"generation":3', b'"generation":9'), key=pw,
              description="header generation changed, checksum recomputed: the header is AAD"),
         dict(name="forged_created", expect="integrity failure",
-             file=_replace_in_header(raw, b'"created":1764350000,"generation"',
-                                     b'"created":1764350001,"generation"'), key=pw,
+             file=_replace_in_header(raw, b'"created":0,"generation"',
+                                     b'"created":1,"generation"'), key=pw,
              description="header time changed, checksum recomputed"),
         dict(name="forged_kdf_iterations", expect="wrong key",
              file=_replace_in_header(raw, b'"iterations":1', b'"iterations":2'), key=pw,
@@ -161,11 +242,16 @@ def variants(raw: bytes) -> list[dict[str, Any]]:
     ]
 
 
-def _rebuild_header(raw: bytes, change) -> bytes:
+def _compact(doc: Any) -> bytes:
+    return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _rebuild_header(raw: bytes, change, serialise=_compact) -> bytes:
     start, end = _header_span(raw)
     doc = json.loads(raw[start:end])
-    change(doc)
-    hb = json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+    if change is not None:
+        change(doc)
+    hb = serialise(doc)
     return _fix_checksum(raw[:8] + struct.pack(">I", len(hb)) + hb + raw[end:-32])
 
 
@@ -174,13 +260,16 @@ def expected_payload() -> dict[str, Any]:
 
 
 def write_all(monkeypatch) -> None:
-    raw, _ = build_reference(monkeypatch)
+    raw, data_key = build_reference(monkeypatch)
     VECTOR_DIR.mkdir(exist_ok=True)
+    for old in VECTOR_DIR.glob("*.json"):
+        old.unlink()
     for v in variants(raw):
         doc = {"expect": v["expect"], "description": v["description"], **v["key"],
                "file_base64": base64.b64encode(v["file"]).decode()}
         if v["expect"] == "success":
             doc["payload"] = expected_payload()
+            doc["intermediate"] = intermediates(raw, data_key)
         (VECTOR_DIR / f"{v['name']}.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
 
 

@@ -20,14 +20,14 @@ from store_vectors import (
     variants,
 )
 
-from vault import crypto
-from vault.errors import IntegrityError, LockedError
-from vault.store import format, unlock, vaultfile
+from vault import crypto, prompting
+from vault.errors import IntegrityError, LockedError, UsageError
+from vault.store import format, keyring_access, unlock, vaultfile
 from vault.store.unlock import Unlocker
 
 VECTORS = sorted(VECTOR_DIR.glob("*.json"))
-EXPECT = {"success": None, "integrity failure": IntegrityError, "wrong key": LockedError}
-EXIT = {"success": 0, "integrity failure": 5, "wrong key": 3}
+EXPECT = {"success": None, "integrity failure": IntegrityError, "wrong key": LockedError, "bad key": UsageError}
+EXIT = {"success": 0, "integrity failure": 5, "wrong key": 3, "bad key": 2}
 
 
 @pytest.fixture(autouse=True)
@@ -45,6 +45,9 @@ def load(path: Path) -> dict[str, Any]:
 
 
 def unlocker_for(doc: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Unlocker:
+    if "keyring_secret" in doc:
+        monkeypatch.setattr(keyring_access, "get", lambda account: doc["keyring_secret"])
+        return Unlocker(prompter=prompting.NoPrompter())
     if "recovery_key" in doc:
         monkeypatch.setenv("TOKENSAFE_RECOVERY_KEY", doc["recovery_key"])
         return Unlocker(use_keyring=False)
@@ -78,6 +81,8 @@ def test_vector(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
             open_raw(doc["file"], u)
         if error is IntegrityError:
             assert "integrity" in exc.value.message or "version" in exc.value.message
+        elif error is UsageError:
+            assert "recovery key" in exc.value.message
         else:
             assert exc.value.message == unlock.WRONG_KEY  # one opaque message
 
@@ -101,8 +106,9 @@ def test_layout_matches_security_md() -> None:
     assert raw[12 + hlen : 24 + hlen] == bytes(range(12))  # the payload nonce
     assert raw[-32:] == crypto.checksum(raw[:-32])
     slot = header["keyslots"][0]
-    assert {"id", "type", "nonce", "wrapped", "created", "kdf", "salt", "iterations", "lanes",
-            "memory_kib"} <= set(slot)
+    assert set(slot) == {"id", "type", "nonce", "wrapped", "created", "kdf", "salt", "iterations", "lanes",
+                         "memory_kib", "normalize", "commit"}
+    assert header["created"] == 0 and {s["created"] for s in header["keyslots"]} == {0}
     # Nothing of the payload is readable in the file: no name, no value, no environment.
     for needle in (b"auth0", b"tok_0123", b"dev", b"prod", "grüße".encode()):
         assert needle not in raw

@@ -36,9 +36,12 @@ def plural(n: int, one: str, many: str) -> str:
 @click.option("--passphrase", "want_passphrase", is_flag=True,
               help="Add a passphrase keyslot even when the keyring is used.")
 @click.option("--no-recovery", is_flag=True, help="Do not create a recovery key.")
+@click.option("--recovery-key-file", "recovery_key_file", type=click.Path(dir_okay=False), default=None,
+              metavar="PATH", help="Write the recovery key to PATH (created new, 0600) instead of the "
+                                   "terminal; required when standard error is not a terminal.")
 @click.option("--env", "-e", "env_name", default="default", show_default=True,
               help="Name of the first environment.")
-def init_cmd(vault_path, passphrase_fd, use_keyring, want_passphrase, no_recovery, env_name):
+def init_cmd(vault_path, passphrase_fd, use_keyring, want_passphrase, no_recovery, recovery_key_file, env_name):
     """Create a new, empty vault.
 
     The key goes into the OS keyring when a usable one answers (Secret Service,
@@ -46,20 +49,20 @@ def init_cmd(vault_path, passphrase_fd, use_keyring, want_passphrase, no_recover
     (from --passphrase-fd, TOKENSAFE_PASSPHRASE or a hidden prompt). When the keyring
     would be the only way in, a recovery key is created and shown once.
     """
+    from vault.cli.keys_cmds import recovery_output
     from vault.service.create import InitOptions, init_vault
 
     ctx = make_context(vault_path, passphrase_fd)
     unlocker = ctx.unlocker()  # one, so that --passphrase-fd is read once
-    out = init_vault(ctx, InitOptions(use_keyring, want_passphrase, not no_recovery, env_name),
-                     lambda: new_passphrase(passphrase_fd, unlocker))
-    click.echo(f"Created vault {display(out.path)} (keyslots: {', '.join(out.keyslots)}; "
-               f"environment: {out.env})", err=True)
-    if out.keyring_reason:
-        click.echo(f"No OS keyring ({out.keyring_reason}): the vault is protected by a passphrase.", err=True)
-    if out.recovery_key:
-        click.echo(
-            "\nRecovery key — shown once; store it offline (it opens the vault if the keyring is lost):\n\n"
-            f"    {out.recovery_key}\n", err=True)
+    with recovery_output(None if no_recovery else recovery_key_file) as (can_show, show):
+        out = init_vault(ctx, InitOptions(use_keyring, want_passphrase, not no_recovery, env_name, can_show),
+                         lambda: new_passphrase(passphrase_fd, unlocker))
+        click.echo(f"Created vault {display(out.path)} (keyslots: {', '.join(out.keyslots)}; "
+                   f"environment: {out.env})", err=True)
+        if out.keyring_reason:
+            click.echo(f"No OS keyring ({out.keyring_reason}): the vault is protected by a passphrase.", err=True)
+        if out.recovery_key:
+            show(out.recovery_key)
 
 
 def new_passphrase(passphrase_fd: int | None, unlocker) -> str:

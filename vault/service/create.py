@@ -24,6 +24,7 @@ class InitOptions:
     passphrase: bool = False  # a passphrase slot even when the keyring is used
     recovery: bool = True  # a recovery key when the keyring is the only way in
     env: str = "default"  # the first environment
+    recovery_shown: bool = True  # the front end has a private place to show a recovery key once
 
 
 @dataclass
@@ -56,6 +57,8 @@ def init_vault(ctx: Context, opts: InitOptions, new_passphrase: Callable[[], str
                 raise
     with_keyring = opts.use_keyring is not False and keyring_reason is None
     passphrase = new_passphrase() if opts.passphrase or not with_keyring else None
+    if passphrase is not None and (weak := keysources.passphrase_warning(passphrase)):
+        ctx.warn(weak)
     recovery_text: list[str] = []
 
     def make_slots(vault_id: str, data_key: bytes):
@@ -71,10 +74,18 @@ def init_vault(ctx: Context, opts: InitOptions, new_passphrase: Callable[[], str
                     raise
                 keyring_reason = e.message
                 passphrase = new_passphrase()
+                if weak := keysources.passphrase_warning(passphrase):
+                    ctx.warn(weak)
         if passphrase is not None:
             slots.append(keysources.PASSPHRASE_SOURCE.new_slot(keyslots.next_slot_id(slots), vault_id,
                                                                data_key, passphrase)[0])
         if passphrase is None and opts.recovery:
+            if not opts.recovery_shown:  # known only now: a locked keyring falls back to a passphrase
+                from vault.service.keys import recovery_not_shown
+
+                for made in slots:  # nothing was written: take back the keyring item just made
+                    keysources.get(made.type).forget(made)
+                raise recovery_not_shown("--recovery-key-file PATH, or --no-recovery")
             slot, text = keysources.RECOVERY.new_slot(keyslots.next_slot_id(slots), vault_id, data_key)
             slots.append(slot)
             recovery_text.append(text)

@@ -155,6 +155,13 @@ class LocalFile:
             fileio.atomic_write(self.path, data, keep_backup=backup_path(self.path))
         return generation_of(data)
 
+    def replace_backup(self) -> None:
+        """Make the backup the current generation (after a data-key rotation: no old key opens it)."""
+        with self.lock():
+            current = self.read()
+            if current is not None:
+                fileio.atomic_write(backup_path(self.path), current.data)
+
     def restore(self, backup: Document, expected: str | None) -> str | None:
         with self.lock():
             current = self._check(expected)

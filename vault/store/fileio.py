@@ -32,7 +32,8 @@ def ensure_private_dir(folder: Path) -> None:
 
 
 def check_permissions(path: Path, is_dir: bool = False) -> None:
-    """Refuse (like ssh) a file or folder that another user owns or group/others can write."""
+    """Refuse (like ssh) a file or folder that another user owns or group/others can write,
+    and a file (vault, backup, fingerprints) that group or others can read."""
     if os.name != "posix":
         return
     st = path.stat()
@@ -48,6 +49,11 @@ def check_permissions(path: Path, is_dir: bool = False) -> None:
         raise PolicyError(
             f"{display(path)} is writable by group or others (mode {stat.S_IMODE(st.st_mode):o})",
             f"others could replace your vault; fix it with: chmod {mode} {display(path)}",
+        )
+    if not is_dir and st.st_mode & (stat.S_IRGRP | stat.S_IROTH):
+        raise PolicyError(
+            f"{display(path)} is readable by group or others (mode {stat.S_IMODE(st.st_mode):o})",
+            f"others could copy it and guess its passphrase offline; fix it with: chmod 600 {display(path)}",
         )
 
 
@@ -98,7 +104,16 @@ def acquire(lock_file: Path, wait_s: float) -> int:
 
 
 def _open_lock(lock_file: Path) -> int:
-    return os.open(lock_file, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+    # O_NOFOLLOW: a symlink planted as the lock file is refused (ELOOP), never followed to
+    # create or truncate a file elsewhere; the caller has checked the folder's owner and mode.
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        return os.open(lock_file, flags, 0o600)
+    except OSError as e:
+        if os.path.islink(lock_file):
+            raise PolicyError(f"{display(lock_file)} is a symbolic link; refusing to follow it",
+                              f"remove it (rm {display(lock_file)}); tokensafe makes the lock file itself") from None
+        raise e
 
 
 def _wait_for_lock(lock_file: Path, wait_s: float) -> int:

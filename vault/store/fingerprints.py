@@ -21,7 +21,7 @@ import stat
 from pathlib import Path
 
 from vault import crypto
-from vault.store.fileio import atomic_write
+from vault.store.fileio import atomic_write, check_permissions
 from vault.store.model import VaultData
 from vault.store.paths import fingerprints_path
 
@@ -96,9 +96,17 @@ def _unchanged(path: Path, raw: bytes) -> bool:
 
 def load_known(vault_path: Path, key: bytes) -> set[str] | None:
     """The fingerprints of the vault at `vault_path`, made with `key` (the vault's
-    `fingerprint_key`, from the unlocked vault); None without a sidecar of that key."""
+    `fingerprint_key`, from the unlocked vault); None without a sidecar of that key.
+
+    PolicyError if others can read or write the file, or another user owns it (as the vault).
+    """
+    path = fingerprints_path(Path(vault_path))
     try:
-        doc = json.loads(fingerprints_path(Path(vault_path)).read_bytes())
+        check_permissions(path)
+    except FileNotFoundError:
+        return None
+    try:
+        doc = json.loads(path.read_bytes())
         if doc.get("format") != FORMAT or doc.get("key_id") != key_id(key):
             return None  # an old-format sidecar (its key in clear) or another vault's
         return {str(f) for f in doc["fingerprints"]}

@@ -1,7 +1,9 @@
 """Vault file format version 1 (SECURITY.md): parse and build the bytes, check integrity.
 
 Parsing never needs a key. Every structural problem is an IntegrityError (exit 5), raised
-before any key is tried, so corruption is never mistaken for a wrong passphrase.
+before any key is tried, so corruption is never mistaken for a wrong passphrase. The checks
+run in the order SECURITY.md gives; the header must be canonical (the bytes this module
+would write), so no two readers can take one file two ways.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import struct
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +23,14 @@ MAGIC = b"TKSAFE\x00"
 VERSION = 1
 PREFIX_LEN = len(MAGIC) + 1 + 4
 TRAILER_LEN = 32
-MAX_HEADER = 1 << 20
+MAX_HEADER = 1 << 16
+MAX_SLOTS = 8
+MAX_SLOTS_OF_KIND = {"passphrase": 2}
+VAULT_ID_RE = re.compile(r"[0-9a-f]{32}")
+SLOT_ID_RE = re.compile(r"k[1-9][0-9]{0,2}")
+# Every string in a header: no escape is ever needed, so canonical JSON is plain to check.
+_HEADER_STR_RE = re.compile(r"[A-Za-z0-9+/=._:-]*")
+_SLOT_BASE = frozenset({"id", "type", "nonce", "wrapped", "created"})
 
 
 def _corrupt(why: str) -> IntegrityError:
@@ -52,9 +62,10 @@ class Keyslot:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Keyslot:
-        base = {"id", "type", "nonce", "wrapped", "created"}
-        return cls(str(d["id"]), str(d["type"]), _b64(d["nonce"]), _b64(d["wrapped"]),
-                   int(d["created"]), {k: v for k, v in d.items() if k not in base})
+        if not isinstance(d, dict) or not d.keys() >= _SLOT_BASE:
+            raise ValueError("a keyslot lacks a common field")
+        return cls(_str(d["id"]), _str(d["type"]), _b64(d["nonce"]), _b64(d["wrapped"]),
+                   _int(d["created"]), {k: v for k, v in d.items() if k not in _SLOT_BASE})
 
 
 @dataclass
@@ -78,6 +89,12 @@ class Header:
     def slot(self, slot_id: str) -> Keyslot | None:
         return next((s for s in self.keyslots if s.id == slot_id), None)
 
+    def slots_by_id(self, slot_id: str) -> Keyslot:
+        slot = self.slot(slot_id)
+        if slot is None:
+            raise KeyError(slot_id)
+        return slot
+
 
 @dataclass
 class Parsed:
@@ -88,9 +105,43 @@ class Parsed:
 
 
 def _b64(s: Any) -> bytes:
+    """Standard base64 in canonical form only (one spelling per byte string)."""
     if not isinstance(s, str):
         raise ValueError("not base64 text")
-    return base64.b64decode(s, validate=True)
+    raw = base64.b64decode(s, validate=True)
+    if base64.b64encode(raw).decode() != s:
+        raise ValueError("non-canonical base64")
+    return raw
+
+
+def _str(x: Any) -> str:
+    if not isinstance(x, str):
+        raise ValueError("not a string")
+    return x
+
+
+def _int(x: Any) -> int:
+    if type(x) is not int or not 0 <= x < 1 << 53:
+        raise ValueError("not a non-negative integer")
+    return x
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError("duplicate key")
+    return dict(pairs)
+
+
+def _plain_values(x: Any) -> bool:
+    """Only the value shapes the canonical form allows (SECURITY.md, Header)."""
+    if isinstance(x, dict):
+        return all(_HEADER_STR_RE.fullmatch(k) and _plain_values(v) for k, v in x.items())
+    if isinstance(x, list):
+        return all(_plain_values(v) for v in x)
+    if isinstance(x, str):
+        return _HEADER_STR_RE.fullmatch(x) is not None
+    return type(x) is int and 0 <= x < 1 << 53
 
 
 def _slot_fields_ok(slot: Keyslot) -> bool:
@@ -99,6 +150,15 @@ def _slot_fields_ok(slot: Keyslot) -> bool:
 
     if len(slot.nonce) != crypto.NONCE_LEN or len(slot.wrapped) != crypto.KEY_LEN + 16:
         return False
+    if not SLOT_ID_RE.fullmatch(slot.id):
+        return False
+    commit = slot.extra.get("commit")
+    if "commit" in slot.extra:
+        try:
+            if len(_b64(commit)) != crypto.KEY_LEN:
+                return False
+        except (ValueError, binascii.Error):
+            return False
     source = REGISTRY.get(slot.type)
     return source is not None and source.fields_ok(slot)
 
@@ -106,6 +166,7 @@ def _slot_fields_ok(slot: Keyslot) -> bool:
 def build(header: Header, seal_payload) -> bytes:
     """Assemble a file; `seal_payload(aad) -> (nonce, ciphertext)` seals with the data key."""
     hb = header.to_bytes()
+    _parse_header(hb)  # never write a header that the reader would refuse
     aad = MAGIC + bytes([VERSION]) + struct.pack(">I", len(hb)) + hb
     nonce, ct = seal_payload(aad)
     body = aad + nonce + ct
@@ -113,47 +174,73 @@ def build(header: Header, seal_payload) -> bytes:
 
 
 def parse(data: bytes) -> Parsed:
+    """Check in SECURITY.md's order: size, magic, version, checksum, length, header."""
     if len(data) < PREFIX_LEN + crypto.NONCE_LEN + 16 + TRAILER_LEN:
-        if not data.startswith(MAGIC[: len(data)]) or not data:
-            raise _corrupt("not a tokensafe vault (bad magic)") if data else _corrupt("the file is empty")
+        if not data:
+            raise _corrupt("the file is empty")
+        if not data.startswith(MAGIC[: len(data)]):
+            raise _corrupt("not a tokensafe vault (bad magic)")
         raise _corrupt("the file is truncated")
     if data[: len(MAGIC)] != MAGIC:
         raise _corrupt("not a tokensafe vault (bad magic)")
     version = data[len(MAGIC)]
+    if version != VERSION:
+        if version > VERSION:
+            raise IntegrityError(
+                f"unsupported vault format version {version}",
+                "this vault was written by a newer tokensafe; upgrade tokensafe",
+            )
+        raise _corrupt(f"unknown format version {version}")
     body, trailer = data[:-TRAILER_LEN], data[-TRAILER_LEN:]
     if crypto.checksum(body) != trailer:
         raise _corrupt("checksum mismatch (modified or truncated)")
-    if version != VERSION:
-        raise IntegrityError(
-            f"unsupported vault format version {version}",
-            "this vault was written by a newer tokensafe; upgrade tokensafe",
-        )
     (hlen,) = struct.unpack(">I", data[len(MAGIC) + 1 : PREFIX_LEN])
     if hlen > MAX_HEADER or PREFIX_LEN + hlen + crypto.NONCE_LEN + 16 > len(body):
         raise _corrupt("bad header length")
     hb = body[PREFIX_LEN : PREFIX_LEN + hlen]
+    header = _parse_header(hb)
+    aad = body[: PREFIX_LEN + hlen]
+    rest = body[PREFIX_LEN + hlen :]
+    return Parsed(header, aad, rest[: crypto.NONCE_LEN], rest[crypto.NONCE_LEN :])
+
+
+def _parse_header(hb: bytes) -> Header:
+    from vault.store.keysources import REGISTRY  # imported here: keysources imports this module
+
     try:
-        doc = json.loads(hb)
+        doc = json.loads(hb.decode("ascii"), object_pairs_hook=_no_duplicates,
+                         parse_float=_refuse, parse_constant=_refuse)
+        if not isinstance(doc, dict) or set(doc) != {"cipher", "created", "generation", "keyslots", "vault_id"}:
+            raise ValueError("unexpected header fields")
+        if not isinstance(doc["keyslots"], list) or not _plain_values(doc):
+            raise ValueError("a value of a kind the header never holds")
         header = Header(
-            vault_id=str(doc["vault_id"]),
-            generation=int(doc["generation"]),
-            created=int(doc["created"]),
+            vault_id=_str(doc["vault_id"]),
+            generation=_int(doc["generation"]),
+            created=_int(doc["created"]),
             keyslots=[Keyslot.from_json(s) for s in doc["keyslots"]],
-            cipher=str(doc["cipher"]),
+            cipher=_str(doc["cipher"]),
         )
     except (ValueError, KeyError, TypeError, binascii.Error) as e:
         raise _corrupt(f"unreadable header ({type(e).__name__})") from None
+    if header.to_bytes() != hb:
+        raise _corrupt("the header is not in canonical form")
     if header.cipher != "AES-256-GCM":
         raise _corrupt(f"unknown cipher {header.cipher!r}")
-    from vault.store.keysources import REGISTRY
-
+    if not VAULT_ID_RE.fullmatch(header.vault_id):
+        raise _corrupt("malformed vault id")
     if not header.keyslots or any(s.type not in REGISTRY for s in header.keyslots):
         raise _corrupt("no keyslot, or a keyslot of unknown type")
+    if len(header.keyslots) > MAX_SLOTS or any(
+            sum(s.type == kind for s in header.keyslots) > n for kind, n in MAX_SLOTS_OF_KIND.items()):
+        raise _corrupt(f"too many keyslots (at most {MAX_SLOTS}, of them 2 passphrase slots)")
     if len({s.id for s in header.keyslots}) != len(header.keyslots):
         raise _corrupt("two keyslots with the same id")
     for slot in header.keyslots:
         if not _slot_fields_ok(slot):
             raise _corrupt(f"keyslot {slot.id!r} is malformed")
-    aad = body[: PREFIX_LEN + hlen]
-    rest = body[PREFIX_LEN + hlen :]
-    return Parsed(header, aad, rest[: crypto.NONCE_LEN], rest[crypto.NONCE_LEN :])
+    return header
+
+
+def _refuse(text: str) -> Any:
+    raise ValueError(f"{text!r} is not allowed in a header")

@@ -6,34 +6,63 @@ per-kind helpers that used to live here are still importable from this module by
 
 from __future__ import annotations
 
-import time
+import base64
+import hmac
 from typing import Any
 
 from vault import crypto
+from vault.errors import IntegrityError
 from vault.store.format import Keyslot
+
+# Creation times are not needed to unlock, so new slots do not keep them (SECURITY.md, Header).
+CREATED = 0
+
+
+def commitment(slot_key: bytes, vault_id: str, slot_id: str, slot_type: str) -> str:
+    return base64.b64encode(crypto.key_commitment(slot_key, vault_id, slot_id, slot_type)).decode()
 
 
 def wrap(slot_id: str, slot_type: str, vault_id: str, slot_key: bytes, data_key: bytes,
          extra: dict[str, Any]) -> Keyslot:
     nonce, wrapped = crypto.seal(slot_key, data_key, crypto.keyslot_aad(vault_id, slot_id, slot_type))
-    return Keyslot(slot_id, slot_type, nonce, wrapped, int(time.time()), extra)
+    extra = {**extra, "commit": commitment(slot_key, vault_id, slot_id, slot_type)}
+    return Keyslot(slot_id, slot_type, nonce, wrapped, CREATED, extra)
+
+
+def rewrap(slot: Keyslot, vault_id: str, slot_key: bytes, data_key: bytes) -> Keyslot:
+    """The same slot (id, kind, KDF salt and settings) wrapping another data key, with a fresh nonce."""
+    extra = {k: v for k, v in slot.extra.items() if k != "commit"}
+    fresh = wrap(slot.id, slot.type, vault_id, slot_key, data_key, extra)
+    fresh.created = slot.created
+    return fresh
 
 
 def unwrap(slot: Keyslot, vault_id: str, slot_key: bytes) -> bytes | None:
-    """The data key, or None if `slot_key` is not this slot's key."""
+    """The data key, or None if `slot_key` is not this slot's key.
+
+    A slot with a key commitment that matches `slot_key` but does not unwrap was changed:
+    IntegrityError (exit 5), never "wrong key".
+    """
+    committed = "commit" in slot.extra
+    if committed and not hmac.compare_digest(
+            str(slot.extra["commit"]), commitment(slot_key, vault_id, slot.id, slot.type)):
+        return None
     try:
         return crypto.open_sealed(slot_key, slot.nonce, slot.wrapped,
                                   crypto.keyslot_aad(vault_id, slot.id, slot.type))
     except crypto.AuthenticationFailed:
+        if committed:
+            raise IntegrityError(
+                f"vault integrity check failed: keyslot {slot.id} was changed",
+                "the key is right but its keyslot does not authenticate; the file has not been "
+                "touched; `tokensafe backup restore` brings back the previous generation") from None
         return None
 
 
 def next_slot_id(slots: list[Keyslot]) -> str:
-    used = {s.id for s in slots}
-    n = 1
-    while f"k{n}" in used:
-        n += 1
-    return f"k{n}"
+    """One above the highest id in use: an id is not reused while a higher one exists."""
+    numbers = [int(s.id[1:]) for s in slots if s.id[:1] == "k" and s.id[1:].isdigit()]
+    return f"k{max(numbers, default=0) + 1}"
 
 
 _MOVED = {"new_passphrase_slot", "passphrase_slot_key", "keyring_account", "new_keyring_slot",

@@ -15,10 +15,11 @@ from __future__ import annotations
 import abc
 import base64
 import binascii
+import re
 from typing import Any, ClassVar
 
 from vault import crypto
-from vault.errors import UsageError
+from vault.errors import LockedError, UsageError
 from vault.prompting import NEW_PASSPHRASE, PASSPHRASE, RECOVERY_KEY, Ask
 from vault.store import keyring_access
 from vault.store.format import Keyslot
@@ -38,6 +39,9 @@ class KeySource(abc.ABC):
     # who sets TOKENSAFE_RECOVERY_KEY asked for exactly that.
     explicit_first: ClassVar[bool] = False
     wrong_key_hint: ClassVar[str] = "check the key and try again"
+    # The kind's own header fields: all of `fields`, and any of `optional` (SECURITY.md, Keyslots).
+    fields: ClassVar[frozenset[str]] = frozenset()
+    optional: ClassVar[frozenset[str]] = frozenset()
 
     def unavailable(self) -> str | None:
         """Why this source cannot run on this machine now, or None if it can."""
@@ -56,16 +60,24 @@ class KeySource(abc.ABC):
         """
 
     def fields_ok(self, slot: Keyslot) -> bool:
-        """The kind's own header fields are present and sane (parsing rejects the file if not)."""
+        """The kind's own header fields are exactly those listed, and sane (else the file is rejected)."""
+        extra = set(slot.extra) - {"commit"}
+        return self.fields <= extra <= self.fields | self.optional and self.values_ok(slot)
+
+    def values_ok(self, slot: Keyslot) -> bool:
         return True
 
     def describe(self, slot: Keyslot) -> str:
         """One line for `keys list`; never secret."""
         return ""
 
-    def forget(self, slot: Keyslot) -> None:
-        """Clean up outside the vault after the slot was removed (the keyring's entry)."""
-        return None  # most kinds keep nothing outside the vault
+    def forget(self, slot: Keyslot) -> bool:
+        """Delete what the slot keeps outside the vault (`keys rm --purge`); False if nothing."""
+        return False  # most kinds keep nothing outside the vault
+
+    def keeps_outside(self) -> bool:
+        """Whether this kind keeps a secret outside the vault (which `--purge` would delete)."""
+        return False
 
 
 REGISTRY: dict[str, KeySource] = {}
@@ -99,8 +111,14 @@ def _int_in(x: Any, lo: int, hi: int) -> bool:
 
 # keyring ------------------------------------------------------------------------------
 
-def keyring_account(vault_id: str, slot_id: str) -> str:
-    return f"{vault_id}/{slot_id}"
+_ACCOUNT_RE = re.compile(r"[A-Za-z0-9._:/-]{1,100}")
+
+
+def keyring_account(vault_id: str = "", slot_id: str = "") -> str:
+    """A fresh random keyring handle, never reused: copies of a vault share their keyring slots,
+    so a handle derived from the vault (as before: `<vault_id>/<slot id>`) would let one copy's
+    new slot overwrite, or its `keys rm` delete, another copy's key."""
+    return "tokensafe-" + crypto.new_id()
 
 
 class KeyringSource(KeySource):
@@ -108,6 +126,7 @@ class KeyringSource(KeySource):
 
     kind = "keyring"
     label = "the OS keyring"
+    fields = frozenset({"service", "account"})
 
     def unavailable(self) -> str | None:
         try:
@@ -119,7 +138,9 @@ class KeyringSource(KeySource):
     def new_slot(self, slot_id: str, vault_id: str, data_key: bytes,
                  secret: str | None = None) -> tuple[Keyslot, str | None]:
         ikm = crypto.new_key()
-        account = keyring_account(vault_id, slot_id)
+        account = keyring_account()
+        if keyring_access.get(account) is not None:  # 128 random bits: never, but never overwrite
+            raise LockedError("the keyring already holds an item under a fresh random handle", "try again")
         keyring_access.put(account, base64.b64encode(ikm).decode())
         key = crypto.hkdf(ikm, crypto.HKDF_KEYRING_INFO)
         return wrap(slot_id, self.kind, vault_id, key, data_key,
@@ -135,17 +156,37 @@ class KeyringSource(KeySource):
             return None
         return crypto.hkdf(ikm, crypto.HKDF_KEYRING_INFO)
 
-    def fields_ok(self, slot: Keyslot) -> bool:
-        return isinstance(slot.extra.get("account"), str) and isinstance(slot.extra.get("service"), str)
+    def values_ok(self, slot: Keyslot) -> bool:
+        account = slot.extra.get("account")
+        return (slot.extra.get("service") == keyring_access.SERVICE and isinstance(account, str)
+                and _ACCOUNT_RE.fullmatch(account) is not None)
 
     def describe(self, slot: Keyslot) -> str:
         return f"service={slot.extra.get('service')} account={slot.extra.get('account')}"
 
-    def forget(self, slot: Keyslot) -> None:
+    def forget(self, slot: Keyslot) -> bool:
         keyring_access.delete(str(slot.extra.get("account")))
+        return True
+
+    def keeps_outside(self) -> bool:
+        return True
 
 
 # passphrase ---------------------------------------------------------------------------
+
+KDF_MAX_ITERATIONS = 16
+KDF_MAX_LANES = 16
+KDF_MAX_MEMORY_KIB = 1 << 20  # 1 GiB
+SHORT_PASSPHRASE = 12
+
+
+def passphrase_warning(passphrase: str) -> str | None:
+    """A warning for a weak new passphrase (accepted all the same), or None."""
+    if len(crypto.normalize_passphrase(passphrase)) < SHORT_PASSPHRASE:
+        return (f"the new passphrase has fewer than {SHORT_PASSPHRASE} characters: anyone with a copy "
+                "of the vault can try guesses offline; a few random words are stronger")
+    return None
+
 
 class PassphraseSource(KeySource):
     """Argon2id of a passphrase, with the parameters stored in the slot."""
@@ -155,6 +196,8 @@ class PassphraseSource(KeySource):
     unlock_secret = Ask(PASSPHRASE, "Vault passphrase: ")
     new_secret = Ask(NEW_PASSPHRASE, "New passphrase: ", confirm=True)
     wrong_key_hint = "check the passphrase (TOKENSAFE_PASSPHRASE, --passphrase-fd or the prompt) and try again"
+    fields = frozenset({"kdf", "salt", "iterations", "lanes", "memory_kib"})
+    optional = frozenset({"normalize"})
 
     def new_slot(self, slot_id: str, vault_id: str, data_key: bytes, secret: str | None = None,
                  params: crypto.KdfParams | None = None) -> tuple[Keyslot, str | None]:
@@ -162,8 +205,8 @@ class PassphraseSource(KeySource):
             raise UsageError("an empty passphrase is not allowed")
         params = params or crypto.default_kdf_params()
         salt = crypto.new_salt()
-        key = crypto.derive_passphrase_key(secret, salt, params)
-        extra = {"kdf": "argon2id", "salt": base64.b64encode(salt).decode(),
+        key = crypto.derive_passphrase_key(secret, salt, params, normalize=True)
+        extra = {"kdf": "argon2id", "salt": base64.b64encode(salt).decode(), "normalize": "nfc",
                  "iterations": params.iterations, "lanes": params.lanes, "memory_kib": params.memory_kib}
         return wrap(slot_id, self.kind, vault_id, key, data_key, extra), None
 
@@ -172,18 +215,22 @@ class PassphraseSource(KeySource):
             return None
         x = slot.extra
         params = crypto.KdfParams(int(x["iterations"]), int(x["lanes"]), int(x["memory_kib"]))
-        return crypto.derive_passphrase_key(secret, base64.b64decode(x["salt"]), params)
+        return crypto.derive_passphrase_key(secret, base64.b64decode(x["salt"]), params,
+                                            normalize=x.get("normalize") == "nfc")
 
-    def fields_ok(self, slot: Keyslot) -> bool:
-        # Sane bounds: a corrupt KDF cost must not crash, nor make Argon2id allocate without limit.
+    def values_ok(self, slot: Keyslot) -> bool:
+        # The documented range (SECURITY.md, KDF range): a file must not make Argon2id
+        # allocate more than 1 GiB or spin for minutes, nor crash it.
         x = slot.extra
         try:
             salt = _b64(x.get("salt"))
         except (ValueError, binascii.Error):
             return False
-        return (x.get("kdf") == "argon2id" and len(salt) >= 8
-                and _int_in(x.get("iterations"), 1, 1 << 10) and _int_in(x.get("lanes"), 1, 255)
-                and _int_in(x.get("memory_kib"), 8 * x["lanes"], 1 << 22))
+        return (x.get("kdf") == "argon2id" and len(salt) == crypto.SALT_LEN
+                and x.get("normalize", "nfc") == "nfc"
+                and _int_in(x.get("iterations"), 1, KDF_MAX_ITERATIONS)
+                and _int_in(x.get("lanes"), 1, KDF_MAX_LANES)
+                and _int_in(x.get("memory_kib"), 8 * x["lanes"], KDF_MAX_MEMORY_KIB))
 
     def describe(self, slot: Keyslot) -> str:
         x = slot.extra
@@ -212,6 +259,10 @@ def parse_recovery_key(text: str) -> bytes:
     if any(c not in _CROCKFORD for c in s) or len(s) != 52:
         raise UsageError("that is not a tokensafe recovery key",
                          "a recovery key is TSR1- then 52 letters and digits in groups of four, e.g. TSR1-7K2M-…")
+    if _CROCKFORD.index(s[-1]) & 0xF:
+        # 52 characters carry 260 bits: the last 4 must be zero, so each key has one spelling.
+        raise UsageError("that is not a tokensafe recovery key (its last character is wrong)",
+                         "check the last group against the key you stored")
     b32 = s.translate(_FROM_CROCKFORD)
     return base64.b32decode(b32 + "=" * (-len(b32) % 8))
 

@@ -10,7 +10,6 @@ functions at the bottom are the path-based API of before, kept for existing call
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,11 +48,28 @@ def _tampered() -> IntegrityError:
     )
 
 
+MIN_BUCKET = 1024
+
+
+def pad(plain: bytes) -> bytes:
+    """JSON + spaces up to a power-of-two bucket (≥ 1 KiB): a copy shows the bucket, not the length."""
+    bucket = max(MIN_BUCKET, 1 << (len(plain) - 1).bit_length())
+    return plain + b" " * (bucket - len(plain))
+
+
+def unpad(plain: bytes) -> bytes:
+    """The JSON object without its padding; ValueError if anything but spaces follows it."""
+    body = plain.rstrip(b" ")
+    if not body.endswith(b"}"):
+        raise ValueError("malformed payload padding")
+    return body
+
+
 def _open_payload(path: Path | None, parsed: format.Parsed, data_key: bytes, slot_id: str,
                   token: str | None = None) -> OpenVault:
     try:
         plain = crypto.open_sealed(data_key, parsed.nonce, parsed.ciphertext, parsed.aad)
-        data = VaultData.from_bytes(plain)
+        data = VaultData.from_bytes(unpad(plain))
     except (crypto.AuthenticationFailed, ValueError, KeyError, TypeError):
         # A keyslot opened, so the key is right: the payload or header was changed.
         raise _tampered() from None
@@ -67,7 +83,7 @@ def decode(path: Path | None, raw: bytes, unlocker: Unlocker, token: str | None 
 
 
 def encode(opened: OpenVault) -> bytes:
-    plain = opened.data.to_bytes()
+    plain = pad(opened.data.to_bytes())
     return format.build(opened.header, lambda aad: crypto.seal(opened.data_key, plain, aad))
 
 
@@ -89,6 +105,8 @@ class VaultStore:
         self.lock_wait = lock_wait
         self.fingerprints_for = fingerprints_for
         self.path = path
+        # Where a rollback is reported; None: no generation is remembered (SECURITY.md, rollback).
+        self.warn: Callable[[str], None] | None = None
 
     @classmethod
     def local(cls, path: Path, unlocker: Unlocker | None = None, lock_wait: float | None = None) -> VaultStore:
@@ -119,7 +137,21 @@ class VaultStore:
     def _decode(self, doc: Document) -> OpenVault:
         if self.unlocker is None:
             raise TypeError("this VaultStore has no unlocker: it can read headers only")
-        return decode(self.path, doc.data, self.unlocker, doc.generation)
+        opened = decode(self.path, doc.data, self.unlocker, doc.generation)
+        self._check_generation(opened.header)
+        return opened
+
+    def _check_generation(self, header: Header) -> None:
+        """Warn when the vault is older than a generation seen before (only once it authenticated)."""
+        if self.warn is None:
+            return
+        from vault.store import seen
+
+        known = seen.check(header.vault_id, header.generation)
+        if known is not None:
+            self.warn(f"the vault at {self.backend.describe()} is generation {header.generation}, but "
+                      f"generation {known} was seen before: it was rolled back to an older copy or its "
+                      "backup; if you did not put it back yourself, someone may have replaced it")
 
     def read(self) -> OpenVault:
         """Unlock and decrypt the current generation (no lock: replaces are atomic)."""
@@ -141,6 +173,10 @@ class VaultStore:
         opened.token = self.backend.write(encode(opened), expected)
         if self.fingerprints_for is not None:
             fingerprints.write(self.fingerprints_for, opened.data)
+        if self.warn is not None:
+            from vault.store import seen
+
+            seen.set_generation(opened.header.vault_id, opened.header.generation)
 
     @contextlib.contextmanager
     def edit(self, start: OpenVault | None = None) -> Iterator[OpenVault]:
@@ -175,6 +211,15 @@ class VaultStore:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def drop_old_backup(self) -> bool:
+        """After the data key changed: the backup becomes the current generation, so that a
+        removed slot or an old passphrase opens no backup either. False if the backend cannot."""
+        replace = getattr(self.backend, "replace_backup", None)
+        if replace is None:
+            return False
+        replace()
+        return True
+
     def create(self, make_slots: Callable[[str, bytes], list[Keyslot]], data: VaultData | None = None) -> OpenVault:
         """Write a new vault. `make_slots(vault_id, data_key) -> [Keyslot]` (run before the lock)."""
         if self.backend.read() is not None:
@@ -184,7 +229,8 @@ class VaultStore:
         data = data or VaultData()
         if not data.fingerprint_key:
             data.fingerprint_key = crypto.new_key()
-        header = format.Header(vault_id, 0, int(time.time()), make_slots(vault_id, data_key))
+        # `created` is 0: the time is not needed to unlock, so it is not kept in the clear.
+        header = format.Header(vault_id, 0, 0, make_slots(vault_id, data_key))
         opened = OpenVault(self.path, header, data_key, data, header.keyslots[0].id)
         with self.backend.lock(self.lock_wait):
             try:
@@ -203,7 +249,11 @@ class VaultStore:
         The current document (perhaps damaged) is kept, never lost; returns where.
         """
         bak = self._backup()
-        opened = self._decode(bak)  # unlock before the lock
+        warn, self.warn = self.warn, None  # the backup is older by design: no rollback warning
+        try:
+            opened = self._decode(bak)  # unlock before the lock
+        finally:
+            self.warn = warn
         with self.backend.lock(self.lock_wait):
             again = self._backup()
             if again.generation != bak.generation:
@@ -213,6 +263,10 @@ class VaultStore:
             opened.token = again.generation
             if self.fingerprints_for is not None:
                 fingerprints.write(self.fingerprints_for, opened.data)
+        if self.warn is not None:  # a restore the user asked for is not a rollback to report
+            from vault.store import seen
+
+            seen.set_generation(opened.header.vault_id, opened.header.generation)
         return opened, kept
 
     def _backup(self) -> Document:

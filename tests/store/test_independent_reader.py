@@ -1,0 +1,62 @@
+"""The pinned vectors, read by a reader written from SECURITY.md that imports nothing of `vault`.
+
+It must agree with the vectors' expected outcome, payload and intermediate values (data key,
+slot keys, keyslot AAD, commitments, padded length) byte for byte (#15, finding 8).
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import json
+from pathlib import Path
+
+import independent_reader as ir
+import pytest
+
+VECTOR_DIR = Path(__file__).resolve().parent.parent / "vectors"
+VECTORS = sorted(VECTOR_DIR.glob("*.json"))
+OUTCOME = {"integrity failure": "integrity", "wrong key": "wrong key", "bad key": "bad key"}
+
+
+def test_the_reader_imports_nothing_of_vault() -> None:
+    tree = ast.parse((Path(__file__).parent / "independent_reader.py").read_text())
+    names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    assert not [n for n in names if n == "vault" or n.startswith(("vault.", "tests", "store_vectors"))]
+
+
+def test_there_are_vectors_of_every_kind() -> None:
+    expects = {json.loads(p.read_text())["expect"] for p in VECTORS}
+    assert expects == {"success", *OUTCOME}
+    names = {p.stem for p in VECTORS}
+    assert {"success_keyring", "success_nfd_passphrase", "swapped_keyslot", "added_keyslot",
+            "kdf_memory_out_of_range", "noncanonical_whitespace", "recovery_key_spare_bits"} <= names
+
+
+@pytest.mark.parametrize("path", VECTORS, ids=[p.stem for p in VECTORS])
+def test_independent_reader_agrees_with_the_vector(path: Path) -> None:
+    doc = json.loads(path.read_text())
+    data = base64.b64decode(doc["file_base64"])
+    keys = {k: doc[k] for k in ("passphrase", "recovery_key", "keyring_secret") if k in doc}
+    if doc["expect"] == "success":
+        payload, seen = ir.read(data, **keys)
+        assert payload == doc["payload"]
+        want = doc["intermediate"]
+        assert seen["data_key"] == want["data_key"]
+        assert seen["padded_plaintext_length"] == want["padded_plaintext_length"]
+        (sid,) = [k for k in seen if k.startswith("k")]
+        assert seen[sid] == want["slots"][sid]
+    else:
+        with pytest.raises(ir.Bad) as exc:
+            ir.read(data, **keys)
+        assert str(exc.value) == OUTCOME[doc["expect"]]
+
+
+def test_vault_written_by_main_before_this_revision_reads_independently_too() -> None:
+    meta = json.loads((VECTOR_DIR / "from_main" / "main_v1.json").read_text())
+    data = (VECTOR_DIR / "from_main" / meta["file"]).read_bytes()
+    payload, _ = ir.read(data, passphrase=meta["passphrase"])
+    assert payload["environments"]["dev"]["entries"]["auth0_token"]["value"] == meta["entries"]["auth0_token"]
+    payload, _ = ir.read(data, recovery_key=meta["recovery_key"])
+    assert payload["current"] == "dev"
