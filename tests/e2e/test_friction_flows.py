@@ -65,14 +65,15 @@ def test_audit_typo_is_an_error_and_strict_fails_on_unreadable(session, tmp_path
 
 def test_refused_host_hint_works_and_keeps_the_tenant(loopback, server: Recorder, other_server) -> None:
     session = loopback
-    make_vault(session, {"dev": {"auth0_domain": server.host, "auth0_token": PLANTED}}, "dev")
+    # plain-http test servers: the domain and the rules name the scheme (https:// only otherwise)
+    make_vault(session, {"dev": {"auth0_domain": f"http://{server.host}", "auth0_token": PLANTED}}, "dev")
     r = session("list")
     assert r.returncode == 0 and "auth0_domain's host (implicit)" in r.stdout.decode()
     r = session("request", "GET", f"{other_server.url}/x", "-H", AUTH)
     assert r.returncode == 9, err(r)
     hint = next(line for line in err(r).splitlines() if line.startswith("tokensafe: hint:"))
     suggested = hint.split("`")[1]
-    assert suggested == f"tokensafe hosts add auth0_token http://{other_server.host}"  # a plain-http URL: the rule names the scheme
+    assert suggested == f"tokensafe hosts add auth0_token http://{other_server.host}"
     # Run the hint as printed: no prompt for the value, the tenant stays allowed.
     r = session(*suggested.split()[1:])
     assert r.returncode == 0, err(r)
@@ -82,9 +83,9 @@ def test_refused_host_hint_works_and_keeps_the_tenant(loopback, server: Recorder
         assert r.returncode == 0, err(r)
         assert target.seen[-1].headers["Authorization"] == f"Bearer {PLANTED}"
     r = session("hosts", "list", "auth0_token")
-    assert r.stdout.decode().split(None, 1) == ["auth0_token", ", ".join(sorted([other_server.host, server.host])) + "\n"]
-    r = session("hosts", "rm", "auth0_token", other_server.host)
-    assert r.returncode == 0 and f"it may go to: {server.host}" in err(r)
+    assert r.stdout.decode().split(None, 1) == ["auth0_token", ", ".join(sorted([f"http://{other_server.host}", f"http://{server.host}"])) + "\n"]
+    r = session("hosts", "rm", "auth0_token", f"http://{other_server.host}")
+    assert r.returncode == 0 and f"it may go to: http://{server.host}" in err(r)
     assert session("request", "GET", f"{other_server.url}/x", "-H", AUTH).returncode == 9
     assert session("get", "auth0_token").stdout == f"{PLANTED}\n".encode()  # value untouched
     session.assert_no_leak(PLANTED)
@@ -172,7 +173,7 @@ def test_max_time_bounds_the_whole_request(loopback, tmp_path: Path) -> None:
 def test_backup_restore_names_the_keyslot_change_and_asks(session) -> None:
     path = Path(session.env["TOKENSAFE_VAULT"])
     create_passphrase_vault(path, "dev", {"auth0_token": PLANTED})
-    r = session("keys", "add", "recovery")
+    r = session("keys", "add", "recovery", "--recovery-key-file", str(session.cwd / "recovery.txt"))
     assert r.returncode == 0, err(r)
     del session.env["TOKENSAFE_PASSPHRASE"]
     before = path.read_bytes()

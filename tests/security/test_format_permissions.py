@@ -30,14 +30,19 @@ def test_a_readable_backup_is_refused(cli, vault: Path) -> None:
 
 
 def test_a_readable_fingerprint_file_is_refused(vault: Path) -> None:
+    from conftest import PASSPHRASE
+
     from vault.errors import PolicyError
     from vault.store import fingerprints
+    from vault.store.unlock import Unlocker
+    from vault.store.vaultfile import read_vault
 
+    key = read_vault(vault, Unlocker(use_keyring=False, _passphrase=PASSPHRASE)).data.fingerprint_key
     fp = vault.with_name(vault.name + ".fp")
-    assert fingerprints.load_known(vault) is not None
+    assert fingerprints.load_known(vault, key) is not None
     os.chmod(fp, 0o644)
     with pytest.raises(PolicyError):
-        fingerprints.load_known(vault)
+        fingerprints.load_known(vault, key)
 
 
 def test_a_symlink_as_lock_file_is_refused_not_followed(cli, vault: Path, tmp_path: Path) -> None:
