@@ -1,6 +1,6 @@
 """`tokensafe get`: its one implementation, and a click-free fast path for its plain forms.
 
-`get` runs in hot loops of scripts (`curl -H "Authorization: Bearer $(tokensafe get t)"`),
+`get` runs in hot loops of scripts (`tokensafe get t | docker login --password-stdin -u me`),
 and importing click costs ~25 ms of a ~150 ms budget. The fast path understands exactly the
 forms below and hands anything else (--help, --reveal, unknown options, mistakes) to click,
 so the two can never disagree on what a command line means.
@@ -24,8 +24,8 @@ _OPTIONS = {
 def print_value(name: str, vault_path: str | None = None, env_name: str | None = None,
                 passphrase_fd: int | None = None, reveal: bool = False, no_newline: bool = False) -> None:
     refuse_tty(reveal, f"the value of {name}", hint=(
-        f"pipe it into a program (e.g. `tokensafe get {name} | pbcopy`), "
-        f"use it as \"$(tokensafe get {name})\", or add --reveal"))
+        f"pipe it into a program that reads it on stdin (e.g. `tokensafe get {name} | pbcopy`, "
+        "`… | docker login --password-stdin -u me`), or add --reveal"))
     value = get_value(make_context(vault_path, passphrase_fd), name, env_name)
     write_out(value if no_newline else value + "\n")
 
