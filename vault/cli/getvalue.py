@@ -24,8 +24,8 @@ _OPTIONS = {
 def print_value(name: str, vault_path: str | None = None, env_name: str | None = None,
                 passphrase_fd: int | None = None, reveal: bool = False, no_newline: bool = False) -> None:
     refuse_tty(reveal, f"the value of {name}", hint=(
-        f"pipe it into a program that reads it on stdin (e.g. `tokensafe get {name} | pbcopy`, "
-        "`… | docker login --password-stdin -u me`), or add --reveal"))
+        f"pipe it into a program that reads it on stdin (e.g. `tokensafe get {name} | pbcopy`), "
+        "or add --reveal"))
     value = get_value(make_context(vault_path, passphrase_fd), name, env_name)
     write_out(value if no_newline else value + "\n")
 
