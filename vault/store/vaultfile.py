@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from vault import crypto
 from vault.errors import IntegrityError, NotFoundError, UsageError
-from vault.store import fingerprints, format
+from vault.store import format
 from vault.store.backend import Backend, ConflictError, Document, LocalFile
 from vault.store.format import Header, Keyslot
 from vault.store.model import VaultData
@@ -172,6 +172,8 @@ class VaultStore:
         opened.header.generation += 1
         opened.token = self.backend.write(encode(opened), expected)
         if self.fingerprints_for is not None:
+            from vault.store import fingerprints  # writes only: `get` does not pay for it
+
             fingerprints.write(self.fingerprints_for, opened.data)
         if self.warn is not None:
             from vault.store import seen
@@ -262,6 +264,8 @@ class VaultStore:
             kept = self.backend.restore(again, current.generation if current else None)
             opened.token = again.generation
             if self.fingerprints_for is not None:
+                from vault.store import fingerprints
+
                 fingerprints.write(self.fingerprints_for, opened.data)
         if self.warn is not None:  # a restore the user asked for is not a rollback to report
             from vault.store import seen
