@@ -99,8 +99,17 @@ def test_an_abandoned_wait_does_not_keep_the_lock(doc_path: Path) -> None:
             pass
 
 
-@pytest.mark.parametrize("value, want", [("", 30.0), ("7.5", 7.5), ("0", 0.0), ("soon", 30.0),
-                                         ("-1", 30.0)])
+@pytest.mark.parametrize("value, want", [("", 30.0), ("7.5", 7.5), ("0", 0.0), (" 12 ", 12.0)])
 def test_lock_wait_from_the_environment(monkeypatch: pytest.MonkeyPatch, value: str, want: float) -> None:
     monkeypatch.setenv("TOKENSAFE_LOCK_WAIT", value)
     assert fileio.lock_wait_from_env() == want
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "nan", "1e9"])
+def test_a_lock_wait_that_is_not_seconds_is_a_usage_error(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    from vault.errors import ExitStatus, UsageError
+
+    monkeypatch.setenv("TOKENSAFE_LOCK_WAIT", value)
+    with pytest.raises(UsageError, match="TOKENSAFE_LOCK_WAIT") as e:
+        fileio.lock_wait_from_env()
+    assert e.value.exit_code == ExitStatus.USAGE

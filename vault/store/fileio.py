@@ -58,12 +58,24 @@ def check_permissions(path: Path, is_dir: bool = False) -> None:
 
 
 def lock_wait_from_env(default: float = LOCK_WAIT_S) -> float:
-    """TOKENSAFE_LOCK_WAIT in seconds (0 = do not wait); anything else than a number is ignored."""
-    try:
-        value = float(os.environ.get("TOKENSAFE_LOCK_WAIT", default))
-    except ValueError:
+    """TOKENSAFE_LOCK_WAIT in seconds (0 = do not wait; unset or empty: `default`).
+
+    A value that is not a number of seconds from 0 to a day is a usage error: ignoring it
+    would silently wait 30 s where the user asked for something else.
+    """
+    raw = os.environ.get("TOKENSAFE_LOCK_WAIT", "").strip()
+    if not raw:
         return default
-    return value if 0 <= value <= 24 * 3600 else default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 24 * 3600:  # also false for nan
+        from vault.errors import UsageError
+
+        raise UsageError(f"TOKENSAFE_LOCK_WAIT={raw[:40]!r} is not a number of seconds from 0 to 86400",
+                         "e.g. TOKENSAFE_LOCK_WAIT=60; unset it for the default of 30 s")
+    return value
 
 
 def busy(what: str, wait_s: float) -> BusyError:
