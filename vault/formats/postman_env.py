@@ -72,7 +72,7 @@ def variables(data: bytes) -> list[Variable]:
         if not (isinstance(key, str) and isinstance(value, str) and value):
             continue
         var = Variable(key, value, typ if isinstance(typ, str) else None, None, None)
-        # The value's text as the exporter wrote it: with or without \uXXXX escapes.
+        # The value's text as the exporter wrote it: with or without JSON unicode escapes.
         for ascii_only in (False, True):
             raw = json.dumps(value, ensure_ascii=ascii_only).encode()
             at = data.find(raw, cursor)
