@@ -64,14 +64,13 @@ Examples:
               help="Give up on the remote after S seconds (failover included).")
 def remote_add(vault_path, passphrase_fd, name, urls, mount, kv_path, namespace, auth, timeout):
     """Add (or replace) a remote; its credentials are kept in the vault, bound to its hosts."""
-    opts = service.AddRemote(name, list(urls), mount, kv_path, namespace, auth, timeout)
-    cfg = opts.validate()  # before asking for anything
+    cfg = service.check_remote(name, list(urls), mount, kv_path, namespace, auth, timeout)  # before asking
     creds: dict[str, str] = {}
     if auth == "token":
         (creds["token"],) = _read_lines(["Token (hidden): "])
     elif auth == "approle":
         creds["role_id"], creds["secret_id"] = _read_lines(["Role id (hidden): ", "Secret id (hidden): "])
-    out = service.add_remote(make_context(vault_path, passphrase_fd), opts, creds)
+    out = service.add_remote(make_context(vault_path, passphrase_fd), cfg, creds)
     stored = f"; stored: {', '.join(out.credentials)}" if out.credentials else "; token from BAO_TOKEN/VAULT_TOKEN"
     click.echo(f"Added remote {out.name}: {cfg.mount}/{cfg.path} on {', '.join(out.urls)}{stored}", err=True)
     if any(u.startswith("http://") and not u.startswith(("http://127.", "http://localhost", "http://[::1]"))

@@ -104,34 +104,21 @@ def _store_config(data: VaultData, cfg: RemoteConfig) -> None:
 
 # add / list / rm --------------------------------------------------------------------------
 
-class AddRemote(Record):
-    __slots__ = ("name", "urls", "mount", "path", "namespace", "auth", "timeout")
+def check_remote(name: str, urls: list[str], mount: str = "secret", path: str | None = None,
+                 namespace: str | None = None, auth: str = "token", timeout: float = 10.0) -> RemoteConfig:
+    """The RemoteConfig of `remote add`'s options, checked before any credential is asked for."""
+    from vault.remote.kv import check_url
 
-    def __init__(self, name: str, urls: list[str], mount: str = "secret", path: str | None = None,
-                 namespace: str | None = None, auth: str = "token", timeout: float = 10.0) -> None:
-        self.name = name
-        self.urls = urls
-        self.mount = mount
-        self.path = path
-        self.namespace = namespace
-        self.auth = auth
-        self.timeout = timeout
-
-    def validate(self) -> RemoteConfig:
-        """Checked before any credential is asked for."""
-        from vault.remote.kv import check_url
-
-        _check_remote_name(self.name)
-        if not self.urls:
-            raise UsageError("a remote needs a server address", "add --url https://bao.example.com:8200")
-        if self.auth not in AUTH_METHODS:
-            raise UsageError(f"unknown auth method {self.auth!r}", f"use one of {', '.join(AUTH_METHODS)}")
-        if not 0 < self.timeout <= 600:
-            raise UsageError("--timeout must be between 0 and 600 seconds")
-        urls = list(dict.fromkeys(check_url(u) for u in self.urls))
-        return RemoteConfig(self.name, urls, _check_kv_path(self.mount, "mount"),
-                            _check_kv_path(self.path or f"tokensafe/{self.name}", "path"),
-                            self.namespace or None, self.auth, float(self.timeout))
+    _check_remote_name(name)
+    if not urls:
+        raise UsageError("a remote needs a server address", "add --url https://bao.example.com:8200")
+    if auth not in AUTH_METHODS:
+        raise UsageError(f"unknown auth method {auth!r}", f"use one of {', '.join(AUTH_METHODS)}")
+    if not 0 < timeout <= 600:
+        raise UsageError("--timeout must be between 0 and 600 seconds")
+    return RemoteConfig(name, list(dict.fromkeys(check_url(u) for u in urls)), _check_kv_path(mount, "mount"),
+                        _check_kv_path(path or f"tokensafe/{name}", "path"), namespace or None, auth,
+                        float(timeout))
 
 
 class RemoteInfo(Record):
@@ -152,11 +139,11 @@ class RemoteInfo(Record):
         return self.as_dict()
 
 
-def add_remote(ctx: Context, opts: AddRemote, credentials: dict[str, str]) -> RemoteInfo:
-    """Add or replace remote opts.name with its credentials (token, or role_id + secret_id)."""
+def add_remote(ctx: Context, cfg: RemoteConfig, credentials: dict[str, str]) -> RemoteInfo:
+    """Add or replace remote cfg.name (from `check_remote`) with its credentials (token, or
+    role_id + secret_id)."""
     from vault.store.model import Entry
 
-    cfg = opts.validate()
     wanted = {"token": ["token"], "approle": ["role_id", "secret_id"], "env": []}[cfg.auth]
     for k in wanted:
         if not credentials.get(k):
