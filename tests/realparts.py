@@ -111,3 +111,27 @@ def secret_service_env(home: Path) -> Iterator[dict[str, str]]:
                    XDG_CONFIG_HOME=str(home / ".config"), XDG_RUNTIME_DIR=str(d.run_dir),
                    DBUS_SESSION_BUS_ADDRESS=d.address)
         yield env
+
+
+def drain_pty(master: int, proc: subprocess.Popen, timeout: float = 20.0) -> bytes:
+    """Everything `proc` writes to the terminal whose master side is `master`, until it exits
+    (or `timeout`); then waits for it and closes `master`."""
+    import select
+
+    buf = b""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: every slave side closed
+                break
+            if not chunk:
+                break
+            buf += chunk
+        elif proc.poll() is not None:
+            break
+    proc.wait(timeout=10)
+    os.close(master)
+    return buf

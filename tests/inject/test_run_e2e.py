@@ -16,6 +16,8 @@ import urllib.parse
 
 import pytest
 
+from tests.realparts import drain_pty
+
 from .conftest import PLANTED
 
 pytestmark = pytest.mark.e2e
@@ -144,22 +146,7 @@ def test_terminal_child_sees_a_terminal_and_output_is_masked(ts) -> None:
     p = subprocess.Popen([shutil.which("tokensafe"), "run", "--", PY, "-c", child],
                          stdout=slave, stderr=slave, stdin=subprocess.DEVNULL, env=ts.env)
     os.close(slave)
-    buf = b""
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.5)
-        if ready:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            buf += chunk
-        elif p.poll() is not None:
-            break
-    p.wait(timeout=10)
-    os.close(master)
+    buf = drain_pty(master, p)
     assert p.returncode == 0
     assert b"tty \x1b[31m<redacted:auth0_token>\x1b[0m" in buf, buf
     assert PLANTED.encode() not in buf

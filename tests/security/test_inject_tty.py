@@ -6,16 +6,15 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
-import select
 import shutil
 import subprocess
 import sys
 import termios
-import time
 
 import pytest
 
 from tests.inject.conftest import PLANTED, make_vault
+from tests.realparts import drain_pty
 
 pytestmark = pytest.mark.e2e
 
@@ -40,23 +39,7 @@ def _on_a_terminal(session, *args: str) -> bytes:
     p = subprocess.Popen([shutil.which("tokensafe"), *args], stdin=slave, stdout=slave, stderr=slave,
                          env=session.env, cwd=session.cwd, preexec_fn=controlling_tty)
     os.close(slave)
-    buf = b""
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.2)
-        if ready:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            buf += chunk
-        elif p.poll() is not None:
-            break
-    p.wait(timeout=10)
-    os.close(master)
-    return buf
+    return drain_pty(master, p, timeout=30)
 
 
 @pytest.mark.parametrize("redirect", [False, True])
