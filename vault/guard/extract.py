@@ -82,6 +82,9 @@ KV_RE = re.compile(
     rb"(?P<k>[A-Za-z0-9_.\-]{1,100})(?:\\?[\"']|%22|%27)?[ \t]{0,16}+(?:=>|:=|=|:|%3[AaDd])[ \t]{0,16}+"
     rb"(?:\\?[\"'`]|%22|%27)?"
     rb"(?P<v>(?:[^\s\"'`\\,;&<>{}()\[\]%]|%(?!2[0267Cc]|7[Dd]|5[Dd])){1,8192}+)")
+# What must follow the key for KV_RE to match (the key can only end where the identifier
+# run ends, as none of these bytes can be part of it): a cheap test before the full pattern.
+_KV_SEP = re.compile(rb"(?:\\?[\"']|%22|%27)?[ \t]{0,16}+(?:=|:|%3[AaDd])")
 # In URL-encoded text a value ends at an encoded quote, ampersand, comma or brace.
 _URL_END = re.compile(rb"%(?:22|27|26|2[Cc]|7[Dd]|5[Dd]|20)")
 # A Postman/HAR pair: {"key"|"name": "K", "value": "V"[, "type": "T"]}
@@ -105,6 +108,7 @@ PROVIDER_RE = re.compile(
 PEM_RE = re.compile(
     rb"-----BEGIN (?P<t>[A-Z0-9 ]{0,20}PRIVATE KEY(?: BLOCK)?)-----"
     rb"(?P<body>(?:[A-Za-z0-9+/=\s:,\-]|\\n|\\r){64,12000}?)-----END (?P=t)-----")
+PEM_SPAN = 12_300  # BEGIN to the end of END's label: at most 12,200 + a label
 STRUCT_MAX = 8 * 1024 * 1024
 RUN_RE = re.compile(rb"[A-Za-z0-9_\-+/=.~]{12,512}")  # bare vault values of 12+ characters
 _RUN_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+/=.~")
@@ -221,6 +225,7 @@ class Extractor:
         self._pem_end: list[Any] = [None, 0, -1]  # (buffer, searched from, next END or -1)
         self._key_at: list[Any] = [None, -1, -1]  # (buffer, searched up to, last `"key"` or -1)
         self._pair_at: list[Any] = [None, -1, None]  # (buffer, start, PAIR_RE match there)
+        self._secret_dead: list[Any] = [None, -1]  # (buffer, end) of `"type": "secret"`s that cannot match
         # Per handler, the absolute offset up to which a match already read the bytes: an
         # anchor inside that span is part of a value (`token=token=token…`) and is skipped,
         # so matches are disjoint and a scan costs at most one read of each byte per handler.
@@ -252,31 +257,41 @@ class Extractor:
         if len(hits) > limit:
             self.unexamined += len(hits) - limit
             hits = hits[:limit]
-        reach = self._reach
+        # The loop runs once per hit (up to one per 16 bytes): names bound locally, no
+        # attribute look-ups that can be hoisted.
+        reach, handlers, binary = self._reach, self.handlers, self.binary
+        skip_kv = structured is not None  # every variable of the export was read as JSON already
+        calls, cands, unexamined = self._calls, self._cands, 0
         for p, name in hits:
-            if self.binary and name not in BINARY_HANDLERS:
+            if binary and name not in BINARY_HANDLERS:
                 continue
-            if structured is not None and name == "kv":
-                continue  # every variable of the export was read as JSON already
-            if p + base < reach.get(name, -1):
-                continue  # inside a value this handler already read
-            if (self._calls >= ANCHOR_BUDGET_BASE + (p + base) // CALL_DENSITY
-                    or self._cands >= CANDIDATE_BASE + (p + base) // CANDIDATE_DENSITY):
-                self.unexamined += 1
+            if skip_kv and name == "kv":
                 continue
-            self._calls += 1
+            at = p + base
+            also_kv = name == "pem"  # `private_key = …`: also an assignment (kv's own reach)
+            if at < reach.get(name, -1):
+                # inside a value this handler already read (for pem: a region without END)
+                if not also_kv or at < reach.get("kv", -1):
+                    continue
+                name, also_kv = "kv", False
+            if (calls >= ANCHOR_BUDGET_BASE + at // CALL_DENSITY
+                    or cands >= CANDIDATE_BASE + at // CANDIDATE_DENSITY):
+                unexamined += 1
+                continue
+            calls += 1
             before = len(out)
             self._hit = -1
-            out.extend(self.handlers[name](buf, p))
+            out.extend(handlers[name](buf, p))
             if self._hit > p:
                 reach[name] = self._hit + base
-            if name == "pem" and p + base >= reach.get("kv", -1):
-                # `private_key = …`: also an assignment, with the kv handler's reach
+            if also_kv and at >= reach.get("kv", -1):
                 self._hit = -1
                 out.extend(self._kv(buf, p))
                 if self._hit > p:
                     reach["kv"] = self._hit + base
-            self._cands += len(out) - before
+            cands += len(out) - before
+        self._calls, self._cands = calls, cands
+        self.unexamined += unexamined
         if self.runs is not None:
             # Every token-shaped run: costly (a regex over each byte), so only for `--deep`
             # and for watch, whose files are few. Each distinct run is checked once.
@@ -366,11 +381,19 @@ class Extractor:
     def _kv(self, buf: bytes, p: int) -> list[Candidate]:
         # 1. `"type": "secret"` closing a Postman variable: the pair starts at the last "key".
         if buf[p - 1:p + 7].lower() == b'"secret"' and p > 0:
+            dead = self._secret_dead
+            if dead[0] is buf and p < dead[1]:
+                return []  # this `"secret"` leads back to the same pair as the last one did
             if TYPE_SECRET_PRE.search(buf, max(0, p - 16), p):
                 k = self._last_key(buf, p)
                 m = self._pair_match(buf, k) if k >= 0 else None
                 if m and m.group("t") and m.end("t") == p + 6:
                     return [self._pair(m)]
+                if not (m and m.group("t") and m.end("t") > p + 6):
+                    # Until the next `"key"`, every later anchor finds this same pair (or
+                    # none), whose type does not end there either: one look for the run.
+                    nxt = buf.find(b'"key"', p - 4)
+                    dead[:] = [buf, nxt + 5 if nxt >= 0 else len(buf)]
             return []
         # Postman's API-key auth keeps the key under "value": {"apikey": [{"key": "value", …}]}
         if buf[p - 1:p + 7].lower() == b'"apikey"' and _APIKEY_BLOCK.match(buf, p + 7):
@@ -389,6 +412,9 @@ class Extractor:
         e = _IDENT_RUN.match(buf, p).end()  # type: ignore[union-attr]
         if e < len(buf) and buf[e] not in _AFTER_KEY:
             return []  # `{{auth0_token}}`, `getToken(`, `token.length`, prose
+        if (not _KV_SEP.match(buf, e) and buf.rfind(b'"key"', max(0, p - 210), p) < 0
+                and buf.rfind(b'"name"', max(0, p - 210), p) < 0):
+            return []  # neither an assignment (3.) nor a pair's key (2.): `PRIVATE KEY-----`, prose
         s = p - _IDENT_RUN.match(buf[max(0, p - 100):p][::-1]).end()  # type: ignore[union-attr]
         if s > 0 and buf[s - 1] == 0x25 and p - s >= 2:
             s += 2  # `%26client_secret`: the ident starts after the URL escape
@@ -496,6 +522,9 @@ class Extractor:
             cache[:] = [buf, b, buf.find(b"-----END ", b)]
         end = cache[2]
         if end < 0 or end - b > 12_200:
+            # No END within reach of any BEGIN up to `end - PEM_SPAN` (or to where the
+            # buffer still holds a whole body): anchors before it are skipped, not re-read.
+            self._hit = (end if end >= 0 else len(buf)) - PEM_SPAN
             return []
         m = PEM_RE.match(buf, b, end + 80)
         if not m:
