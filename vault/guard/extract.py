@@ -85,6 +85,7 @@ KV_RE = re.compile(
 # What must follow the key for KV_RE to match (the key can only end where the identifier
 # run ends, as none of these bytes can be part of it): a cheap test before the full pattern.
 _KV_SEP = re.compile(rb"(?:\\?[\"']|%22|%27)?[ \t]{0,16}+(?:=|:|%3[AaDd])")
+_PAIR_KEY = re.compile(rb"\"(?:key|name)\"").search  # what case 2 of `_kv` looks back for
 # In URL-encoded text a value ends at an encoded quote, ampersand, comma or brace.
 _URL_END = re.compile(rb"%(?:22|27|26|2[Cc]|7[Dd]|5[Dd]|20)")
 # A Postman/HAR pair: {"key"|"name": "K", "value": "V"[, "type": "T"]}
@@ -150,6 +151,7 @@ def _find_hits(buf: bytes, own_start: int, own_end: int) -> list[tuple[int, str]
 
 
 _ALL_ANCHORS = ANCHORS + CASED_ANCHORS
+_HS_META = tuple((len(a), name) for a, name in _ALL_ANCHORS)
 _hs: list[Any] = []  # the compiled anchors, or None without the wheel; built on first use
 
 
@@ -166,13 +168,14 @@ def _hyperscan_hits(buf: bytes, own_start: int, own_end: int,
     if _hs[0] is None:
         return None
     hits: list[tuple[int, str]] = []
-
+    add, meta = hits.append, _HS_META
     cap = limit if limit is not None else len(buf) + 1
 
     def on_match(i: int, _from: int, to: int, _flags: int, _ctx: object) -> bool:
-        p = to - len(_ALL_ANCHORS[i][0])
-        if own_start <= p < own_end:
-            hits.append((p, _ALL_ANCHORS[i][1]))
+        # called once per hit (up to one per 16 bytes of hostile input): locals only
+        length, name = meta[i]
+        if own_start <= to - length < own_end:
+            add((to - length, name))
         return len(hits) > cap  # True stops the scan
     # An anchor starting in range may end up to 16 bytes past it.
     try:
@@ -379,8 +382,9 @@ class Extractor:
         return [Candidate(_s(m.group("v")), m.start("v"), m.end("v"), source)]
 
     def _kv(self, buf: bytes, p: int) -> list[Candidate]:
+        quoted_anchor = p > 0 and buf[p - 1] == 0x22  # the two JSON shapes below start `"`
         # 1. `"type": "secret"` closing a Postman variable: the pair starts at the last "key".
-        if buf[p - 1:p + 7].lower() == b'"secret"' and p > 0:
+        if quoted_anchor and buf[p:p + 7].lower() == b'secret"':
             dead = self._secret_dead
             if dead[0] is buf and p < dead[1]:
                 return []  # this `"secret"` leads back to the same pair as the last one did
@@ -396,7 +400,7 @@ class Extractor:
                     dead[:] = [buf, nxt + 5 if nxt >= 0 else len(buf)]
             return []
         # Postman's API-key auth keeps the key under "value": {"apikey": [{"key": "value", …}]}
-        if buf[p - 1:p + 7].lower() == b'"apikey"' and _APIKEY_BLOCK.match(buf, p + 7):
+        if quoted_anchor and buf[p:p + 7].lower() == b'apikey"' and _APIKEY_BLOCK.match(buf, p + 7):
             self._hit = min(len(buf), p + 2048)  # the window read; `"apikey": [` inside it is noise
             for m in PAIR_RE.finditer(buf, p, self._hit):
                 if m.group("k") == b"value":
@@ -412,8 +416,7 @@ class Extractor:
         e = _IDENT_RUN.match(buf, p).end()  # type: ignore[union-attr]
         if e < len(buf) and buf[e] not in _AFTER_KEY:
             return []  # `{{auth0_token}}`, `getToken(`, `token.length`, prose
-        if (not _KV_SEP.match(buf, e) and buf.rfind(b'"key"', max(0, p - 210), p) < 0
-                and buf.rfind(b'"name"', max(0, p - 210), p) < 0):
+        if not _KV_SEP.match(buf, e) and not _PAIR_KEY(buf, max(0, p - 210), p):
             return []  # neither an assignment (3.) nor a pair's key (2.): `PRIVATE KEY-----`, prose
         s = p - _IDENT_RUN.match(buf[max(0, p - 100):p][::-1]).end()  # type: ignore[union-attr]
         if s > 0 and buf[s - 1] == 0x25 and p - s >= 2:
@@ -514,6 +517,9 @@ class Extractor:
     def _pem(self, buf: bytes, p: int) -> list[Candidate]:
         b = buf.rfind(b"-----BEGIN ", max(0, p - 30), p)
         if b < 0:
+            # No anchor before the next BEGIN has one within 30 bytes before it either
+            nb = buf.find(b"-----BEGIN ", max(0, p - 30))
+            self._hit = nb + 11 if nb >= 0 else len(buf)
             return []
         # The next END marker, found once per buffer region: without it the body regex
         # would walk 12 KB for every BEGIN (a file of BEGIN lines took minutes).
