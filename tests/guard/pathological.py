@@ -7,6 +7,8 @@ rest of the line. Shared by tests/security/test_guard_linear.py and bench/bench_
 
 from __future__ import annotations
 
+import base64
+import random
 from collections.abc import Callable
 
 
@@ -16,6 +18,14 @@ def _repeat(unit: bytes, size: int) -> bytes:
 
 def _half(unit: bytes, tail: bytes) -> Callable[[int], bytes]:
     return lambda size: _repeat(unit, size // 2) + _repeat(tail, size - size // 2)
+
+
+def _distinct_values(size: int) -> bytes:
+    """`token=` before 8 KB of random base64url, a different value each time: no memo of
+    the last value helps, so the per-candidate filters must be cheap per byte."""
+    rnd = random.Random(9)
+    lines = b"".join(b"token=" + base64.urlsafe_b64encode(rnd.randbytes(6000)) + b"\n" for _ in range(16))
+    return _repeat(lines, size)
 
 
 # name -> size -> bytes
@@ -48,6 +58,7 @@ SHAPES: dict[str, Callable[[int], bytes]] = {
     "run-chars": lambda n: _repeat(b"a", n),
     "private-key-eq": lambda n: _repeat(b"private_key=", n),
     "many-findings": lambda n: _repeat(b"api_token=q8Zr2Lm5Xc7Vb9Nk3Pw6 ", n),
+    "distinct-values": _distinct_values,
 }
 
 

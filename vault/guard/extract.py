@@ -78,10 +78,14 @@ AUTHZ_RE = re.compile(
     rb"(?P<v>[A-Za-z0-9._~+/\-]{8,16000}+={0,2})")
 # The value stops at a URL-encoded quote, ampersand, comma, bracket or space as it does at
 # the raw ones, so `a%3D%22x%22%26token%3D…` leaves the next key outside the value.
-KV_RE = re.compile(
-    rb"(?P<k>[A-Za-z0-9_.\-]{1,100})(?:\\?[\"']|%22|%27)?[ \t]{0,16}+(?:=>|:=|=|:|%3[AaDd])[ \t]{0,16}+"
-    rb"(?:\\?[\"'`]|%22|%27)?"
-    rb"(?P<v>(?:[^\s\"'`\\,;&<>{}()\[\]%]|%(?!2[0267Cc]|7[Dd]|5[Dd])){1,8192}+)")
+_KV_HEAD = (rb"(?P<k>[A-Za-z0-9_.\-]{1,100})(?:\\?[\"']|%22|%27)?[ \t]{0,16}+(?:=>|:=|=|:|%3[AaDd])[ \t]{0,16}+"
+            rb"(?:\\?[\"'`]|%22|%27)?")
+KV_RE = re.compile(_KV_HEAD + rb"(?P<v>(?:[^\s\"'`\\,;&<>{}()\[\]%]|%(?!2[0267Cc]|7[Dd]|5[Dd])){1,8192}+)")
+# KV_RE in two steps (`_kv_match`): its value, a branch per byte, costs ~22 ns a byte in sre;
+# a plain class run costs ~3, and the escapes that end a value are then looked for by find.
+_KV_HEAD_RE = re.compile(_KV_HEAD)
+_KV_RUN = re.compile(rb"[^\s\"'`\\,;&<>{}()\[\]]{1,8192}+")
+_KV_PCT_STOP = re.compile(rb"%(?:2[0267Cc]|7[Dd]|5[Dd])")
 # What must follow the key for KV_RE to match (the key can only end where the identifier
 # run ends, as none of these bytes can be part of it): a cheap test before the full pattern.
 _KV_SEP = re.compile(rb"(?:\\?[\"']|%22|%27)?[ \t]{0,16}+(?:=|:|%3[AaDd])")
@@ -113,6 +117,30 @@ PEM_SPAN = 12_300  # BEGIN to the end of END's label: at most 12,200 + a label
 STRUCT_MAX = 8 * 1024 * 1024
 RUN_RE = re.compile(rb"[A-Za-z0-9_\-+/=.~]{12,512}")  # bare vault values of 12+ characters
 _RUN_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+/=.~")
+
+
+def _kv_match(buf: bytes, s: int) -> tuple[int, int, int, int] | None:
+    """(key start, key end, value start, value end) of `KV_RE.match(buf, s)`, or None.
+
+    The head is the same pattern; the value is the longest run of allowed bytes up to the
+    first `%` that starts an ending escape. Only where that leaves no value can the full
+    pattern still match by backtracking (`a:=""` matches `:` with the value `=`): then it
+    decides."""
+    h = _KV_HEAD_RE.match(buf, s)
+    if h is None:
+        return None
+    v0 = h.end()
+    run = _KV_RUN.match(buf, v0)
+    v1 = run.end() if run else v0
+    pct = buf.find(b"%", v0, v1)
+    if pct >= 0:
+        cut = _KV_PCT_STOP.search(buf, pct, v1 + 2)  # its lookahead may read past the run
+        if cut is not None and cut.start() < v1:
+            v1 = cut.start()
+    if v1 > v0:
+        return h.start("k"), h.end("k"), v0, v1
+    m = KV_RE.match(buf, s)
+    return None if m is None else (m.start("k"), m.end("k"), m.start("v"), m.end("v"))
 
 
 def _group_anchors() -> tuple[list[tuple[bytes, str]], list[tuple[re.Pattern[bytes], str]]]:
@@ -425,7 +453,7 @@ class Extractor:
         if before == 0x24 or (before == 0x7B and s >= 2 and buf[s - 2] in b"{$"):
             return []  # `{{auth0_token}}`, `${TOKEN}`, `$TOKEN`: templates
         # 2. The anchor inside a pair's key: {"key": "auth0_token", "value": "…"}.
-        if before == 0x22 or before == 0x20:
+        if (before == 0x22 or before == 0x20) and _PAIR_KEY(buf, max(0, p - 210), p):
             lo_from = max(0, p - 210)
             k = max(buf.rfind(b'"key"', lo_from, p), buf.rfind(b'"name"', lo_from, p))
             if k >= 0:
@@ -435,21 +463,22 @@ class Extractor:
                     c = self._pair(m)
                     return [c] if self._wanted(c.key or "", c.var_type) else []
         # 3. An assignment: KEY=value, key: value, "key": "value", key = 'value'.
-        m = KV_RE.match(buf, s)
-        if not m or m.end("k") <= p:
+        span = _kv_match(buf, s)
+        if span is None or span[1] <= p:
             return []
-        self._hit = m.end()
-        if not self._wanted(_s(m.group("k"))):
+        k0, k1, v0, v1 = span
+        self._hit = v1
+        key = _s(buf[k0:k1])
+        if not self._wanted(key):
             return []
-        if buf.startswith(b"ZXlK", m.start("v")):
+        if buf.startswith(b"ZXlK", v0):
             # base64 of a JWT (Kubernetes Secret `data:`, CI variables): report the JWT
-            got = self._b64jwt(buf, m.start("v"))
+            got = self._b64jwt(buf, v0)
             if got:
-                got[0].key = _s(m.group("k"))
+                got[0].key = key
                 return got
-        v0, v1 = m.start("v"), m.end("v")
         enc = None
-        if b"%" in m.group("v"):
+        if buf.find(b"%", v0, v1) >= 0:
             cut = _URL_END.search(buf, v0, v1)
             v1 = cut.start() if cut else v1
             enc = "url"
@@ -459,7 +488,7 @@ class Extractor:
 
             value = unquote(value)
         quoted = v0 > 0 and buf[v0 - 1] in b"\"'`"
-        return [Candidate(value, v0, v1, "kv", key=_s(m.group("k")), encoding=enc, quoted=quoted)]
+        return [Candidate(value, v0, v1, "kv", key=key, encoding=enc, quoted=quoted)]
 
     def _last_key(self, buf: bytes, p: int) -> int:
         """The last `"key"` within LOOKBACK before `p`. Searches only the bytes not searched

@@ -30,12 +30,13 @@ def key_words(key: str) -> list[str]:
     return [w.lower() for w in _WORD_SPLIT.split(key) if w]
 
 
-def head_words(key: str) -> list[str]:
-    """Key words without trailing noise: `token_value` -> [token]."""
+@lru_cache(maxsize=8192)  # per candidate (HighEntropy): keys repeat, values do not
+def head_words(key: str) -> tuple[str, ...]:
+    """Key words without trailing noise: `token_value` -> (token,)."""
     words = key_words(key)
     while len(words) > 1 and words[-1] in ("value", "b64", "base64", "raw", "str"):
         words.pop()
-    return words
+    return tuple(words)
 
 
 @lru_cache(maxsize=8192)  # the same few hundred keys repeat across a whole scan
@@ -139,6 +140,22 @@ def looks_random(value: str, min_len: int = 16, min_entropy: float = 3.3,
                  strong_key: bool = False) -> bool:
     """A token-shaped value: long enough, mixed letters and digits, high entropy, not a
     UUID, hash, URL, path, version or dotted name."""
+    # The same value often comes many times in a row (a token repeated down a log, a
+    # hostile file's one value under every key): the last answer is kept, as
+    # detectors.jwt_claims keeps the last decoded token, so the value is held only until
+    # the next one.
+    args = (value, min_len, min_entropy, strong_key)
+    if _last_random[0] == args:
+        return _last_random[1]
+    got = _looks_random(value, min_len, min_entropy, strong_key)
+    _last_random[:] = [args, got]
+    return got
+
+
+_last_random: list = [None, False]
+
+
+def _looks_random(value: str, min_len: int, min_entropy: float, strong_key: bool) -> bool:
     v = value
     if len(v) < min_len or HAS_SPACE(v) or is_placeholder(v):
         return False
