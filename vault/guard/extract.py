@@ -256,6 +256,7 @@ class Extractor:
         self._pem_end: list[Any] = [None, 0, -1]  # (buffer, searched from, next END or -1)
         self._key_at: list[Any] = [None, -1, -1]  # (buffer, searched up to, last `"key"` or -1)
         self._pair_at: list[Any] = [None, -1, None]  # (buffer, start, PAIR_RE match there)
+        self._no_pair_key: list[Any] = [None, 0, 0]  # (buffer, from, to): no `"key"` near anchors there
         self._secret_dead: list[Any] = [None, -1]  # (buffer, end) of `"type": "secret"`s that cannot match
         # Per handler, the absolute offset up to which a match already read the bytes: an
         # anchor inside that span is part of a value (`token=token=token…`) and is skipped,
@@ -444,7 +445,7 @@ class Extractor:
         e = _IDENT_RUN.match(buf, p).end()  # type: ignore[union-attr]
         if e < len(buf) and buf[e] not in _AFTER_KEY:
             return []  # `{{auth0_token}}`, `getToken(`, `token.length`, prose
-        if not _KV_SEP.match(buf, e) and not _PAIR_KEY(buf, max(0, p - 210), p):
+        if not _KV_SEP.match(buf, e) and not self._pair_key_near(buf, p):
             return []  # neither an assignment (3.) nor a pair's key (2.): `PRIVATE KEY-----`, prose
         s = p - _IDENT_RUN.match(buf[max(0, p - 100):p][::-1]).end()  # type: ignore[union-attr]
         if s > 0 and buf[s - 1] == 0x25 and p - s >= 2:
@@ -453,7 +454,7 @@ class Extractor:
         if before == 0x24 or (before == 0x7B and s >= 2 and buf[s - 2] in b"{$"):
             return []  # `{{auth0_token}}`, `${TOKEN}`, `$TOKEN`: templates
         # 2. The anchor inside a pair's key: {"key": "auth0_token", "value": "…"}.
-        if (before == 0x22 or before == 0x20) and _PAIR_KEY(buf, max(0, p - 210), p):
+        if (before == 0x22 or before == 0x20) and self._pair_key_near(buf, p):
             lo_from = max(0, p - 210)
             k = max(buf.rfind(b'"key"', lo_from, p), buf.rfind(b'"name"', lo_from, p))
             if k >= 0:
@@ -489,6 +490,19 @@ class Extractor:
             value = unquote(value)
         quoted = v0 > 0 and buf[v0 - 1] in b"\"'`"
         return [Candidate(value, v0, v1, "kv", key=key, encoding=enc, quoted=quoted)]
+
+    def _pair_key_near(self, buf: bytes, p: int) -> bool:
+        """Does a `"key"` or `"name"` end within 210 bytes before `p` (case 2 of `_kv`)?
+        One forward search answers a whole run of anchors before the next one."""
+        memo = self._no_pair_key
+        if memo[0] is buf and memo[1] <= p < memo[2]:
+            return False
+        m = _PAIR_KEY(buf, max(0, p - 210))
+        if m is not None and m.end() <= p:
+            return True
+        # No match starts in [p - 210, m.start()), so none ends before m.end()
+        memo[:] = [buf, p, m.end() if m is not None else len(buf) + 1]
+        return False
 
     def _last_key(self, buf: bytes, p: int) -> int:
         """The last `"key"` within LOOKBACK before `p`. Searches only the bytes not searched

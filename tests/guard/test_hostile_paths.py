@@ -1,0 +1,187 @@
+"""The shortcuts that keep hostile input fast give the same answers as the plain rules.
+
+Each shortcut (a skipped region, a pre-check, a faster equivalent of a pattern, a memo of the
+last answer) is checked two ways: against the reference form it replaces, on generated
+input, and by a real finding placed right after a long hostile run that the shortcut skips.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.guard.tokens import opaque
+from vault.guard import extract, filters
+from vault.guard.readers import FileScanner, ScanConfig
+
+# -- filters: the same decisions as the reference forms -------------------------------
+
+_PIECES = ["your", "here", "replace", "change_me", "changeme", "change", "_me", "Me", "placeholder",
+           "example", "redacted", "dummy", "xxxx", "xX", "insert", "paste", "todo", "fixme", "sample",
+           "HERE", "Here", "Your", "a", "Z", "7", "_", "-", ".", " ", "/", "é", "İ", "k2", "Todo"]
+
+
+def _reference_is_placeholder(value: str) -> bool:
+    """filters.is_placeholder as it was: one regex over the camel-edged value, `set` for the rest."""
+    v = value.strip().strip("'\"")
+    if not v:
+        return True
+    if (filters._PLACEHOLDER_EXACT.match(v) or filters._PLACEHOLDER_PART.search(v)
+            or filters._CODE_REF.match(v)):
+        return True
+    if filters._PLACEHOLDER_WORD.search(filters._camel_edges(v, v.lower())):
+        return True
+    return len(set(v)) <= 2
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=8).map("".join))
+def test_stand_in_words_are_found_as_the_reference_regex_finds_them(v: str) -> None:
+    edged = filters._camel_edges(v, v.lower())
+    assert filters._has_standin_word(edged) == bool(filters._PLACEHOLDER_WORD.search(edged))
+    assert filters.is_placeholder(v) == _reference_is_placeholder(v)
+
+
+@pytest.mark.parametrize("n", [300, 5000])  # long values take the `str.find` path
+def test_a_stand_in_word_in_a_long_value_is_still_seen(n: int) -> None:
+    assert filters.is_placeholder("a1" * n + "-your-token-here")
+    assert not filters.is_placeholder("a1" * n + "-qyourtokenhereq")  # the words touch no edge
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(min_size=1, max_size=300))
+def test_distinct_characters_bound_the_entropy(v: str) -> None:
+    """The shortcut in looks_random: below log2(distinct) the entropy cannot reach a threshold."""
+    assert filters.entropy(v) <= math.log2(len(set(v))) + 1e-9
+
+
+def test_the_last_answer_is_kept_per_value_and_per_threshold() -> None:
+    tok = opaque(40)
+    assert filters.looks_random(tok)
+    assert not filters.looks_random(tok, min_len=100)  # same value, other arguments
+    assert filters.looks_random(tok)
+    assert not filters.looks_random("token=" * 10)
+    hexv = "0123456789abcdef" * 4  # 64 hex characters: a digest unless the key is strong
+    assert not filters.looks_random(hexv)
+    assert filters.looks_random(hexv, strong_key=True)
+
+
+# -- extract: the split KV pattern is the full one ------------------------------------
+
+_KV_PIECES = [b"a", b"Z", b"9", b"_", b"-", b".", b"=", b":", b"=>", b":=", b" ", b"\t", b'"', b"'",
+              b"`", b"\\", b"%", b"%22", b"%27", b"%2", b"%3D", b"%3a", b"%20", b"%2C", b"%7d",
+              b"%5D", b"%41", b",", b";", b"&", b"<", b"{", b"[", b"\n", b"\xc3\xa9", b"x" * 40]
+
+
+@settings(max_examples=5000, deadline=None)
+@given(st.lists(st.sampled_from(_KV_PIECES), min_size=1, max_size=14).map(b"".join),
+       st.integers(0, 2))
+def test_kv_match_gives_the_spans_of_the_full_pattern(buf: bytes, s: int) -> None:
+    s = min(s, len(buf) - 1)
+    m = extract.KV_RE.match(buf, s)
+    want = None if m is None else (m.start("k"), m.end("k"), m.start("v"), m.end("v"))
+    assert extract._kv_match(buf, s) == want
+
+
+@pytest.mark.parametrize("tail", [b"", b"%22", b'"', b"22", b"%2", b"%"])
+def test_kv_match_at_the_value_length_cap(tail: bytes) -> None:
+    for fill in (b"a", b"a%", b"a%2"):
+        buf = b"k=" + (fill * 8200)[:8190] + tail
+        m = extract.KV_RE.match(buf, 0)
+        assert m is not None
+        assert extract._kv_match(buf, 0) == (m.start("k"), m.end("k"), m.start("v"), m.end("v"))
+
+
+# -- skipped regions: a real finding right after each hostile run is still found ------
+
+def _scan(data: bytes) -> list:
+    return FileScanner(ScanConfig(b"k" * 32)).scan_bytes(data, "f.txt")
+
+
+def _pem() -> str:
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+def _line_of(data: bytes, needle: bytes) -> int:
+    return data[:data.index(needle)].count(b"\n") + 1
+
+
+@pytest.mark.parametrize("docs", [
+    b"-----BEGIN PRIVATE KEY----- (an example header, no key follows)\n",  # BEGIN without END
+    b"keep the private key offline; the Private Key file is 0600\n",  # `private` without BEGIN
+])
+def test_a_key_after_a_long_run_of_headers_or_prose_is_found(docs: bytes) -> None:
+    pem = _pem().encode()
+    secret = opaque(40)
+    data = docs * 800 + pem + b"\n" + docs * 50 + f"private_key = {secret}\n".encode()
+    found = {(f.detector, f.line) for f in _scan(data)}
+    assert ("private-key", _line_of(data, b"-----BEGIN PRIVATE KEY-----\nM")) in found
+    assert ("high-entropy", _line_of(data, b"private_key = ")) in found
+
+
+def test_a_secret_pair_after_a_run_of_type_secret_is_found() -> None:
+    first, second = opaque(40), opaque(40)
+    data = (b'{"key": "k", "value": "v"' + b', "type": "secret"' * 20000 + b"}\n"
+            + f'{{"key": "db_pass", "value": "{first}", "type": "secret"}},\n'.encode()
+            + f'{{"key": "db_pass2", "value": "{second}", "type": "secret"}}\n'.encode())
+    got = {f.facts.get("key"): f for f in _scan(data)}
+    assert got["db_pass"].facts.get("type") == "secret" and got["db_pass"].line == 2
+    assert got["db_pass2"].facts.get("type") == "secret" and got["db_pass2"].line == 3
+
+
+def test_a_pair_whose_key_holds_spaces_after_a_run_of_prose_is_found() -> None:
+    secret = opaque(40)
+    data = (b"the secret token is rotated daily by the password job\n" * 500
+            + f'{{"key": "my secret token", "value": "{secret}"}}\n'.encode())
+    got = [f for f in _scan(data) if f.facts.get("key") == "my secret token"]
+    assert len(got) == 1 and got[0].line == 501
+
+
+def test_skipped_regions_hold_across_chunks(tmp_path: Path) -> None:
+    """Over 1 MiB, so the reach of a skipped region is carried from one chunk to the next."""
+    docs = b"-----BEGIN PRIVATE KEY----- (an example header, no key follows)\n"
+    pem = _pem().encode()
+    data = docs * 20000 + pem + b"\n" + docs * 100 + b"-----END PRIVATE KEY-----\n" + pem
+    p = tmp_path / "keys.txt"
+    p.write_bytes(data)
+    res = FileScanner(ScanConfig(b"k" * 32)).scan_path(str(p))
+    lines = sorted(f.line for f in res.findings if f.detector == "private-key")
+    first = _line_of(data, pem)
+    assert lines == [first, first + pem.count(b"\n") + 102], lines
+    assert res.error is None  # every anchor examined
+
+
+# -- end to end --------------------------------------------------------------------------
+
+@pytest.mark.e2e
+def test_audit_finds_secrets_planted_after_hostile_runs(session, tmp_path: Path) -> None:
+    d = tmp_path / "soup"
+    d.mkdir()
+    kv, pair, pem = "tsPLANTED" + opaque(32), "tsPLANTED" + opaque(32), _pem()
+    pem_body = pem.splitlines()[1]
+    data = (b"-----BEGIN PRIVATE KEY----- (example)\n" * 3000
+            + b'{"key": "k", "value": "v"' + b', "type": "secret"' * 3000 + b"}\n"
+            + b"the private key and the secret token are rotated daily\n" * 3000
+            + f"api_token={kv}\n".encode()
+            + f'{{"key": "db_pass", "value": "{pair}", "type": "secret"}}\n'.encode()
+            + pem.encode())
+    (d / "soup.txt").write_bytes(data)
+    r = session("audit", "--json", str(d), timeout=60)
+    assert r.returncode == 1, r.stderr
+    doc = json.loads(r.stdout)
+    got = {(f["detector"], f["line"]) for f in doc["findings"]}
+    assert ("high-entropy", _line_of(data, b"api_token=")) in got
+    assert ("postman-variable", _line_of(data, b'"db_pass"')) in got
+    assert ("private-key", _line_of(data, b"-----BEGIN PRIVATE KEY-----\nM")) in got
+    assert b"scanned in part" not in r.stderr
+    for secret in (kv, pair, pem_body):
+        session.assert_no_leak(secret)
