@@ -62,6 +62,14 @@ def test_distinct_characters_bound_the_entropy(v: str) -> None:
     assert filters.entropy(v) <= math.log2(len(set(v))) + 1e-9
 
 
+def test_a_value_at_the_edge_of_the_bound_is_still_counted() -> None:
+    """10 distinct characters, evenly: entropy log2(10) = 3.32, just over 3.3."""
+    v = "g1h2i3j4k5" * 2
+    assert abs(filters.entropy(v) - math.log2(10)) < 1e-9
+    assert filters.looks_random(v)
+    assert not filters.looks_random(v, min_entropy=3.33)
+
+
 def test_the_last_answer_is_kept_per_value_and_per_threshold() -> None:
     tok = opaque(40)
     assert filters.looks_random(tok)
