@@ -193,3 +193,12 @@ def test_audit_finds_secrets_planted_after_hostile_runs(session, tmp_path: Path)
     assert b"scanned in part" not in r.stderr
     for secret in (kv, pair, pem_body):
         session.assert_no_leak(secret)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.integers(0, 4 * extract.ANCHOR_BUDGET_BASE), st.integers(0, 4 * extract.CANDIDATE_BASE),
+       st.integers(0, 1 << 24))
+def test_the_budget_compare_is_the_budget_rule(calls: int, cands: int, at: int) -> None:
+    over = (calls >= extract.ANCHOR_BUDGET_BASE + at // extract.CALL_DENSITY
+            or cands >= extract.CANDIDATE_BASE + at // extract.CANDIDATE_DENSITY)
+    assert over == (at < extract._budget_opens_at(calls, cands))

@@ -82,10 +82,9 @@ _KV_HEAD = (rb"(?P<k>[A-Za-z0-9_.\-]{1,100})(?:\\?[\"']|%22|%27)?[ \t]{0,16}+(?:
             rb"(?:\\?[\"'`]|%22|%27)?")
 KV_RE = re.compile(_KV_HEAD + rb"(?P<v>(?:[^\s\"'`\\,;&<>{}()\[\]%]|%(?!2[0267Cc]|7[Dd]|5[Dd])){1,8192}+)")
 # KV_RE in two steps (`_kv_match`): its value, a branch per byte, costs ~22 ns a byte in sre;
-# a plain class run costs ~3, and the escapes that end a value are then looked for by find.
+# a plain class run costs ~3.
 _KV_HEAD_RE = re.compile(_KV_HEAD)
-_KV_RUN = re.compile(rb"[^\s\"'`\\,;&<>{}()\[\]]{1,8192}+")
-_KV_PCT_STOP = re.compile(rb"%(?:2[0267Cc]|7[Dd]|5[Dd])")
+_KV_RUN = re.compile(rb"[^\s\"'`\\,;&<>{}()\[\]%]{1,8192}+")
 # What must follow the key for KV_RE to match (the key can only end where the identifier
 # run ends, as none of these bytes can be part of it): a cheap test before the full pattern.
 _KV_SEP = re.compile(rb"(?:\\?[\"']|%22|%27)?[ \t]{0,16}+(?:=|:|%3[AaDd])")
@@ -119,25 +118,29 @@ RUN_RE = re.compile(rb"[A-Za-z0-9_\-+/=.~]{12,512}")  # bare vault values of 12+
 _RUN_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+/=.~")
 
 
+def _budget_opens_at(calls: int, cands: int) -> int:
+    """The first offset at which an anchor may still be examined: the budgets above say
+    `calls < BASE + x // CALL_DENSITY and cands < CANDIDATE_BASE + x // CANDIDATE_DENSITY`,
+    i.e. x >= (calls - BASE + 1) * CALL_DENSITY and likewise for candidates (one compare
+    per hit instead of two divisions)."""
+    return max((calls - ANCHOR_BUDGET_BASE + 1) * CALL_DENSITY,
+               (cands - CANDIDATE_BASE + 1) * CANDIDATE_DENSITY)
+
+
 def _kv_match(buf: bytes, s: int) -> tuple[int, int, int, int] | None:
     """(key start, key end, value start, value end) of `KV_RE.match(buf, s)`, or None.
 
-    The head is the same pattern; the value is the longest run of allowed bytes up to the
-    first `%` that starts an ending escape. Only where that leaves no value can the full
-    pattern still match by backtracking (`a:=""` matches `:` with the value `=`): then it
-    decides."""
+    The head is the same pattern; a value without `%` is the longest run of allowed bytes.
+    Where a `%` follows the run (URL-encoded text) or no value is left (`a:=""` matches `:`
+    with the value `=` by backtracking), the full pattern decides: it stops at the first
+    ending escape, where a run would read on to the length cap."""
     h = _KV_HEAD_RE.match(buf, s)
     if h is None:
         return None
     v0 = h.end()
     run = _KV_RUN.match(buf, v0)
     v1 = run.end() if run else v0
-    pct = buf.find(b"%", v0, v1)
-    if pct >= 0:
-        cut = _KV_PCT_STOP.search(buf, pct, v1 + 2)  # its lookahead may read past the run
-        if cut is not None and cut.start() < v1:
-            v1 = cut.start()
-    if v1 > v0:
+    if v1 > v0 and buf[v1:v1 + 1] != b"%":
         return h.start("k"), h.end("k"), v0, v1
     m = KV_RE.match(buf, s)
     return None if m is None else (m.start("k"), m.end("k"), m.start("v"), m.end("v"))
@@ -294,6 +297,7 @@ class Extractor:
         reach, handlers, binary = self._reach, self.handlers, self.binary
         skip_kv = structured is not None  # every variable of the export was read as JSON already
         calls, cands, unexamined = self._calls, self._cands, 0
+        open_at = _budget_opens_at(calls, cands)
         for p, name in hits:
             if binary and name not in BINARY_HANDLERS:
                 continue
@@ -306,8 +310,7 @@ class Extractor:
                 if not also_kv or at < reach.get("kv", -1):
                     continue
                 name, also_kv = "kv", False
-            if (calls >= ANCHOR_BUDGET_BASE + at // CALL_DENSITY
-                    or cands >= CANDIDATE_BASE + at // CANDIDATE_DENSITY):
+            if at < open_at:  # over the call or candidate budget here
                 unexamined += 1
                 continue
             calls += 1
@@ -322,6 +325,7 @@ class Extractor:
                 if self._hit > p:
                     reach["kv"] = self._hit + base
             cands += len(out) - before
+            open_at = _budget_opens_at(calls, cands)
         self._calls, self._cands = calls, cands
         self.unexamined += unexamined
         if self.runs is not None:
