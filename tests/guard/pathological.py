@@ -59,6 +59,9 @@ SHAPES: dict[str, Callable[[int], bytes]] = {
     "private-key-eq": lambda n: _repeat(b"private_key=", n),
     "many-findings": lambda n: _repeat(b"api_token=q8Zr2Lm5Xc7Vb9Nk3Pw6 ", n),
     "distinct-values": _distinct_values,
+    # found by tests/guard/test_fuzz.py's repeated units: every anchor a full kv call (pair
+    # look-back, pair pattern) that finds nothing, one per 15 bytes
+    "key-quote-anchor": lambda n: _repeat(b'"key": "api_key', n),
 }
 
 

@@ -87,7 +87,9 @@ _KV_HEAD_RE = re.compile(_KV_HEAD)
 _KV_RUN = re.compile(rb"[^\s\"'`\\,;&<>{}()\[\]%]{1,8192}+")
 # What must follow the key for KV_RE to match (the key can only end where the identifier
 # run ends, as none of these bytes can be part of it): a cheap test before the full pattern.
-_KV_SEP = re.compile(rb"(?:\\?[\"']|%22|%27)?[ \t]{0,16}+(?:=|:|%3[AaDd])")
+_KV_SEP = rb"(?:\\?[\"']|%22|%27)?[ \t]{0,16}+(?:=|:|%3[AaDd])"
+# `_IDENT_RUN` and, if it follows, that separator: one match decides both in `_kv`
+_IDENT_SEP = re.compile(rb"(?P<id>[A-Za-z0-9_.\-]{0,100}+)(?:" + _KV_SEP + rb")?")
 _PAIR_KEY = re.compile(rb"\"(?:key|name)\"").search  # what case 2 of `_kv` looks back for
 # In URL-encoded text a value ends at an encoded quote, ampersand, comma or brace.
 _URL_END = re.compile(rb"%(?:22|27|26|2[Cc]|7[Dd]|5[Dd]|20)")
@@ -415,9 +417,10 @@ class Extractor:
         return [Candidate(_s(m.group("v")), m.start("v"), m.end("v"), source)]
 
     def _kv(self, buf: bytes, p: int) -> list[Candidate]:
-        quoted_anchor = p > 0 and buf[p - 1] == 0x22  # the two JSON shapes below start `"`
+        # the two JSON shapes below start `"`
+        word = buf[p:p + 7].lower() if p > 0 and buf[p - 1] == 0x22 else b""
         # 1. `"type": "secret"` closing a Postman variable: the pair starts at the last "key".
-        if quoted_anchor and buf[p:p + 7].lower() == b'secret"':
+        if word == b'secret"':
             dead = self._secret_dead
             if dead[0] is buf and p < dead[1]:
                 return []  # this `"secret"` leads back to the same pair as the last one did
@@ -433,7 +436,7 @@ class Extractor:
                     dead[:] = [buf, nxt + 5 if nxt >= 0 else len(buf)]
             return []
         # Postman's API-key auth keeps the key under "value": {"apikey": [{"key": "value", …}]}
-        if quoted_anchor and buf[p:p + 7].lower() == b'apikey"' and _APIKEY_BLOCK.match(buf, p + 7):
+        if word == b'apikey"' and _APIKEY_BLOCK.match(buf, p + 7):
             self._hit = min(len(buf), p + 2048)  # the window read; `"apikey": [` inside it is noise
             for m in PAIR_RE.finditer(buf, p, self._hit):
                 if m.group("k") == b"value":
@@ -446,11 +449,16 @@ class Extractor:
                     break
             return []
         # The identifier that holds the anchor; what follows it must be able to assign.
-        e = _IDENT_RUN.match(buf, p).end()  # type: ignore[union-attr]
+        idm = _IDENT_SEP.match(buf, p)
+        e = idm.end("id")  # type: ignore[union-attr]
         if e < len(buf) and buf[e] not in _AFTER_KEY:
             return []  # `{{auth0_token}}`, `getToken(`, `token.length`, prose
-        if not _KV_SEP.match(buf, e) and not self._pair_key_near(buf, p):
-            return []  # neither an assignment (3.) nor a pair's key (2.): `PRIVATE KEY-----`, prose
+        # Case 3 needs a separator right there (the key cannot end anywhere else), case 2 a
+        # `"key"` or `"name"` shortly before: without both, prose (`PRIVATE KEY-----`).
+        assigns = idm.end() > e  # type: ignore[union-attr]
+        near = None if assigns else self._pair_key_near(buf, p)
+        if near is False:
+            return []
         s = p - _IDENT_RUN.match(buf[max(0, p - 100):p][::-1]).end()  # type: ignore[union-attr]
         if s > 0 and buf[s - 1] == 0x25 and p - s >= 2:
             s += 2  # `%26client_secret`: the ident starts after the URL escape
@@ -458,7 +466,7 @@ class Extractor:
         if before == 0x24 or (before == 0x7B and s >= 2 and buf[s - 2] in b"{$"):
             return []  # `{{auth0_token}}`, `${TOKEN}`, `$TOKEN`: templates
         # 2. The anchor inside a pair's key: {"key": "auth0_token", "value": "…"}.
-        if (before == 0x22 or before == 0x20) and self._pair_key_near(buf, p):
+        if (before == 0x22 or before == 0x20) and (near or near is None and self._pair_key_near(buf, p)):
             lo_from = max(0, p - 210)
             k = max(buf.rfind(b'"key"', lo_from, p), buf.rfind(b'"name"', lo_from, p))
             if k >= 0:
@@ -468,6 +476,8 @@ class Extractor:
                     c = self._pair(m)
                     return [c] if self._wanted(c.key or "", c.var_type) else []
         # 3. An assignment: KEY=value, key: value, "key": "value", key = 'value'.
+        if not assigns:
+            return []
         span = _kv_match(buf, s)
         if span is None or span[1] <= p:
             return []
