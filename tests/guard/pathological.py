@@ -62,6 +62,7 @@ SHAPES: dict[str, Callable[[int], bytes]] = {
     # found by tests/guard/test_fuzz.py's repeated units: every anchor a full kv call (pair
     # look-back, pair pattern) that finds nothing, one per 15 bytes
     "key-quote-anchor": lambda n: _repeat(b'"key": "api_key', n),
+    "value-passw-eq": lambda n: _repeat(b'"value": "passw==', n),  # a kv match at every anchor
 }
 
 

@@ -154,6 +154,17 @@ def test_a_pair_whose_key_holds_spaces_after_a_run_of_prose_is_found() -> None:
     assert len(got) == 1 and got[0].line == 501
 
 
+def test_a_pair_at_the_widest_spacing_the_pattern_allows_is_found() -> None:
+    """The key at its longest (200 escaped characters), then 256 spaces on each side of the
+    comma: its `"value"` starts 914 bytes after the anchor, inside PAIR_REACH."""
+    secret = opaque(40)
+    key = "token" + "\\t" * 195
+    data = (b"the secret token is rotated daily\n" * 100
+            + f'{{"key": "{key}"{" " * 256},{" " * 256}"value": "{secret}"}}\n'.encode())
+    got = [f for f in _scan(data) if f.line == 101]
+    assert len(got) == 1 and got[0].facts["key"].startswith("token\t")
+
+
 def test_skipped_regions_hold_across_chunks(tmp_path: Path) -> None:
     """Over 1 MiB, so the reach of a skipped region is carried from one chunk to the next."""
     docs = b"-----BEGIN PRIVATE KEY----- (an example header, no key follows)\n"

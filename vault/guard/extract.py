@@ -98,6 +98,7 @@ PAIR_RE = re.compile(
     rb"\"(?:key|name)\"[ \t]{0,16}+:[ \t]{0,16}+\"(?P<k>(?:[^\"\\\r\n]|\\.){1,200}+)\"\s{0,256}+,\s{0,256}+"
     rb"\"value\"[ \t]{0,16}+:[ \t]{0,16}+\"(?P<v>(?:[^\"\\\r\n]|\\.){0,8192}+)\""
     rb"(?:\s{0,256}+,\s{0,256}+\"type\"[ \t]{0,16}+:[ \t]{0,16}+\"(?P<t>\w{1,20})\")?")
+PAIR_REACH = 1000  # a pair's `"value"` starts less than this after any byte of its key
 _APIKEY_BLOCK = re.compile(rb"\s{0,256}+:\s{0,256}+\[")
 TYPE_SECRET_PRE = re.compile(rb"\"type\"[ \t]{0,8}:[ \t]{0,8}\"\Z")
 URL_CRED_RE = re.compile(
@@ -261,6 +262,7 @@ class Extractor:
         self._pem_end: list[Any] = [None, 0, -1]  # (buffer, searched from, next END or -1)
         self._key_at: list[Any] = [None, -1, -1]  # (buffer, searched up to, last `"key"` or -1)
         self._pair_at: list[Any] = [None, -1, None]  # (buffer, start, PAIR_RE match there)
+        self._value_at: list[Any] = [None, 0, -1]  # (buffer, from, next `"value"` at or after it)
         self._no_pair_key: list[Any] = [None, 0, 0]  # (buffer, from, to): no `"key"` near anchors there
         self._secret_dead: list[Any] = [None, -1]  # (buffer, end) of `"type": "secret"`s that cannot match
         # Per handler, the absolute offset up to which a match already read the bytes: an
@@ -456,6 +458,8 @@ class Extractor:
         # Case 3 needs a separator right there (the key cannot end anywhere else), case 2 a
         # `"key"` or `"name"` shortly before: without both, prose (`PRIVATE KEY-----`).
         assigns = idm.end() > e  # type: ignore[union-attr]
+        if not assigns and not self._value_ahead(buf, p):
+            return []
         near = None if assigns else self._pair_key_near(buf, p)
         if near is False:
             return []
@@ -466,7 +470,8 @@ class Extractor:
         if before == 0x24 or (before == 0x7B and s >= 2 and buf[s - 2] in b"{$"):
             return []  # `{{auth0_token}}`, `${TOKEN}`, `$TOKEN`: templates
         # 2. The anchor inside a pair's key: {"key": "auth0_token", "value": "…"}.
-        if (before == 0x22 or before == 0x20) and (near or near is None and self._pair_key_near(buf, p)):
+        if ((before == 0x22 or before == 0x20) and self._value_ahead(buf, p)
+                and (near or near is None and self._pair_key_near(buf, p))):
             lo_from = max(0, p - 210)
             k = max(buf.rfind(b'"key"', lo_from, p), buf.rfind(b'"name"', lo_from, p))
             if k >= 0:
@@ -504,6 +509,15 @@ class Extractor:
             value = unquote(value)
         quoted = v0 > 0 and buf[v0 - 1] in b"\"'`"
         return [Candidate(value, v0, v1, "kv", key=key, encoding=enc, quoted=quoted)]
+
+    def _value_ahead(self, buf: bytes, p: int) -> bool:
+        """Can a pair whose key holds `p` have its `"value"` ahead? PAIR_RE puts it within
+        400 (key) + 514 (quote, comma, spaces) bytes after `p`. One search serves a run."""
+        memo = self._value_at
+        if memo[0] is not buf or not memo[1] <= p <= memo[2]:
+            q = buf.find(b'"value"', p)
+            memo[:] = [buf, p, q if q >= 0 else len(buf) + PAIR_REACH]
+        return memo[2] - p < PAIR_REACH
 
     def _pair_key_near(self, buf: bytes, p: int) -> bool:
         """Does a `"key"` or `"name"` end within 210 bytes before `p` (case 2 of `_kv`)?
