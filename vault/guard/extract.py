@@ -98,6 +98,7 @@ PAIR_RE = re.compile(
     rb"\"(?:key|name)\"[ \t]{0,16}+:[ \t]{0,16}+\"(?P<k>(?:[^\"\\\r\n]|\\.){1,200}+)\"\s{0,256}+,\s{0,256}+"
     rb"\"value\"[ \t]{0,16}+:[ \t]{0,16}+\"(?P<v>(?:[^\"\\\r\n]|\\.){0,8192}+)\""
     rb"(?:\s{0,256}+,\s{0,256}+\"type\"[ \t]{0,16}+:[ \t]{0,16}+\"(?P<t>\w{1,20})\")?")
+LOOK_WINDOW = 64 * 1024  # how far one forward search for a run of anchors reads
 PAIR_REACH = 1000  # a pair's `"value"` starts less than this after any byte of its key
 _APIKEY_BLOCK = re.compile(rb"\s{0,256}+:\s{0,256}+\[")
 TYPE_SECRET_PRE = re.compile(rb"\"type\"[ \t]{0,8}:[ \t]{0,8}\"\Z")
@@ -515,8 +516,8 @@ class Extractor:
         400 (key) + 514 (quote, comma, spaces) bytes after `p`. One search serves a run."""
         memo = self._value_at
         if memo[0] is not buf or not memo[1] <= p <= memo[2]:
-            q = buf.find(b'"value"', p)
-            memo[:] = [buf, p, q if q >= 0 else len(buf) + PAIR_REACH]
+            q = buf.find(b'"value"', p, p + LOOK_WINDOW)  # none: none starts before the window's end
+            memo[:] = [buf, p, q if q >= 0 else p + LOOK_WINDOW - 6]
         return memo[2] - p < PAIR_REACH
 
     def _pair_key_near(self, buf: bytes, p: int) -> bool:
@@ -525,11 +526,13 @@ class Extractor:
         memo = self._no_pair_key
         if memo[0] is buf and memo[1] <= p < memo[2]:
             return False
-        m = _PAIR_KEY(buf, max(0, p - 210))
+        lo = max(0, p - 210)
+        m = _PAIR_KEY(buf, lo, lo + LOOK_WINDOW)
         if m is not None and m.end() <= p:
             return True
-        # No match starts in [p - 210, m.start()), so none ends before m.end()
-        memo[:] = [buf, p, m.end() if m is not None else len(buf) + 1]
+        # No match starts in [p - 210, m.start()), so none ends before m.end(); without one,
+        # none ends inside the window
+        memo[:] = [buf, p, m.end() if m is not None else lo + LOOK_WINDOW]
         return False
 
     def _last_key(self, buf: bytes, p: int) -> int:
