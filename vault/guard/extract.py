@@ -186,7 +186,8 @@ def _find_hits(buf: bytes, own_start: int, own_end: int) -> list[tuple[int, str]
 
 
 _ALL_ANCHORS = ANCHORS + CASED_ANCHORS
-_HS_META = tuple((len(a), name) for a, name in _ALL_ANCHORS)
+_HS_LENS = tuple(len(a) for a, _ in _ALL_ANCHORS)
+_HS_NAMES = tuple(name for _, name in _ALL_ANCHORS)
 _hs: list[Any] = []  # the compiled anchors, or None without the wheel; built on first use
 
 
@@ -203,14 +204,14 @@ def _hyperscan_hits(buf: bytes, own_start: int, own_end: int,
     if _hs[0] is None:
         return None
     hits: list[tuple[int, str]] = []
-    add, meta = hits.append, _HS_META
+    add, lens, names = hits.append, _HS_LENS, _HS_NAMES
     cap = limit if limit is not None else len(buf) + 1
 
     def on_match(i: int, _from: int, to: int, _flags: int, _ctx: object) -> bool:
         # called once per hit (up to one per 16 bytes of hostile input): locals only
-        length, name = meta[i]
-        if own_start <= to - length < own_end:
-            add((to - length, name))
+        p = to - lens[i]
+        if own_start <= p < own_end:
+            add((p, names[i]))
         return len(hits) > cap  # True stops the scan
     # An anchor starting in range may end up to 16 bytes past it.
     try:
@@ -303,6 +304,8 @@ class Extractor:
         skip_kv = structured is not None  # every variable of the export was read as JSON already
         calls, cands, unexamined = self._calls, self._cands, 0
         open_at = _budget_opens_at(calls, cands)
+        call_off, cand_off = ANCHOR_BUDGET_BASE - 1, CANDIDATE_BASE - 1
+        call_den, cand_den = CALL_DENSITY, CANDIDATE_DENSITY
         for p, name in hits:
             if binary and name not in BINARY_HANDLERS:
                 continue
@@ -330,7 +333,9 @@ class Extractor:
                 if self._hit > p:
                     reach["kv"] = self._hit + base
             cands += len(out) - before
-            open_at = _budget_opens_at(calls, cands)
+            open_at = (calls - call_off) * call_den  # _budget_opens_at, inline (once a call)
+            if (cands - cand_off) * cand_den > open_at:
+                open_at = (cands - cand_off) * cand_den
         self._calls, self._cands = calls, cands
         self.unexamined += unexamined
         if self.runs is not None:
