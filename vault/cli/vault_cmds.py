@@ -177,6 +177,8 @@ def _hosts(e) -> str:
     """The hosts an entry may really go to; the implicit auth0_domain binding is marked."""
     if e.hosts_source == "auth0_domain":
         return "auth0_domain's host (implicit)"
+    if e.hosts_source == "recorded":
+        return "an earlier auth0_domain's host (see hosts list)"
     return ",".join(e.allowed_hosts) or "- (none)"
 
 

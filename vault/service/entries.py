@@ -83,7 +83,21 @@ def set_entry(ctx: Context, opts: SetOptions, value: str) -> SetResult:
                 if old.bound_to is not None and opts.name != AUTH0_DOMAIN:
                     entry.bound_to = old.bound_to
         env.entries[opts.name] = entry
+        if opts.name == AUTH0_DOMAIN and (old is None or old.value.reveal() != value):
+            _tell_stale_bindings(ctx, env)
     return SetResult(opts.name, env.name, entry.kind, len(entry.value), old is not None)
+
+
+def _tell_stale_bindings(ctx: Context, env) -> None:
+    from vault.service.hosts import stale_bindings
+
+    stale = stale_bindings(env)
+    for h in stale:
+        where = f"stays bound to {', '.join(h.hosts)}" if h.hosts else "is bound to no host"
+        ctx.warn(f"{h.name} {where}: it was stored before this auth0_domain, and a new domain "
+                 "does not widen where a stored secret may go")
+    if stale:
+        ctx.warn("to let one go to the new domain too: tokensafe hosts add NAME HOST")
 
 
 # rm -------------------------------------------------------------------------------------
@@ -130,7 +144,8 @@ class EntryInfo(Record):
         self.length = length
         # Where it may be sent: "own" (allowed_hosts), "auth0_domain" (bound to the
         # environment's auth0_domain; not shown here, since that is a vault value: see
-        # `tokensafe hosts list`) or "none" (refused unless --allow-unbound).
+        # `tokensafe hosts list`), "recorded" (bound to the auth0_domain it had when stored,
+        # since changed) or "none" (refused unless --allow-unbound).
         self.hosts_source = hosts_source
 
     def to_json(self) -> dict[str, Any]:
