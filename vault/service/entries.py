@@ -176,9 +176,11 @@ class Listing(Record):
 def list_entries(ctx: Context, env: str | None = None, all_envs: bool = False) -> Listing:
     """The entries of ENV (default: current), or of every environment (in vault order)."""
     from vault.service.hosts import effective, implicit_hosts
+    from vault.store.model import RESERVED_ENVS
 
     data = ctx.read()
-    envs = list(data.environments.values()) if all_envs else [data.env(env)]
+    envs = ([e for e in data.environments.values() if e.name not in RESERVED_ENVS] if all_envs
+            else [data.env(env)])
     listings = []
     for e in envs:
         default = implicit_hosts(e)
@@ -211,17 +213,28 @@ class EnvList(Record):
                 "environments": [{"name": e.name, "entries": e.entries} for e in self.environments]}
 
 
+def _user_env(name: str) -> str:
+    from vault.store.model import RESERVED_ENVS
+
+    if name in RESERVED_ENVS:
+        raise UsageError(f"environment {name!r} is tokensafe's own (the remotes' credentials)",
+                         "`tokensafe remote list` shows them; choose another name")
+    return name
+
+
 def list_envs(ctx: Context) -> EnvList:
+    from vault.store.model import RESERVED_ENVS
+
     data = ctx.read()
     return EnvList(data.current, [EnvInfo(n, len(e.entries), n == data.current)
-                                  for n, e in sorted(data.environments.items())])
+                                  for n, e in sorted(data.environments.items()) if n not in RESERVED_ENVS])
 
 
 def create_env(ctx: Context, name: str, use: bool = False) -> None:
     """A new, empty environment (UsageError if it exists); `use` makes it current."""
     from vault.store.model import check_env_name
 
-    check_env_name(name)
+    check_env_name(_user_env(name))
     with ctx.edit() as data:
         if name in data.environments:
             raise UsageError(f"environment {name!r} already exists")
@@ -232,6 +245,7 @@ def create_env(ctx: Context, name: str, use: bool = False) -> None:
 
 def use_env(ctx: Context, name: str) -> None:
     """Make NAME (which must exist) the current environment."""
+    _user_env(name)
     with ctx.edit() as data:
         data.env(name)
         data.current = name
@@ -239,13 +253,16 @@ def use_env(ctx: Context, name: str) -> None:
 
 def remove_env(ctx: Context, name: str, force: bool = False) -> str:
     """Remove an environment (refused while it holds entries, unless force); returns the current one after."""
+    from vault.store.model import RESERVED_ENVS
+
+    _user_env(name)
     with ctx.edit() as data:
         env = data.env(name)
         if env.entries and not force:
             raise UsageError(f"environment {name!r} holds {len(env.entries)} entries",
                              "remove them first, or add --force")
         if name == data.current:
-            others = sorted(n for n in data.environments if n != name)
+            others = sorted(n for n in data.environments if n != name and n not in RESERVED_ENVS)
             if not others:
                 raise UsageError("cannot remove the only environment")
             data.current = others[0]
