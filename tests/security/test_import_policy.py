@@ -175,3 +175,31 @@ def test_a_token_stored_before_any_domain_is_shown_bound_nowhere(session) -> Non
     r = session("request", "GET", f"https://{TENANT}/x", "-H", "Authorization: Bearer {{auth0_token}}")
     assert r.returncode == 9 and b"bound to no host" in r.stderr
     session.assert_no_leak(PLANTED)
+
+
+def test_auth0_login_to_another_tenant_does_not_widen_stored_entries(ctx: Context) -> None:
+    """`auth0 login` changes auth0_domain as `set` does: entries stored before keep the host
+    they were bound to (a legacy entry, with no recorded binding, gets today's first)."""
+    from vault.inject.hosts import HostPolicy
+    from vault.inject.oauth import Token
+    from vault.secret import Secret
+    from vault.service import auth0
+    from vault.store.model import Entry
+
+    def may_go(host: str) -> bool:  # the policy alone: a renewable env would fetch a token
+        try:
+            HostPolicy.for_env(ctx.read().env()).check(f"https://{host}/api/v2/users", ["api_key"])
+        except PolicyError:
+            return False
+        return True
+
+    entries.set_entry(ctx, entries.SetOptions("auth0_domain"), TENANT)
+    with ctx.edit() as data:  # an entry written before bindings were recorded
+        data.env().entries["api_key"] = Entry.new("api_key", PLANTED)
+    assert may_go(TENANT) and not may_go(EVIL)
+    auth0.login(ctx, EVIL, "cid-1", "client-secret-" + "s" * 20)
+    assert not may_go(EVIL) and may_go(TENANT)
+    with ctx.edit() as data:
+        env = data.env()
+        auth0.store_token(env, Token(Secret(PLANTED), None, None, "Bearer"))
+        assert env.entries["auth0_token"].bound_to == [EVIL]  # the tenant it was fetched from
