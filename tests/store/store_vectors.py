@@ -60,18 +60,28 @@ def reference_data() -> VaultData:
     return data
 
 
-def build_reference(monkeypatch) -> tuple[bytes, bytes]:
-    """(file bytes, data key) of the reference vault; random bytes are pinned."""
+def reference_slots(monkeypatch, form: int) -> tuple[list[format.Keyslot], bytes]:
+    """The reference keyslots k1 (passphrase), k2 (recovery), k3 (keyring) in `form` 1 or 2, and the data key."""
     monkeypatch.setattr(crypto, "random_bytes", DetRandom(b"tokensafe vectors v1"))
     data_key = crypto.random_bytes(crypto.KEY_LEN)
-    slots = [keyslots.new_passphrase_slot("k1", VAULT_ID, data_key, PASSPHRASE, KDF)]
+    salt = crypto.new_salt()  # the same draws, in the same order, as keysources.new_passphrase_slot
+    extra = {"kdf": "argon2id", "salt": base64.b64encode(salt).decode(), "normalize": "nfc",
+             "iterations": KDF.iterations, "lanes": KDF.lanes, "memory_kib": KDF.memory_kib}
+    slots = [keyslots.wrap("k1", "passphrase", VAULT_ID, crypto.derive_passphrase_key(PASSPHRASE, salt, KDF, True),
+                           data_key, extra, form)]
     monkeypatch.setattr(crypto, "random_bytes", lambda n: RECOVERY_RAW[:n])
-    slot, _ = keyslots.new_recovery_slot("k2", VAULT_ID, data_key)
-    slots.append(slot)
+    slots.append(keyslots.wrap("k2", "recovery", VAULT_ID, crypto.hkdf(RECOVERY_RAW, crypto.HKDF_RECOVERY_INFO),
+                               data_key, {}, form))
     monkeypatch.setattr(crypto, "random_bytes", lambda n: bytes(range(50, 50 + n)))
     slots.append(keyslots.wrap("k3", "keyring", VAULT_ID, crypto.hkdf(KEYRING_IKM, crypto.HKDF_KEYRING_INFO),
-                               data_key, {"service": "tokensafe", "account": KEYRING_ACCOUNT}))
-    header = format.Header(VAULT_ID, 3, 0, slots)
+                               data_key, {"service": "tokensafe", "account": KEYRING_ACCOUNT}, form))
+    return slots, data_key
+
+
+def build_reference(monkeypatch) -> tuple[bytes, bytes]:
+    """(file bytes, data key) of the version-1 reference vault; random bytes are pinned."""
+    slots, data_key = reference_slots(monkeypatch, 1)
+    header = format.Header(VAULT_ID, 3, 0, slots, version=1)
     plain = vaultfile.pad(reference_data().to_bytes())
     raw = format.build(header, lambda aad: crypto.seal(data_key, plain, aad, nonce=PAYLOAD_NONCE))
     return raw, data_key
