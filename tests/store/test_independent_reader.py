@@ -32,6 +32,9 @@ def test_there_are_vectors_of_every_kind() -> None:
     names = {p.stem for p in VECTORS}
     assert {"success_keyring", "success_nfd_passphrase", "swapped_keyslot", "added_keyslot",
             "kdf_memory_out_of_range", "noncanonical_whitespace", "recovery_key_spare_bits"} <= names
+    assert {"v2_success_passphrase", "v2_upgraded_success_recovery", "v2_stripped_commitment",
+            "v2_commitment_mismatch", "v2_commitment_mismatch_uncommitted_slot", "v2_downgrade_to_v1",
+            "v2_noncanonical_whitespace", "v2_swapped_keyslot"} <= names
 
 
 @pytest.mark.parametrize("path", VECTORS, ids=[p.stem for p in VECTORS])
@@ -39,18 +42,24 @@ def test_independent_reader_agrees_with_the_vector(path: Path) -> None:
     doc = json.loads(path.read_text())
     data = base64.b64decode(doc["file_base64"])
     keys = {k: doc[k] for k in ("passphrase", "recovery_key", "keyring_secret") if k in doc}
+    seen_v2 = set(doc.get("seen_v2", []))
     if doc["expect"] == "success":
-        payload, seen = ir.read(data, **keys)
+        payload, seen = ir.read(data, **keys, seen_v2=seen_v2)
         assert payload == doc["payload"]
         want = doc["intermediate"]
         assert seen["data_key"] == want["data_key"]
         assert seen["padded_plaintext_length"] == want["padded_plaintext_length"]
         (sid,) = [k for k in seen if k.startswith("k")]
         assert seen[sid] == want["slots"][sid]
+        if data[7] == 2:
+            assert seen["data_key_commit"] == want["data_key_commit"]
+            assert payload["generation"] == want["generation"]
     else:
         with pytest.raises(ir.Bad) as exc:
-            ir.read(data, **keys)
+            ir.read(data, **keys, seen_v2=seen_v2)
         assert str(exc.value) == OUTCOME[doc["expect"]]
+    if seen_v2:  # the downgrade vector: the same file opens when its vault was never seen at version 2
+        assert ir.read(data, **keys)[0]["current"] == "dev"
 
 
 def test_vault_written_by_main_before_this_revision_reads_independently_too() -> None:
