@@ -69,3 +69,18 @@ def test_vault_written_by_main_before_this_revision_reads_independently_too() ->
     assert payload["environments"]["dev"]["entries"]["auth0_token"]["value"] == meta["entries"]["auth0_token"]
     payload, _ = ir.read(data, recovery_key=meta["recovery_key"])
     assert payload["current"] == "dev"
+
+
+def test_security_md_and_the_reader_use_the_same_version_2_labels() -> None:
+    """The LP(...) labels of SECURITY.md's version-2 section are exactly those the reader uses."""
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    spec = (root / "SECURITY.md").read_text().split("## Vault file format, version 2", 1)[1]
+    spec = spec.split("\n## ", 1)[0]
+    reader = (Path(__file__).parent / "independent_reader.py").read_text()
+    in_spec = set(re.findall(r'LP\("([^"]+)"\)', spec))
+    in_reader = set(re.findall(r'lp\("([^"]+)"', reader))
+    assert in_spec == in_reader == {"tokensafe keyslot v2", "tokensafe keyslot commitment v2",
+                                    "tokensafe data key commitment v2"}
+    assert "`TKSAFE\\x00\\x02`" in spec and b"TKSAFE\\x00" in reader.encode()
