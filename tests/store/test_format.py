@@ -150,12 +150,30 @@ def test_layout_matches_security_md() -> None:
         assert needle not in raw
 
 
+def test_version_2_layout_matches_security_md() -> None:
+    doc = load(VECTOR_DIR / "v2_success_passphrase.json")
+    raw = doc["file"]
+    assert raw[:8] == b"TKSAFE\x00\x02"
+    hlen = int.from_bytes(raw[8:12], "big")
+    header = json.loads(raw[12 : 12 + hlen])
+    assert list(header) == ["cipher", "commit", "keyslots", "vault_id"]
+    assert raw[12 : 12 + hlen] == json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    assert base64.b64decode(header["commit"]).hex() == doc["intermediate"]["data_key_commit"]
+    assert raw[12 + hlen : 24 + hlen] == bytes(range(12))
+    assert raw[-32:] == crypto.checksum(raw[:-32])
+    assert set(header["keyslots"][0]) == {"id", "type", "nonce", "wrapped", "wrap", "kdf", "salt", "iterations",
+                                          "lanes", "memory_kib", "normalize", "commit"}
+    for needle in (b"generation", b"created", b"auth0", b"tok_0123", b"dev"):
+        assert needle not in raw
+
+
 # every single-byte change ------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def small_vault() -> bytes:
+@pytest.fixture(scope="module", params=[1, 2], ids=["v1", "v2"])
+def small_vault(request) -> bytes:
+    """The reference vault in format version 1 (read only) and version 2 (written)."""
     with pytest.MonkeyPatch.context() as mp:
-        raw, _ = build_reference(mp)
+        raw, _ = (build_reference if request.param == 1 else build_reference_v2)(mp)
     return raw
 
 
