@@ -15,12 +15,14 @@ from tests.security._format_helpers import header_of, rewrite_header
 from vault import crypto
 
 FROM_MAIN = Path(__file__).resolve().parents[1] / "vectors" / "from_main"
-MAIN = json.loads((FROM_MAIN / "main_v1.json").read_text())
+MAIN = json.loads((FROM_MAIN / "main_v1.json").read_text())  # slots without commitments (older main)
+# Written by main just before format version 2: slots with version-1 commitments.
+MAIN_COMMIT = json.loads((FROM_MAIN / "main_v1_commit.json").read_text())
 
 
-def _plant_main(path: Path) -> bytes:
+def _plant_main(path: Path, meta: dict = MAIN) -> bytes:
     path.parent.mkdir(mode=0o700, exist_ok=True)
-    shutil.copyfile(FROM_MAIN / MAIN["file"], path)
+    shutil.copyfile(FROM_MAIN / meta["file"], path)
     os.chmod(path, 0o600)
     return path.read_bytes()
 
@@ -41,6 +43,16 @@ def test_a_new_vault_is_version_2_and_commits_to_its_data_key(vault: Path) -> No
     header = header_of(raw)
     assert base64.b64decode(header["commit"]) == crypto.data_key_commitment(opened.data_key, header["vault_id"])
     assert [s["wrap"] for s in header["keyslots"]] == [2]
+
+
+def test_a_foreign_commitment_after_a_committed_legacy_slot_is_tampering(session) -> None:
+    """A wrap-1 slot carried over with its version-1 commitment proves its key: exit 5."""
+    path = Path(session.env["TOKENSAFE_VAULT"])
+    _plant_main(path, MAIN_COMMIT)
+    assert session("set", "x", input="v", env={"TOKENSAFE_PASSPHRASE": MAIN_COMMIT["passphrase"]}).returncode == 0
+    rewrite_header(path, _other_commit)
+    r = session("get", "x", env={"TOKENSAFE_PASSPHRASE": "", "TOKENSAFE_RECOVERY_KEY": MAIN_COMMIT["recovery_key"]})
+    assert r.returncode == 5 and b"data-key commitment" in r.stderr, r.stderr
 
 
 def test_a_foreign_commitment_with_a_committed_slot_is_tampering(cli, vault: Path) -> None:
@@ -133,12 +145,13 @@ def test_the_local_compare_and_swap_token_is_a_hash_of_the_bytes(vault: Path) ->
 
 # upgrade and downgrade ------------------------------------------------------------------
 
-def test_vault_from_main_is_upgraded_on_its_next_write_with_the_backup_kept(session) -> None:
+@pytest.mark.parametrize("meta", [MAIN, MAIN_COMMIT], ids=["without-commitments", "with-commitments"])
+def test_vault_from_main_is_upgraded_on_its_next_write_with_the_backup_kept(session, meta: dict) -> None:
     path = Path(session.env["TOKENSAFE_VAULT"])
-    old = _plant_main(path)
-    pw = {"TOKENSAFE_PASSPHRASE": MAIN["passphrase"]}
+    old = _plant_main(path, meta)
+    pw = {"TOKENSAFE_PASSPHRASE": meta["passphrase"]}
     got = session("get", "auth0_token", env=pw)
-    assert got.returncode == 0 and got.stdout.decode().strip() == MAIN["entries"]["auth0_token"]
+    assert got.returncode == 0 and got.stdout.decode().strip() == meta["entries"]["auth0_token"]
     assert path.read_bytes() == old and "upgraded" not in got.stderr.decode()  # a read never writes
     put = session("set", "later", input="written-after-upgrade", env=pw)
     assert put.returncode == 0, put.stderr
@@ -150,14 +163,15 @@ def test_vault_from_main_is_upgraded_on_its_next_write_with_the_backup_kept(sess
     header = header_of(new)
     assert header["vault_id"] == header_of(old)["vault_id"]  # the same vault, not a new one
     assert {s["id"]: s["wrap"] for s in header["keyslots"]} == {"k1": 2, "k2": 1}
+    assert ("commit" in header["keyslots"][1]) == ("commit" in header_of(old)["keyslots"][1])  # carried as it was
     # The recovery slot (carried over) still opens it; its use on the next write re-wraps it too.
-    rk = {"TOKENSAFE_PASSPHRASE": "", "TOKENSAFE_RECOVERY_KEY": MAIN["recovery_key"]}
+    rk = {"TOKENSAFE_PASSPHRASE": "", "TOKENSAFE_RECOVERY_KEY": meta["recovery_key"]}
     assert session("set", "again", input="second-write", env=rk).returncode == 0
     assert {s["id"]: s["wrap"] for s in header_of(path.read_bytes())["keyslots"]} == {"k1": 2, "k2": 2}
     got = session("get", "later", env=pw)
     assert got.returncode == 0 and got.stdout.decode().strip() == "written-after-upgrade"
-    session.assert_no_leak(MAIN["entries"]["auth0_token"])
-    session.assert_no_leak(MAIN["recovery_key"], allow_stdout_of=())
+    session.assert_no_leak(meta["entries"]["auth0_token"])
+    session.assert_no_leak(meta["recovery_key"], allow_stdout_of=())
 
 
 def test_a_version_1_copy_put_back_is_refused_before_any_key_is_tried(session) -> None:

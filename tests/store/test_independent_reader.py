@@ -62,8 +62,9 @@ def test_independent_reader_agrees_with_the_vector(path: Path) -> None:
         assert ir.read(data, **keys)[0]["current"] == "dev"
 
 
-def test_vault_written_by_main_before_this_revision_reads_independently_too() -> None:
-    meta = json.loads((VECTOR_DIR / "from_main" / "main_v1.json").read_text())
+@pytest.mark.parametrize("name", ["main_v1", "main_v1_commit"])
+def test_vault_written_by_main_before_this_revision_reads_independently_too(name: str) -> None:
+    meta = json.loads((VECTOR_DIR / "from_main" / f"{name}.json").read_text())
     data = (VECTOR_DIR / "from_main" / meta["file"]).read_bytes()
     payload, _ = ir.read(data, passphrase=meta["passphrase"])
     assert payload["environments"]["dev"]["entries"]["auth0_token"]["value"] == meta["entries"]["auth0_token"]
