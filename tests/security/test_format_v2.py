@@ -10,6 +10,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.security._format_helpers import header_of, rewrite_header
 from vault import crypto
@@ -218,3 +220,45 @@ def test_a_format_2_backup_plan_names_no_generation_before_unlocking(cli, vault:
     assert r.code == 0, r.stderr
     assert "restoring the previous generation" in r.stderr and "replaces the current file" in r.stderr
     assert "restored generation 2" in r.stderr
+
+
+# hostile headers ------------------------------------------------------------------------
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers(-2, 1 << 60) | st.text(max_size=12),
+                     lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=8), kids, max_size=3),
+                     max_leaves=8)
+
+
+def _framed(hb: bytes) -> bytes:
+    body = b"TKSAFE\x00\x02" + len(hb).to_bytes(4, "big") + hb + bytes(12 + 16)
+    return body + crypto.checksum(body)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300))
+def test_any_bytes_as_a_version_2_header_are_refused_cleanly(junk: bytes) -> None:
+    from vault.errors import IntegrityError
+    from vault.store import format
+
+    with pytest.raises(IntegrityError):
+        format.parse(_framed(junk))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["cipher", "commit", "keyslots", "vault_id", "generation", "wrap", "id", "type"]), _JSON)
+def test_a_version_2_header_with_one_value_changed_parses_or_is_integrity(key: str, value) -> None:
+    """Whatever one field holds, parsing gives a header or exit 5 — never another exception."""
+    from vault.errors import IntegrityError
+    from vault.store import format
+
+    doc = {"cipher": "AES-256-GCM", "commit": base64.b64encode(bytes(32)).decode(), "vault_id": "ab" * 16,
+           "keyslots": [{"id": "k1", "type": "recovery", "nonce": base64.b64encode(bytes(12)).decode(),
+                         "wrapped": base64.b64encode(bytes(48)).decode(), "wrap": 2,
+                         "commit": base64.b64encode(bytes(32)).decode()}]}
+    target = doc["keyslots"][0] if key in ("wrap", "id", "type") else doc
+    target[key] = value
+    try:
+        header = format.parse(_framed(json.dumps(doc, sort_keys=True, separators=(",", ":")).encode())).header
+    except IntegrityError:
+        return
+    assert header.version == 2 and header.commit and all(s.wrap in (1, 2) for s in header.keyslots)

@@ -170,7 +170,7 @@ class VaultStore:
         return doc
 
     def header(self) -> Header:
-        """The header (keyslots, generation) without unlocking: it is not secret."""
+        """The header (keyslots; the generation only of a version-1 file) without unlocking: it is not secret."""
         return format.parse(self.document().data).header
 
     def _decode(self, doc: Document) -> OpenVault:
