@@ -251,8 +251,9 @@ class VaultStore:
         else:
             kept = "as the previous version"
         return (f"upgraded {self.backend.describe()} to vault format version 2; the version-1 file is kept "
-                f"{kept} until the next write (`tokensafe backup restore` brings it back); "
-                "tokensafe before format 2 cannot read the upgraded vault")
+                f"{kept} until the next write (`tokensafe backup restore` brings it back; a `passwd` or "
+                "`keys rm` that changes the data key replaces it at once); tokensafe before format 2 "
+                "cannot read the upgraded vault")
 
     @contextlib.contextmanager
     def edit(self, start: OpenVault | None = None) -> Iterator[OpenVault]:
