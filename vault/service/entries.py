@@ -297,11 +297,13 @@ class BackupPlan(Record):
 
     __slots__ = ("path", "current", "backup", "slots_removed", "slots_back")
 
-    def __init__(self, path: Path, current: int | None, backup: int,
+    def __init__(self, path: Path, current: int | str | None, backup: int | None,
                  slots_removed: list[SlotInfo], slots_back: list[SlotInfo]) -> None:
         self.path = path
-        self.current = current  # the generation in place (None: the file is unreadable or damaged)
-        self.backup = backup  # the generation that would come back
+        # The generation in place (None: the file is unreadable or damaged; "v2": a format-2
+        # file, whose generation is encrypted and not known before unlocking).
+        self.current = current
+        self.backup = backup  # the generation that would come back (None: format 2, not known yet)
         self.slots_removed = slots_removed  # keyslots of the current file the backup lacks
         self.slots_back = slots_back  # keyslots of the backup the current file no longer has
 
@@ -339,7 +341,7 @@ def backup_plan(ctx: Context) -> BackupPlan:
         return BackupPlan(ctx.path, None, backup.generation, [], [])
     now = {key(s): s for s in current.keyslots}
     then = {key(s): s for s in backup.keyslots}
-    return BackupPlan(ctx.path, current.generation, backup.generation,
+    return BackupPlan(ctx.path, current.generation if current.generation is not None else "v2", backup.generation,
                       [SlotInfo(s.id, s.type) for k, s in now.items() if k not in then],
                       [SlotInfo(s.id, s.type) for k, s in then.items() if k not in now])
 
