@@ -169,6 +169,16 @@ def test_history_runs_no_program_the_repository_names(session, history, tmp_path
     script.chmod(0o755)
     (repo.root / ".gitattributes").write_text("* diff=x\n")
     repo.commit("attributes")  # before the config: this test's own git would run it
+    # A signed commit on top (a made-up signature): `git log` with the repository's
+    # log.showSignature would hand it to its gpg.program.
+    head = repo.git("rev-parse", "HEAD")
+    raw = (f"tree {repo.git('rev-parse', 'HEAD^{tree}')}\nparent {head}\n"
+           "author t <t@e> 1700000000 +0000\ncommitter t <t@e> 1700000000 +0000\n"
+           "gpgsig -----BEGIN PGP SIGNATURE-----\n \n iQEzBAABCAAdFiEE\n -----END PGP SIGNATURE-----\n"
+           "\nsigned\n")
+    (tmp_path / "commit.txt").write_text(raw)
+    signed = repo.git("hash-object", "-t", "commit", "-w", str(tmp_path / "commit.txt"))
+    repo.git("update-ref", "refs/heads/main", signed)
     for k, v in (("core.fsmonitor", str(script)), ("core.pager", str(script)),
                  ("log.showSignature", "true"), ("gpg.program", str(script)),
                  ("core.hooksPath", str(tmp_path)), ("diff.x.textconv", str(script)),
