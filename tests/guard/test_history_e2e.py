@@ -191,6 +191,18 @@ def test_history_runs_no_program_the_repository_names(session, history, tmp_path
     assert not marker.exists()
 
 
+def test_history_of_a_bare_repository(session, history, tmp_path: Path) -> None:
+    """No work tree: in_worktree is null (unknown), the history is scanned all the same."""
+    repo, t, (c1, _, _) = history
+    bare = tmp_path / "bare.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo.root), str(bare)], check=True)
+    session.cwd = tmp_path
+    doc = _json(session("audit", "--git", "--json", str(bare)))
+    assert {(f["path"], f["facts"]["in_worktree"]) for f in doc["findings"]} == {
+        ("removed.env", None), ("kept.env", None), ("k8s/secret.yaml", None)}
+    session.assert_no_leak(t["gone"])
+
+
 @pytest.mark.parametrize("rng", ["main", "v1.0..HEAD", "HEAD~3...main", "a/b@{1}"])
 def test_check_range_accepts_ranges(rng: str) -> None:
     check_range(rng)

@@ -23,6 +23,7 @@ import re
 from collections.abc import Callable
 
 from vault import literal_scan
+from vault.guard import filters
 from vault.guard.model import Candidate
 
 MAX_BLOB = 64 * 1024  # decoded bytes of one blob at most
@@ -303,6 +304,8 @@ class Decoder:
         if text is None:
             return  # binary (a keystore): the plain scan judges the base64 as it stands
         replaced.add(s)  # judged decoded: the base64 text itself is not the secret
+        if filters.is_placeholder(text):
+            return  # `changeme`, `<your-password>`, `{{ .Values.x }}` in base64
         key = "data." + k.decode()
         group = [Candidate(text.strip(), s, e, "kv", key=key, encoding="base64")]
         if len(raw) >= MIN_BLOB_CHARS:  # a whole file in one key (`.dockerconfigjson`, `.env`)
