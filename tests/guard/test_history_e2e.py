@@ -223,3 +223,27 @@ def test_no_token_bytes_left_in_home(session, history, home: Path) -> None:
     assert session("audit", "--git", "--json").returncode == 1
     for v in t.values():
         assert files_containing(home, v.encode()) == []
+
+
+def test_pool_and_in_process_agree(history, monkeypatch) -> None:
+    """A large history is scanned on a pool of workers: same findings, same oldest commits."""
+    from tests.guard.tokens import NOW
+    from vault.guard import history as hist
+    from vault.guard.readers import ScanConfig
+
+    repo, _, (c1, _, c3) = history
+    for i in range(30):  # enough blobs for several batches
+        repo.write(f"more/{i}.env", f"API_TOKEN={tok(str(i))}\n" + "#" * 3000 + "\n")
+    repo.commit("more")
+    cfg = ScanConfig(b"k" * 32, now=NOW)
+
+    def run(workers: int) -> list[tuple]:
+        res = hist.scan_history(cfg, str(repo.root), workers=workers)
+        return [(f.path, f.line, f.fingerprint, f.facts["commit"], f.facts["in_worktree"])
+                for f in res.findings]
+
+    alone = run(1)
+    monkeypatch.setattr(hist, "IN_PROCESS_BYTES", 0)
+    monkeypatch.setattr(hist, "BATCH_BYTES", 8000)
+    assert run(2) == alone
+    assert len(alone) == 33 and {c for *_, c, _ in alone} >= {c1, c3}
