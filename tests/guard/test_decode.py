@@ -158,6 +158,10 @@ def test_docker_auth_reported_once() -> None:
                                 "q.example": {"auth": b64("user:token=" + opaque())}}}, indent=1)
     got = findings(doc, "config.json")
     assert [(f.line, f.detector) for f in got] == [(4, "docker-auth"), (7, "docker-auth")]
+    # the decode layer did see the second value (its decoded text holds `token=`): deduped
+    data = doc.encode()
+    groups, _ = decode.Decoder(lambda: CFG.extractor(None, False)).scan(data, 0, len(data), 0)
+    assert [g[0].start for g in groups] == [got[1].offset]
 
 
 @pytest.mark.parametrize("urlsafe", [False, True])
@@ -212,3 +216,19 @@ def test_blob_across_chunk_boundary(tmp_path: Path, shift: int) -> None:
     res = scan([str(p)], CFG, workers=1)
     assert [(f.detector, f.offset, f.fingerprint) for f in res.findings] == [
         ("high-entropy", at + 5, CFG.fingerprint(tok))]
+
+
+def test_audit_end_to_end_sees_through_base64(session, tmp_path: Path) -> None:
+    tok = "tsPLANT" + opaque(36)
+    (tmp_path / "secret.yaml").write_text(
+        f"apiVersion: v1\nkind: Secret\ndata:\n  api-token: {b64(tok)}\n  pw: {b64('changeme')}\n")
+    (tmp_path / "page.html").write_text(f'<a href="data:text/plain;base64,{b64("token=" + tok)}">')
+    r = session("audit", "--json", str(tmp_path))
+    assert r.returncode == 1, r.stderr
+    got = sorted((Path(f["path"]).name, f["line"], f["facts"]["key"], f["facts"]["encoding"])
+                 for f in json.loads(r.stdout)["findings"])
+    assert got == [("page.html", 1, "token", "base64"), ("secret.yaml", 4, "data.api-token", "base64")]
+    text = session("audit", str(tmp_path))
+    assert b"encoding=base64" in text.stdout
+    session.assert_no_leak(tok)
+    session.assert_no_leak(b64(tok))
