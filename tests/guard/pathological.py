@@ -48,6 +48,13 @@ SHAPES: dict[str, Callable[[int], bytes]] = {
     "run-chars": lambda n: _repeat(b"a", n),
     "private-key-eq": lambda n: _repeat(b"private_key=", n),
     "many-findings": lambda n: _repeat(b"api_token=q8Zr2Lm5Xc7Vb9Nk3Pw6 ", n),
+    # decode.py: base64 of anchors (one endless run, or a run per anchor), Kubernetes data
+    "b64-anchor-run": lambda n: _repeat(b"dG9rZW4", n),
+    "b64-anchor-runs": lambda n: _repeat(b"dG9rZW4 ", n),
+    "b64-tokens-blob": lambda n: _repeat(b"YXBpX3Rva2VuPXE4WnIyTG01WGM3VmI5TmszUHc2IA==\n", n),
+    "k8s-data-entries": lambda n: b"kind: Secret\ndata:\n" + _repeat(b"  k: dG9rZW4=\n", n - 19),
+    "k8s-data-headers": lambda n: b"kind: Secret\n" + _repeat(b"data:\n", n - 13),
+    "k8s-json-data": lambda n: b'"kind": "Secret", ' + _repeat(b'"data": {"a": "QUJD", ', n - 18),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 from hypothesis import HealthCheck, given, settings
@@ -17,7 +18,10 @@ ENV = json.dumps({"_postman_variable_scope": "environment", "values": [
     {"key": "auth0_client_secret", "value": "x" * 10, "type": "secret"}]}, indent="\t").encode()
 FRAGMENTS = [b'"key"', b'"value"', b'"type"', b'"secret"', b":", b",", b'"', b"\\", b"{", b"}",
              b"eyJ", b"Bearer ", b"Authorization: ", b"token=", b"-----BEGIN PRIVATE KEY-----",
-             b"\n", b"\x00", b"\xff\xfe", b"ZXlK", b'auth"', b"%20", b"\xc3", b"\xe9"]
+             b"\n", b"\x00", b"\xff\xfe", b"ZXlK", b'auth"', b"%20", b"\xc3", b"\xe9",
+             # decode.py: Kubernetes Secret data, data URLs, base64 of anchors and of a token
+             b"kind: Secret\n", b"data:\n", b'"data": {', b"  k: ", b"data:text/plain;base64,",
+             b"dG9rZW4", b"LS0tLS1CRUdJTi", b"=", b"YXBpX3Rva2VuPXE4WnIyTG01WGM3VmI5TmszUHc2"]
 
 
 def _ok(data: bytes) -> None:
@@ -134,3 +138,21 @@ def test_size_cap_and_limited_reads(tmp_path_factory, data: bytes, cap: int) -> 
         assert res.skipped == "large" and res.findings == [] and res.nbytes == 0
     else:
         assert res.skipped is None and res.nbytes == len(data)
+
+
+# decode.py: a Kubernetes Secret whose data holds the token (base64), cut and corrupted anywhere
+K8S = (b"apiVersion: v1\nkind: Secret\ndata:\n  token: " + base64.b64encode(TOKEN.encode())
+       + b"\n  app.env: " + base64.b64encode(b"X=1\nAUTH0_TOKEN=" + TOKEN.encode() + b"\n")
+       + b'\n---\n{"kind": "Secret", "data": {"t": "' + base64.b64encode(TOKEN.encode()) + b'"}}\n')
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, len(K8S)), st.integers(0, len(K8S)), st.binary(max_size=8))
+def test_truncated_and_corrupted_kubernetes_secret(cut: int, at: int, junk: bytes) -> None:
+    _ok(K8S[:cut])
+    _ok(K8S[:at] + junk + K8S[at:])
+
+
+def test_kubernetes_secret_fuzz_seed_finds_the_token() -> None:
+    """The seed of the test above is found three times (else that test proves little)."""
+    assert [f.line for f in SCANNER.scan_bytes(K8S, "s.yaml")] == [4, 5, 7]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from vault import crypto
 from vault.formats import postman_env
-from vault.guard import detectors
+from vault.guard import decode, detectors
 from vault.guard.extract import LOOKAHEAD, LOOKBACK, Extractor
 from vault.guard.model import (
     Candidate,
@@ -232,6 +232,27 @@ class FileScanner:
                                self.cfg.fingerprint(c.value), facts, start, c.end - c.start))
         return out
 
+    def _region(self, dec: decode.Decoder | None, cands: list[Candidate], buf: bytes, lo: int, hi: int,
+                base: int, lines: _Lines, path: str, seen: set[int]) -> list[Finding]:
+        """Findings of [lo, hi) of `buf`: the plain candidates, then what base64 values there
+        decode to (vault/guard/decode.py), each reported at its encoded run."""
+        if dec is None:
+            return self._findings(cands, buf, base, lines, path, seen) if cands else []
+        groups, replaced = dec.scan(buf, lo, hi, base)
+        if replaced:
+            cands = [c for c in cands if c.start not in replaced]
+        out = self._findings(cands, buf, base, lines, path, seen) if cands else []
+        for group in groups:  # one finding per encoded value: its first view that classifies
+            for c in group:
+                got = self._findings([c], buf, base, lines, path, seen)
+                if got:
+                    out.extend(got)
+                    break
+        return out
+
+    def _decoder(self, binary: bool) -> decode.Decoder | None:
+        return None if binary else decode.Decoder(lambda: self.cfg.extractor(None, False))
+
     def scan_bytes(self, data: bytes, path: str = "<bytes>", binary: bool | None = None) -> list[Finding]:
         """Scan an in-memory file (staged blobs, tests)."""
         head = data[:HEAD]
@@ -241,8 +262,10 @@ class FileScanner:
         binary = is_binary(head) if binary is None else binary
         ex = self.cfg.extractor(postman_env.sniff_scope(head), binary)
         lines = _Lines()
-        found = self._findings(ex.extract(data, 0, len(data), whole=True), data, 0, lines, path, set())
-        self.unexamined = ex.unexamined
+        dec = self._decoder(binary)
+        found = self._region(dec, ex.extract(data, 0, len(data), whole=True), data, 0, len(data), 0,
+                             lines, path, set())
+        self.unexamined = ex.unexamined + (dec.unexamined if dec else 0)
         return found
 
     def scan_path(self, path: str, follow: bool = True) -> FileResult:
@@ -296,6 +319,7 @@ class FileScanner:
         res.kind = "binary" if binary else "text"
         ex = self.cfg.extractor(postman_env.sniff_scope(head), binary)
         lines = _Lines()
+        dec = self._decoder(binary)
         seen: set[int] = set()
         buf, base, own = head, 0, 0
         eof = len(head) < HEAD
@@ -308,11 +332,11 @@ class FileScanner:
             own_end = end if eof else max(own, end - LOOKAHEAD)
             if own_end > own:
                 cands = ex.extract(buf, own - base, own_end - base, whole=eof and base == 0, base=base)
-                if cands:
-                    res.findings.extend(self._findings(cands, buf, base, lines, res.path, seen))
+                res.findings.extend(self._region(dec, cands, buf, own - base, own_end - base, base,
+                                                 lines, res.path, seen))
             if eof:
                 res.nbytes = end
-                if ex.unexamined:
+                if ex.unexamined or (dec and dec.unexamined):
                     res.error = FileError(res.path, "scanned in part: far more places that look like "
                                           "tokens than a real file holds (generated or hostile?); "
                                           "some were not examined")

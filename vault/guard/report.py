@@ -41,6 +41,10 @@ def describe_facts(facts: dict[str, Any]) -> str:
         parts.append(f"exp={facts['exp']}" + (" (expired)" if facts.get("expired") else ""))
     if facts.get("in_vault"):
         parts.append("in vault")
+    if "commit" in facts:  # audit --git
+        parts.append(f"commit={facts['commit'][:12]}")
+        if facts.get("in_worktree") is not None:
+            parts.append("still in work tree" if facts["in_worktree"] else "removed from work tree")
     return "  ".join(parts)
 
 
