@@ -179,7 +179,7 @@ def pypirc(data: bytes) -> list[Candidate]:
 
 # -- .git-credentials ------------------------------------------------------------------------
 _GIT_CRED = re.compile(rb"[ \t]{0,64}+[A-Za-z][A-Za-z0-9+.\-]{0,31}://(?P<u>[^:@/\s]{0,256}):"
-                       rb"(?P<p>[^@\s]{1,4096})@(?P<h>[A-Za-z0-9.\-\[\]:]{1,253})")
+                       rb"(?P<p>[^@\s]{1,4096}+)@(?P<h>[A-Za-z0-9.\-\[\]:]{1,253}+)")
 
 
 def git_credentials(data: bytes) -> list[Candidate]:
@@ -218,8 +218,9 @@ def docker_config(data: bytes) -> list[Candidate]:
             if not isinstance(v, str) or not v:
                 continue
             raw = json.dumps(v).encode()
-            key_at = data.find(b'"%s"' % field.encode(), at)
-            vat = data.find(raw, key_at if key_at >= 0 else at)
+            window = at + len(registry) + 2 * len(raw) + 4096  # the entry's own few lines
+            key_at = data.find(b'"%s"' % field.encode(), at, window)
+            vat = data.find(raw, key_at, window + len(raw)) if key_at >= 0 else -1
             if vat < 0 or "\\" in raw.decode():
                 continue  # escaped in the file: the anchored scan still sees it
             enc = None
@@ -286,7 +287,7 @@ def kubeconfig(data: bytes) -> list[Candidate]:
             items[section].append(item)
         if not v:
             continue
-        vs = at + m.end() + rest.find(v)
+        vs = at + m.end() + len(rest) - len(rest.lstrip())
         v, vs = _strip_quotes(v, vs)
         depth = ind + (len(m.group("dash")) if m.group("dash") else 0)
         if key == "name" and depth == item_ind + 2:
@@ -304,42 +305,35 @@ def kubeconfig(data: bytes) -> list[Candidate]:
             user_host[ctx["user"]] = _host(servers.get(ctx.get("cluster")) or "")
     out = []
     for user, key, v, vs in secrets:
-        enc = None
+        enc, extra = None, {"user": user["name"]} if user.get("name") else {}
         if key == "client-key-data":
             dec = _b64(v)
             if dec is None or b"PRIVATE KEY" not in dec[:64]:
                 continue
-            enc = "pem"
-        c = _cand(v, vs, key, user_host.get(user.get("name", "")), "kubeconfig", enc,
-                  extra={"user": user["name"]} if user.get("name") else None)
+            enc, extra["type"] = "base64", "private key"
+        c = _cand(v, vs, key, user_host.get(user.get("name", "")), "kubeconfig", enc, extra)
         if c:
             out.append(c)
     return out
 
 
 # -- .pgpass ---------------------------------------------------------------------------------
+_PGPASS = re.compile(rb"[ \t]{0,64}+(?P<h>(?:[^:\\\r\n]|\\.){0,1024}+):(?P<port>(?:[^:\\\r\n]|\\.){0,64}+):"
+                     rb"(?:[^:\\\r\n]|\\.){0,1024}+:(?:[^:\\\r\n]|\\.){0,1024}+:")
+
+
 def pgpass(data: bytes) -> list[Candidate]:
     """`hostname:port:database:username:password`, `\\:` and `\\\\` escaped; `#` comments."""
     out = []
     for at, line in _lines(data):
         if line.lstrip()[:1] == b"#":
             continue
-        fields, i, start = [], 0, 0
-        while i < len(line) and len(fields) < 4:
-            ch = line[i]
-            if ch == 0x5C:
-                i += 2
-                continue
-            if ch == 0x3A:
-                fields.append((start, i))
-                start = i + 1
-            i += 1
-        if len(fields) < 4 or start >= len(line):
+        m = _PGPASS.match(line)
+        if not m or m.end() >= len(line.rstrip()):
             continue
-        host = _s(line[fields[0][0]:fields[0][1]])
-        port = _s(line[fields[1][0]:fields[1][1]])
+        host, port = _s(m.group("h")).strip(), _s(m.group("port"))
         shown = host if port in ("*", "") else f"{host}:{port}"
-        c = _cand(line[start:].rstrip(), at + start, "password", shown, "pgpass")
+        c = _cand(line[m.end():].rstrip(), at + m.end(), "password", shown, "pgpass")
         if c:
             out.append(c)
     return out

@@ -385,8 +385,10 @@ class CredentialFile(Detector):
         v = c.value
         if len(v) < 4 or filters.is_placeholder(v):
             return None
-        if c.encoding == "pem":  # kubeconfig client-key-data: a private key, base64'd
-            return Verdict("critical", {"type": "private key"})
+        if c.facts and c.facts.get("type") == "private key":  # kubeconfig client-key-data
+            return Verdict("critical")
+        if c.key == "aws_secret_access_key":  # as aws-secret-key: the key id is in the file
+            return Verdict("critical")
         return Verdict("high")
 
 

@@ -212,6 +212,7 @@ class Extractor:
         self.runs = runs  # is this token-shaped run a vault value? (bare vault-known values)
         self.keep_all = keep_all or runs is not None  # values under any key (in-vault check)
         self._pem_end: list[Any] = [None, 0, -1]  # (buffer, searched from, next END or -1)
+        self._putty_lines: list[Any] = [None, 0, -1]  # the same for PuTTY's `Private-Lines:`
         self._key_at: list[Any] = [None, -1, -1]  # (buffer, searched up to, last `"key"` or -1)
         self._pair_at: list[Any] = [None, -1, None]  # (buffer, start, PAIR_RE match there)
         # Per handler, the absolute offset up to which a match already read the bytes: an
@@ -358,7 +359,14 @@ class Extractor:
 
     def _putty(self, buf: bytes, p: int) -> list[Candidate]:
         """A PuTTY private key (`.ppk`): header line to its Private-MAC line."""
-        got = providers.putty_key(buf, p)
+        # The next `Private-Lines:`, found once per buffer region (as for PEM's END): a file
+        # of header lines must not search 16 KB for each.
+        cache = self._putty_lines
+        if cache[0] is not buf or not (cache[1] <= p and (cache[2] < 0 or p < cache[2])):
+            cache[:] = [buf, p, buf.find(b"Private-Lines:", p)]
+        if cache[2] < 0 or cache[2] - p > providers.PUTTY_MAX:
+            return []
+        got = providers.putty_key(buf, p, cache[2])
         if not got:
             return []
         s, e, enc = got

@@ -146,13 +146,11 @@ _PUTTY_END = re.compile(rb"Private-MAC: [0-9a-fA-F]{1,128}")
 PUTTY_MAX = 16 * 1024
 
 
-def putty_key(buf: bytes, p: int) -> tuple[int, int, str] | None:
-    """(start, end, encryption) of a PuTTY .ppk key starting at `p`: header to Private-MAC."""
+def putty_key(buf: bytes, p: int, lines: int) -> tuple[int, int, str] | None:
+    """(start, end, encryption) of a PuTTY .ppk key whose header is at `p` and whose
+    `Private-Lines:` is at `lines`: header to Private-MAC."""
     m = PUTTY_RE.match(buf, p)
-    if not m:
-        return None
-    lines = buf.find(b"Private-Lines:", m.end(), p + PUTTY_MAX)
-    if lines < 0:
+    if not m or lines < m.end():
         return None
     mac = _PUTTY_END.search(buf, lines, p + PUTTY_MAX)
     end = mac.end() if mac else lines + len(b"Private-Lines:")
