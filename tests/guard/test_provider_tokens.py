@@ -179,6 +179,13 @@ def test_aws_key_id_with_its_secret_nearby() -> None:
     far = f"{AKIA}\n" + "x" * 400 + f"\nvalue {AWS_SECRET}\n"
     assert [f.detector for f in scan(far)] == ["aws-access-key-id"]
     assert [f.detector for f in scan(f"just {AWS_SECRET} here")] == []
+    # AWS's documentation pair (awscli's examples hold it dozens of times): nothing
+    doc = ('"AccessKeyId": "AKIAIOSFODNN7EXAMPLE",\n"SecretAccessKey": '
+           '"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",\n')
+    for text in (doc, doc.replace("AKIA", "ASIA")):
+        assert not [f for f in scan(text) if f.detector.startswith("aws-")]
+    assert [f.detector for f in scan(f"{AKIA}\nsignature={'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'}")] == [
+        "aws-access-key-id"]
 
 
 def test_key_is_kept_as_a_fact() -> None:

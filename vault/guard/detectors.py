@@ -202,7 +202,7 @@ def _provider_match(c: Candidate) -> tuple[providers.Format, bool] | None:
     got = None
     if c.source not in ("pem", "url", "run", "putty", "aws-secret") and v.startswith(_PROVIDER_PREFIXES):
         got = providers.match(v)
-        if got and (v in providers.DOC_TOKENS or filters.is_placeholder(_PROVIDER_HEAD.sub("", v))):
+        if got and (providers.documented(v) or filters.is_placeholder(_PROVIDER_HEAD.sub("", v))):
             got = None
     _pm[:] = [(v, c.source), got]
     return got
@@ -233,7 +233,7 @@ class AwsSecretKey(Detector):
     default_severity = "critical"
 
     def classify(self, c: Candidate, ctx: Context) -> Verdict | None:
-        if c.source != "aws-secret" or filters.is_placeholder(c.value):
+        if c.source != "aws-secret" or filters.is_placeholder(c.value) or providers.documented(c.value):
             return None
         return Verdict("critical", {"provider": "aws"})
 

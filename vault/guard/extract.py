@@ -350,7 +350,7 @@ class Extractor:
             return []
         self._hit = m.end()
         out = [Candidate(_s(m.group()), m.start(), m.end(), "provider")]
-        if buf[p:p + 4] in (b"AKIA", b"ASIA"):
+        if buf[p:p + 4] in (b"AKIA", b"ASIA") and b"EXAMPLE" not in m.group():  # not AWS's docs
             near = providers.aws_secret_near(buf, m.start(), m.end())
             out[0].facts = {"secret_nearby": near is not None}
             if near:  # the pair is the credential: the secret is reported with the id's name

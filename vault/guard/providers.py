@@ -94,6 +94,13 @@ BACK = {a: f.back for a, f in ANCHORS}
 DOC_TOKENS = frozenset({"AKIAIOSFODNN7EXAMPLE", "sk_test_4eC39HqLyjWDarjtT1zdp7dc"})
 
 
+def documented(value: str) -> bool:
+    """A vendor's own documentation example: AWS marks its example ids and secrets with
+    `EXAMPLE` (`AKIAIOSFODNN7EXAMPLE`, `wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY`), which no
+    random key spells."""
+    return value in DOC_TOKENS or "EXAMPLE" in value
+
+
 def match(value: str) -> tuple[Format, bool] | None:
     """(row, checksum ok) for a value that is one whole token of a row's shape."""
     m = PATTERN.fullmatch(value.encode("utf-8", "surrogatepass"))
