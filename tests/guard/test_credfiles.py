@@ -121,7 +121,7 @@ CASES: list[tuple[str, str, set[tuple[str, str, str | None]]]] = [
      {("credential-file", "password", "nexus")}),
     # gradle.properties: *Password=, *Token=, *Key=
     ("gradle.properties", f"org.gradle.jvmargs=-Xmx2g\nsigning.password={PW}\nmavenCentralToken={TOK}\n"
-     "signing.keyId=ABCDEF12\nsigningPublicKey=abc\n",
+     "signing.keyId=ABCDEF12\nsigningPublicKey=abc\ncacheKey=123456\nuseToken=true\n",
      {("credential-file", "signing.password", None), ("credential-file", "mavenCentralToken", None)}),
     # no grammar for an ordinary name: `password x` in prose is nothing
     ("notes.txt", f"machine api.example.com login bob password {PW}\n", set()),

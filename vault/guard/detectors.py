@@ -383,8 +383,8 @@ class CredentialFile(Detector):
         if c.source != "cred":
             return None
         v = c.value
-        if len(v) < 4 or filters.is_placeholder(v):
-            return None
+        if len(v) < 4 or v.isdigit() or filters.is_placeholder(v):
+            return None  # a port, a pin length, an id: not what a credential field holds
         if c.facts and c.facts.get("type") == "private key":  # kubeconfig client-key-data
             return Verdict("critical")
         if c.key == "aws_secret_access_key":  # as aws-secret-key: the key id is in the file
