@@ -62,11 +62,13 @@ def _strip_quotes(v: bytes, start: int) -> tuple[bytes, int]:
 
 
 def _ini(data: bytes, on_value: Callable[[str | None, str, bytes, int], None],
-         seps: bytes = b"=:") -> None:
+         seps: bytes = b"=:", out: list[Candidate] | None = None) -> None:
     """INI files (`.npmrc`, `.pypirc`, AWS, gradle): on_value(section, key, value, offset).
     The key ends at the first separator in `seps` (npm keys hold `:`, so it splits on `=`)."""
     section: str | None = None
     for at, line in _lines(data):
+        if out is not None and len(out) >= MAX_CANDIDATES:
+            return  # a hostile file: enough found
         head = line.lstrip()
         if not head or head[:1] in (b"#", b";"):
             continue
@@ -101,6 +103,8 @@ def netrc(data: bytes) -> list[Candidate]:
     for m in _NETRC_TOKEN.finditer(data):
         if m.start() < skip_to:
             continue
+        if len(out) >= MAX_CANDIDATES:
+            break
         tok = m.group()
         if tok[:1] == b"#" and want is None:
             nl = data.find(b"\n", m.start())
@@ -149,7 +153,7 @@ def npmrc(data: bytes) -> list[Candidate]:
         c = _cand(v, at, field, host, "npmrc", enc)
         if c:
             out.append(c)
-    _ini(data, on, seps=b"=")
+    _ini(data, on, seps=b"=", out=out)
     return out
 
 
@@ -165,7 +169,7 @@ def pypirc(data: bytes) -> list[Candidate]:
     def on(section: str | None, key: str, v: bytes, at: int) -> None:
         if key == "repository":
             repos[section] = _host(_s(v)) or _s(v)
-        elif key == "password":
+        elif key == "password" and len(found) < MAX_CANDIDATES:
             found.append((section, v, at))
     _ini(data, on)
     out = []
@@ -184,8 +188,10 @@ _GIT_CRED = re.compile(rb"[ \t]{0,64}+[A-Za-z][A-Za-z0-9+.\-]{0,31}://(?P<u>[^:@
 
 def git_credentials(data: bytes) -> list[Candidate]:
     """One `https://user:token@host` per line (git's credential-store)."""
-    out = []
+    out: list[Candidate] = []
     for at, line in _lines(data):
+        if len(out) >= MAX_CANDIDATES:
+            break
         m = _GIT_CRED.match(line)
         if m:
             c = _cand(m.group("p"), at + m.start("p"), "password", _s(m.group("h")), "git-credentials")
@@ -247,7 +253,7 @@ def aws(data: bytes) -> list[Candidate]:
             c = _cand(v, at, k, "aws", "aws", extra={"profile": profile})
             if c:
                 out.append(c)
-    _ini(data, on, seps=b"=")
+    _ini(data, on, seps=b"=", out=out)
     return out
 
 
@@ -298,6 +304,8 @@ def kubeconfig(data: bytes) -> list[Candidate]:
             item[key] = _s(v)
         elif section == "users" and key in _KUBE_SECRETS:
             secrets.append((item, key, v, vs))
+            if len(secrets) >= MAX_CANDIDATES:
+                break
     servers = {c.get("name"): c.get("server") for c in items["clusters"]}
     user_host = {}
     for ctx in items["contexts"]:
@@ -324,8 +332,10 @@ _PGPASS = re.compile(rb"[ \t]{0,64}+(?P<h>(?:[^:\\\r\n]|\\.){0,1024}+):(?P<port>
 
 def pgpass(data: bytes) -> list[Candidate]:
     """`hostname:port:database:username:password`, `\\:` and `\\\\` escaped; `#` comments."""
-    out = []
+    out: list[Candidate] = []
     for at, line in _lines(data):
+        if len(out) >= MAX_CANDIDATES:
+            break
         if line.lstrip()[:1] == b"#":
             continue
         m = _PGPASS.match(line)
@@ -389,7 +399,7 @@ def gradle_properties(data: bytes) -> list[Candidate]:
         c = _cand(v, at, k, None, "gradle-properties")
         if c:
             out.append(c)
-    _ini(data, on)
+    _ini(data, on, out=out)
     return out
 
 
