@@ -163,6 +163,21 @@ def test_one_finding_where_the_anchored_scan_sees_the_same_value() -> None:
     assert (f.detector, f.severity, f.facts["profile"]) == ("credential-file", "critical", "default")
 
 
+def test_a_token_inside_a_grammar_value_is_one_finding() -> None:
+    """The anchored scan sees a GitHub token starting inside the password: the grammar's
+    finding covers it, so the value is reported once."""
+    ghp = crc_token("ghp_", "A1b2" * 7 + "Zq")
+    assert [f.detector for f in SCANNER.scan_bytes(f"x pre-{ghp}\n".encode(), "notes.txt")] == ["github-token"]
+    [f] = SCANNER.scan_bytes(f"machine h.example login u password pre-{ghp}\n".encode(), ".netrc")
+    assert (f.detector, f.facts["host"]) == ("credential-file", "h.example")
+
+
+def test_a_hostile_file_gives_at_most_the_cap() -> None:
+    many = "".join(f"machine h{i}.example login u password {PW}{i}\n" for i in range(600))
+    assert len(credfiles.netrc(many.encode())) == credfiles.MAX_CANDIDATES
+    assert len(credfiles.pgpass("".join(f"h{i}:1:d:u:{PW}\n" for i in range(600)).encode())) == 512
+
+
 def test_grammar_is_picked_by_name_and_shape() -> None:
     g = credfiles.grammar_for
     assert g("/home/u/.netrc", b"") is credfiles.netrc and g("C:/Users/u/_netrc", b"") is credfiles.netrc

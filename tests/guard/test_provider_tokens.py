@@ -240,3 +240,25 @@ def test_audit_end_to_end_reports_without_the_value(session, tmp_path: Path) -> 
     r = session("audit", str(root))  # the text report
     assert r.returncode == 1 and b"github-token" in r.stdout and b"slack-token" in r.stdout
     assert GHP.encode() not in r.stdout + r.stderr and XOXB.encode() not in r.stdout + r.stderr
+
+
+@pytest.mark.e2e
+def test_audit_end_to_end_every_format(session, tmp_path: Path) -> None:
+    """One file per published format through the installed command: its id, its provider, and
+    no token bytes in the text or JSON report."""
+    tokens = {"github-token": GHP, "gitlab-token": GLPAT_ROUTABLE, "slack-token": XOXP,
+              "stripe-key": RK_LIVE, "aws-access-key-id": AKIA, "google-api-key": GOOGLE,
+              "npm-token": NPM, "pypi-token": PYPI, "sendgrid-key": SENDGRID, "openai-key": OPENAI_PROJ,
+              "anthropic-key": ANTHROPIC, "postman-api-key": POSTMAN, "provider-token": GHP_BAD}
+    root = tmp_path / "proj"
+    root.mkdir()
+    for det, tok in tokens.items():
+        (root / f"{det}.env").write_text(f"# config\nVALUE={tok}\n")
+    r = session("audit", "--json", str(root))
+    assert r.returncode == 1, r.stderr
+    got = {(Path(f["path"]).stem, f["detector"], f["line"]) for f in json.loads(r.stdout)["findings"]}
+    assert got == {(det, det, 2) for det in tokens}
+    text = session("audit", str(root))
+    for tok in tokens.values():
+        assert tok.encode() not in r.stdout + r.stderr + text.stdout + text.stderr
+        session.assert_no_leak(tok)
