@@ -63,6 +63,8 @@ CASES = [
     # look-alikes: documentation, a header without its private lines, a public key
     ("-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----\n", None),
     ("PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: cut short\n", None),
+    (_ppk("none").split("Private-MAC")[0], None),  # no MAC: a cut file
+    ("PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nPrivate-Lines: 1\nPrivate-MAC: ab\n", None),
     ("See `PuTTY-User-Key-File-2: ssh-rsa` in the docs.\n", None),
     (EC_KEY.public_key().public_bytes(ser.Encoding.PEM, ser.PublicFormat.SubjectPublicKeyInfo).decode(), None),
 ]

@@ -213,6 +213,7 @@ class Extractor:
         self.keep_all = keep_all or runs is not None  # values under any key (in-vault check)
         self._pem_end: list[Any] = [None, 0, -1]  # (buffer, searched from, next END or -1)
         self._putty_lines: list[Any] = [None, 0, -1]  # the same for PuTTY's `Private-Lines:`
+        self._putty_mac: list[Any] = [None, 0, -1]  # … and its `Private-MAC:`
         self._key_at: list[Any] = [None, -1, -1]  # (buffer, searched up to, last `"key"` or -1)
         self._pair_at: list[Any] = [None, -1, None]  # (buffer, start, PAIR_RE match there)
         # Per handler, the absolute offset up to which a match already read the bytes: an
@@ -361,12 +362,14 @@ class Extractor:
         """A PuTTY private key (`.ppk`): header line to its Private-MAC line."""
         # The next `Private-Lines:`, found once per buffer region (as for PEM's END): a file
         # of header lines must not search 16 KB for each.
-        cache = self._putty_lines
-        if cache[0] is not buf or not (cache[1] <= p and (cache[2] < 0 or p < cache[2])):
-            cache[:] = [buf, p, buf.find(b"Private-Lines:", p)]
-        if cache[2] < 0 or cache[2] - p > providers.PUTTY_MAX:
+        nxt = []
+        for cache, word in ((self._putty_lines, b"Private-Lines:"), (self._putty_mac, b"Private-MAC:")):
+            if cache[0] is not buf or not (cache[1] <= p and (cache[2] < 0 or p < cache[2])):
+                cache[:] = [buf, p, buf.find(word, p)]
+            nxt.append(cache[2])
+        if nxt[0] < 0 or nxt[0] - p > providers.PUTTY_MAX:
             return []
-        got = providers.putty_key(buf, p, cache[2])
+        got = providers.putty_key(buf, p, nxt[0], nxt[1])
         if not got:
             return []
         s, e, enc = got

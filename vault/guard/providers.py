@@ -153,12 +153,13 @@ _PUTTY_END = re.compile(rb"Private-MAC: [0-9a-fA-F]{1,128}")
 PUTTY_MAX = 16 * 1024
 
 
-def putty_key(buf: bytes, p: int, lines: int) -> tuple[int, int, str] | None:
-    """(start, end, encryption) of a PuTTY .ppk key whose header is at `p` and whose
-    `Private-Lines:` is at `lines`: header to Private-MAC."""
+def putty_key(buf: bytes, p: int, lines: int, mac_at: int) -> tuple[int, int, str] | None:
+    """(start, end, encryption) of a PuTTY .ppk key whose header is at `p`, whose
+    `Private-Lines:` is at `lines` and next `Private-MAC:` at `mac_at` (-1: none): header to
+    the MAC line (the caller finds both once per region). Without a MAC, or without private
+    lines between, it is a fragment (documentation, a cut file), not a key."""
     m = PUTTY_RE.match(buf, p)
-    if not m or lines < m.end():
+    if not m or lines < m.end() or not (lines + 32 < mac_at <= p + PUTTY_MAX):
         return None
-    mac = _PUTTY_END.search(buf, lines, p + PUTTY_MAX)
-    end = mac.end() if mac else lines + len(b"Private-Lines:")
-    return p, end, m.group("enc").decode()
+    mac = _PUTTY_END.match(buf, mac_at)
+    return (p, mac.end(), m.group("enc").decode()) if mac else None
