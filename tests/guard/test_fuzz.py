@@ -96,7 +96,9 @@ def test_chunked_reading_equals_whole(tmp_path_factory, plants, seed: int, long_
 UNITS = [b"token", b"secret", b"Bearer", b"Authorization", b"eyJ", b"ZXlK", b"api_key", b"passw",
          b"ghp_", b"xoxb-1-", b"sk_live_", b"://", b"a:", b"-----BEGIN PRIVATE KEY-----",
          b'"key": "', b'"value": "', b'"type": "secret"', b'"apikey": [', b"=", b":", b'"', b"'",
-         b" ", b"+", b"%20", b"%3D", b"%22", b",", b"a", b"Zz9", b".", b"\\"]
+         b" ", b"+", b"%20", b"%3D", b"%22", b",", b"a", b"Zz9", b".", b"\\",
+         b"sk-", b"T3BlbkFJ", b"AKIA", b"AIza", b"PMAK-", b"SG.", b"PuTTY-User-Key-File-3: a\nEncryption: none\n",
+         b"Private-Lines: 1\n"]
 
 
 @settings(max_examples=60, deadline=None)
@@ -156,3 +158,45 @@ def test_truncated_and_corrupted_kubernetes_secret(cut: int, at: int, junk: byte
 def test_kubernetes_secret_fuzz_seed_finds_the_token() -> None:
     """The seed of the test above is found three times (else that test proves little)."""
     assert [f.line for f in SCANNER.scan_bytes(K8S, "s.yaml")] == [4, 5, 7]
+
+
+# Credential-file grammars (vault/guard/credfiles.py) and published formats: any bytes under
+# a credential file's name give findings with sane positions, never a crash or a value.
+CRED_NAMES = [".netrc", ".npmrc", ".pypirc", ".git-credentials", ".docker/config.json",
+              ".aws/credentials", ".kube/config", ".pgpass", "settings.xml", "gradle.properties"]
+CRED_FRAGMENTS = [b"machine ", b"login ", b"password ", b"default ", b"macdef m\n", b"account ",
+                  b"//r.example/:", b"_authToken=", b"_auth=", b"_password=", b"registry=", b"[pypi]",
+                  b"[profile x]", b"repository = https://h.example/", b"aws_secret_access_key = ",
+                  b"https://u:", b"@h.example", b'{"auths": {"r": {"auth": "', b'"identitytoken": "',
+                  b"dTpwYXNzd29yZA==", b"users:\n", b"clusters:\n", b"contexts:\n", b"- name: a\n",
+                  b"  user:\n", b"    token: ", b"server: https://k.example\n", b"client-key-data: ",
+                  b"h:5432:d:u:", b"\\:", b"<server>", b"<id>", b"</id>", b"<password>", b"</password>",
+                  b"</server>", b"signingPassword=", b"ghp_", b"npm_", b"T3BlbkFJ", b"sk-", b"AKIA",
+                  b"PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\n", b"Private-Lines: 1\n",
+                  b"Private-MAC: ab\n", b"tsPLANTEDq8Zr2Lm5Xc7Vb9", b"\n", b" ", b"=", b":", b'"', b"#",
+                  b"\x00", b"\xff", b"\r\n"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(CRED_NAMES),
+       st.lists(st.sampled_from(CRED_FRAGMENTS) | st.binary(max_size=12), max_size=80))
+def test_credential_file_soup(name: str, parts: list[bytes]) -> None:
+    data = b"".join(parts)
+    for f in SCANNER.scan_bytes(data, name):
+        assert f.line >= 1 and f.column >= 1
+        assert f.offset >= 0 and f.offset + f.length <= len(data)
+        raw = data[f.offset:f.offset + f.length].decode("utf-8", "replace")
+        shown = {k: v for k, v in f.to_json().items() if k != "facts"}  # facts hold file words
+        assert len(raw) < 5 or raw not in json.dumps(shown)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(CRED_NAMES), st.binary(max_size=2048))
+def test_credential_file_random_bytes(name: str, data: bytes) -> None:
+    from vault.guard import credfiles
+
+    g = credfiles.grammar_for(name, b'{"auths": {}}' if name.endswith(".json") else b"")
+    assert g is not None
+    for c in g(data):  # the grammar alone: spans inside the data
+        assert 0 <= c.start <= c.end <= len(data)
+    _ok(data)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from vault import crypto
 from vault.formats import postman_env
-from vault.guard import decode, detectors
+from vault.guard import credfiles, decode, detectors
 from vault.guard.extract import LOOKAHEAD, LOOKBACK, Extractor
 from vault.guard.model import (
     Candidate,
@@ -33,7 +33,8 @@ MAX_DECODE = 64 * 1024 * 1024  # UTF-16 files are decoded whole; beyond this the
 PSEUDO_ROOTS = ("/proc", "/sys", "/dev")
 ALLOW_MARK = b"tokensafe:allow"
 SOURCE_RANK = {"pem": 0, "jwt": 1, "b64jwt": 1, "pair": 2, "kv": 3, "bearer": 4, "authz": 5,
-               "basic": 5, "url": 6, "run": 9}
+               "basic": 5, "url": 6, "run": 9,
+               "cred": -1, "putty": 0, "aws-secret": 1}  # a credential file's grammar knows best
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,7 @@ def _merge(cands: list[Candidate]) -> list[Candidate]:
             have.scope = have.scope or c.scope
             have.var_type = have.var_type or c.var_type
             have.encoding = have.encoding or c.encoding
+            have.facts = have.facts or c.facts
     return list(by_start.values())
 
 
@@ -217,7 +219,7 @@ class FileScanner:
             seen.add(start)
             det, verdict = hit
             facts = dict(verdict.facts)
-            if c.key is not None and c.source != "url":
+            if c.key is not None and c.source not in ("url", "cred"):  # cred: facts name the field
                 facts["key"] = c.key
             if c.scope:
                 facts["scope"] = c.scope
@@ -225,6 +227,8 @@ class FileScanner:
                 facts["type"] = c.var_type
             if c.encoding:
                 facts["encoding"] = c.encoding
+            if c.facts:
+                facts.update(c.facts)
             if in_vault is not None:
                 facts["in_vault"] = in_vault
             line, col = lines.locate(buf, base, c.start)
@@ -263,8 +267,10 @@ class FileScanner:
         ex = self.cfg.extractor(postman_env.sniff_scope(head), binary)
         lines = _Lines()
         dec = self._decoder(binary)
-        found = self._region(dec, ex.extract(data, 0, len(data), whole=True), data, 0, len(data), 0,
-                             lines, path, set())
+        cands = ex.extract(data, 0, len(data), whole=True)
+        if not binary:  # `.netrc`, `.npmrc`, …: the file's grammar as well (credfiles.py)
+            cands = credfiles.merge(cands, credfiles.candidates(path, data))
+        found = self._region(dec, cands, data, 0, len(data), 0, lines, path, set())
         self.unexamined = ex.unexamined + (dec.unexamined if dec else 0)
         return found
 
@@ -332,6 +338,8 @@ class FileScanner:
             own_end = end if eof else max(own, end - LOOKAHEAD)
             if own_end > own:
                 cands = ex.extract(buf, own - base, own_end - base, whole=eof and base == 0, base=base)
+                if eof and base == 0 and not binary:  # the whole file: its grammar as well
+                    cands = credfiles.merge(cands, credfiles.candidates(res.path, buf))
                 res.findings.extend(self._region(dec, cands, buf, own - base, own_end - base, base,
                                                  lines, res.path, seen))
             if eof:

@@ -29,7 +29,8 @@ def sort_key(f: Finding) -> tuple[int, str, int, int]:
 
 def describe_facts(facts: dict[str, Any]) -> str:
     parts = []
-    for k in ("key", "scope", "type", "scheme", "encoding", "iss", "aud"):
+    for k in ("key", "field", "host", "profile", "scope", "type", "scheme", "encoding", "checksum",
+              "iss", "aud"):
         if k in facts:
             v = facts[k]
             parts.append(f"{k}={','.join(v) if isinstance(v, list) else v}")
