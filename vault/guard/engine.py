@@ -125,9 +125,21 @@ def _init_worker(cfg: ScanConfig) -> None:
     _worker = FileScanner(cfg)
 
 
-def _scan_batch(paths: list[str]) -> list[FileResult]:
+def _scan_batch(paths: list[str]) -> tuple[int, int, int, list[FileResult]]:
+    """(clean files, their bytes, how many of them binary, the other results): a result object
+    per clean file cost more to pickle to the parent than the file cost to scan."""
     assert _worker is not None
-    return [_worker.scan_path(p) for p in paths]
+    files = nbytes = binary = 0
+    kept: list[FileResult] = []
+    for p in paths:
+        fr = _worker.scan_path(p)
+        if fr.findings or fr.error or fr.skipped:
+            kept.append(fr)
+        else:
+            files += 1
+            nbytes += fr.nbytes
+            binary += fr.binary
+    return files, nbytes, binary, kept
 
 
 def _batches(files: list[tuple[str, int]]) -> list[list[str]]:
@@ -182,8 +194,13 @@ def scan(paths: Iterable[str], cfg: ScanConfig, excludes: tuple[str, ...] = (),
         methods = mp.get_all_start_methods()
         ctx = mp.get_context("fork" if "fork" in methods else "spawn")
         with ctx.Pool(workers, initializer=_init_worker, initargs=(cfg,)) as pool:
-            for batch in pool.imap_unordered(_scan_batch, _batches(files)):
-                for fr in batch:
+            for clean, nbytes, binary, kept in pool.imap_unordered(_scan_batch, _batches(files)):
+                result.stats.files += clean
+                result.stats.bytes += nbytes
+                result.stats.binary += binary
+                if progress and nbytes:
+                    progress(nbytes, total)
+                for fr in kept:
                     collect(fr)
     result.stats.errors = len(result.errors)
     result.stats.seconds = time.perf_counter() - t0
