@@ -208,3 +208,97 @@ def test_audit_of_many_small_files_end_to_end(session, tmp_path: Path) -> None:
     assert s0 == s1 and s0["files"] == 400
     for tok in planted:
         session.assert_no_leak(tok)
+
+
+def test_feed_hands_out_big_files_biggest_first_then_small_batches() -> None:
+    from vault.guard.feed import BIG, MAX_FILES, BatchFeed
+
+    feed = BatchFeed(batch_bytes=50_000, limit=100)
+    small = [(f"s{i}", 1000) for i in range(600)]
+    big = [("b1", BIG), ("b3", 3 * BIG), ("b2", 2 * BIG)]
+    for p, n in small[:300] + big + small[300:]:
+        feed.add(p, n)
+    feed.walk_in_thread(iter(())).join()
+    got = list(feed.batches())
+    assert got[:3] == [["b3"], ["b2"], ["b1"]]
+    rest = got[3:]
+    assert [p for b in rest for p in b] == [p for p, _ in small]  # each once, in walk order
+    assert all(len(b) <= MAX_FILES and len(b) * 1000 <= 50_000 for b in rest)
+    assert feed.total == 600 * 1000 + 6 * BIG
+
+
+def test_feed_keeps_at_most_limit_batches_out() -> None:
+    import threading
+
+    from vault.guard.feed import BatchFeed
+
+    feed = BatchFeed(batch_bytes=1, limit=2)  # every file a batch
+    for i in range(5):
+        feed.add(f"f{i}", 10)
+    feed.walk_in_thread(iter(())).join()
+    it = feed.batches()
+    first = [next(it), next(it)]
+    third: list = []
+    t = threading.Thread(target=lambda: third.append(next(it)), daemon=True)
+    t.start()
+    t.join(0.3)
+    assert first == [["f0"], ["f1"]] and third == []  # blocked: two are out
+    feed.returned()
+    t.join(10)
+    assert third == [["f2"]]
+
+
+def test_progress_waits_for_the_total_while_the_walk_is_slow(tmp_path: Path) -> None:
+    import time
+
+    from vault.guard import engine
+
+    files = []
+    for i in range(30):
+        p = tmp_path / f"f{i}.env"
+        p.write_text(f"API_TOKEN={opaque()}\n" + "z=1\n" * 500)
+        files.append((str(p), p.stat().st_size))
+
+    def slow_walk():
+        for f in files[2:]:
+            time.sleep(0.02)
+            yield f
+    calls: list[tuple[int, int]] = []
+    results: list[FileResult] = []
+    stats = engine.ScanStats()
+    engine._scan_pooled(files[:2], slow_walk(), CFG, 2, results.append, stats,
+                        lambda n, t: calls.append((n, t)))
+    total = sum(n for _, n in files)
+    assert len(results) == 30 and {t for _, t in calls} == {total} and sum(n for n, _ in calls) == total
+
+
+def test_a_failing_walk_or_progress_ends_the_pool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error in the walk thread is raised in the caller; an error while results come back
+    (here ^C in progress) stops the feed, so the pool's task thread cannot hang its shutdown
+    (in a process of its own, with a timeout: a hang must fail the test, not freeze it)."""
+    import subprocess
+    import sys
+
+    from vault.guard import engine
+
+    for i in range(200):
+        (tmp_path / f"f{i}.txt").write_text("x = 1\n" * 500)
+    code = ("import sys\nfrom vault.guard import engine\nfrom vault.guard.readers import ScanConfig\n"
+            "engine.IN_PROCESS_BYTES = 0\nengine.BATCH_BYTES = 2000\n"
+            "def boom(n, t):\n    raise KeyboardInterrupt\n"
+            "try:\n    engine.scan([sys.argv[1]], ScanConfig(b'k' * 32), workers=2, progress=boom)\n"
+            "except KeyboardInterrupt:\n    print('interrupted')\n")
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True,
+                       timeout=120, cwd=ROOT)
+    assert r.stdout == "interrupted\n", r.stderr[-500:]
+
+    monkeypatch.setattr(engine, "IN_PROCESS_BYTES", 0)
+    monkeypatch.setattr(engine, "BATCH_BYTES", 2000)
+    real_walk = engine.walk
+
+    def broken_walk(*a, **kw):
+        yield from list(real_walk(*a, **kw))[:5]
+        raise OSError(5, "walk failed")
+    monkeypatch.setattr(engine, "walk", broken_walk)
+    with pytest.raises(OSError, match="walk failed"):
+        scan([str(tmp_path)], CFG, workers=2)
