@@ -302,3 +302,32 @@ def test_a_failing_walk_or_progress_ends_the_pool(tmp_path: Path, monkeypatch: p
     monkeypatch.setattr(engine, "walk", broken_walk)
     with pytest.raises(OSError, match="walk failed"):
         scan([str(tmp_path)], CFG, workers=2)
+
+
+SCOPE_PARTS = [b'"_postman_variable_scope"', b": ", b'"environment"', b'"globals"', b'"collection"',
+               b"https://schema.getpostman.com/json/collection/v2.1.0/", b'"_postman_id"', b"postman",
+               b"POSTMAN", b"{", b"}", b",", b"\n", b'"', b"\x00", b"\xff\xfe"]
+
+
+@pytest.mark.parametrize("head", [
+    b'{"_postman_variable_scope": "globals"}', b'{"id": 1, "_postman_variable_scope":"environment"}',
+    b'{"info": {"schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"}}',
+    b'{"info": {"_postman_id": "x"}}', b'{"values": []}', b"", b"Postman" * 10])
+def test_scope_pre_check_agrees_with_sniff_scope(head: bytes) -> None:
+    from vault.formats.postman_env import sniff_scope
+
+    assert readers._scope(head) == sniff_scope(head)
+
+
+def test_scope_pre_check_agrees_on_soup() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from vault.formats.postman_env import sniff_scope
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.sampled_from(SCOPE_PARTS) | st.binary(max_size=8), max_size=30))
+    def check(parts: list[bytes]) -> None:
+        head = b"".join(parts)
+        assert readers._scope(head) == sniff_scope(head)
+    check()

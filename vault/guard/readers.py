@@ -173,26 +173,29 @@ class _Limited:
         return got
 
 
-def is_pseudo(path: str, st: os.stat_result, real_dirs: dict[str, str] | None = None) -> bool:
+def is_pseudo(path: str, st: os.stat_result, real_dirs: dict[str, tuple[str, bool]] | None = None) -> bool:
     """A file of /proc, /sys or /dev (a symlink may lead there): never scanned.
 
-    `real_dirs` caches each folder's real path across calls: resolving every component of
-    every file's path (`realpath`, one lstat each) was a fifth of the time on small files.
-    Only the last component is then resolved per file, and only if it is a symlink."""
+    `real_dirs` caches each folder's real path (and whether it lies in one of those) across
+    calls: resolving every component of every file's path (`realpath`, one lstat each) was a
+    fifth of the time on small files. A file's own name is then resolved only if it is a link."""
     if st.st_dev in _pseudo_devs():
         return True
     if real_dirs is None:
-        real = os.path.realpath(path)
-    else:
-        folder, name = os.path.split(path)
-        real_dir = real_dirs.get(folder)
-        if real_dir is None:
-            if len(real_dirs) >= 4096:
-                real_dirs.clear()  # bounded: a walk moves on from a folder and rarely comes back
-            real_dir = real_dirs[folder] = os.path.realpath(folder)
-        real = os.path.join(real_dir, name)
-        if name in ("", ".", "..") or stat.S_ISLNK(os.lstat(path).st_mode):
-            real = os.path.realpath(path)
+        return _under_pseudo_root(os.path.realpath(path))
+    folder, name = os.path.split(path)
+    got = real_dirs.get(folder)
+    if got is None:
+        if len(real_dirs) >= 4096:
+            real_dirs.clear()  # bounded: a walk moves on from a folder and rarely comes back
+        real_dir = os.path.realpath(folder)
+        got = real_dirs[folder] = (real_dir, _under_pseudo_root(real_dir))
+    if name in ("", ".", "..") or stat.S_ISLNK(os.lstat(path).st_mode):
+        return _under_pseudo_root(os.path.realpath(path))
+    return got[1] or (got[0] == "/" and "/" + name in PSEUDO_ROOTS)
+
+
+def _under_pseudo_root(real: str) -> bool:
     return any(real == r or real.startswith(r + "/") for r in PSEUDO_ROOTS)
 
 
@@ -207,6 +210,12 @@ def _pseudo_devs() -> frozenset[int]:
                 devs.add(os.stat(r).st_dev)
         _PSEUDO_DEVS.append(frozenset(devs))
     return _PSEUDO_DEVS[0]
+
+
+def _scope(head: bytes) -> str | None:
+    """The Postman scope of a file's head; every marker sniff_scope reads holds `postman`, and
+    most files have none: one substring test instead of a regex search over 8 KB."""
+    return postman_env.sniff_scope(head) if b"postman" in head else None
 
 
 def _merge(cands: list[Candidate]) -> list[Candidate]:
@@ -232,7 +241,7 @@ class FileScanner:
         self.ctx = detectors.Context() if cfg.now is None else detectors.Context(now=cfg.now)
         self._allows = _Allowed()
         self.unexamined = 0  # of the last scan_bytes: anchors too dense to examine
-        self._real_dirs: dict[str, str] = {}  # folder -> real path, for is_pseudo (audit only)
+        self._real_dirs: dict[str, tuple[str, bool]] = {}  # for is_pseudo (audit only)
 
     def _findings(self, cands: list[Candidate], buf: bytes, base: int, lines: _Lines,
                   path: str, seen: set[int]) -> list[Finding]:
@@ -278,7 +287,7 @@ class FileScanner:
             data = data.decode("utf-16", "replace").encode("utf-8")
             binary = False
         binary = is_binary(head) if binary is None else binary
-        ex = self.cfg.extractor(postman_env.sniff_scope(head), binary)
+        ex = self.cfg.extractor(_scope(head), binary)
         lines = _Lines()
         found = self._findings(ex.extract(data, 0, len(data), whole=True), data, 0, lines, path, set())
         self.unexamined = ex.unexamined
@@ -350,7 +359,7 @@ class FileScanner:
         binary = is_binary(head)
         res.binary = binary
         res.kind = "binary" if binary else "text"
-        ex = self.cfg.extractor(postman_env.sniff_scope(head), binary)
+        ex = self.cfg.extractor(_scope(head), binary)
         lines = _Lines()
         seen: set[int] = set()
         buf, base, own = head, 0, 0
