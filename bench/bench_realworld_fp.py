@@ -113,7 +113,7 @@ def run_tokensafe(root: Path, keydir: Path) -> tuple[float, list[dict], dict]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env.update(PYTHONPATH=str(HERE), PYTHONPYCACHEPREFIX=str(keydir / "pycache"),
                TOKENSAFE_VAULT=str(keydir / "no-vault"), TOKENSAFE_GUARD_KEY=str(keydir / "guard.key"))
-    dt, r = timed([sys.executable, "-c", code, "audit", "--json", str(root)], env=env)
+    dt, r = timed([sys.executable, "-P", "-c", code, "audit", "--json", str(root)], env=env)  # -P: no cwd
     doc = json.loads(r.stdout)
     return dt, doc["findings"], doc["stats"]
 

@@ -108,9 +108,9 @@ def tokensafe_argv(checkout: Path, root: Path, workers: int | None, pycache: Pat
     """The checkout's CLI, with compiled bytecode kept (outside the checkout) as an installed
     package has it: without, every run would compile the modules again (~40 ms)."""
     code = "import sys; from vault.cli import main; sys.argv[0] = 'tokensafe'; main()"
-    argv = [sys.executable, "-c", code, "audit", "--json", str(root)]
+    argv = [sys.executable, "-P", "-c", code, "audit", "--json", str(root)]  # -P: not the cwd's vault
     if workers:
-        argv[5:5] = ["--workers", str(workers)]
+        argv[6:6] = ["--workers", str(workers)]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env.update(PYTHONPATH=str(checkout), PYTHONPYCACHEPREFIX=str(pycache))
     return argv, env
