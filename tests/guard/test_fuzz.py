@@ -200,3 +200,23 @@ def test_credential_file_random_bytes(name: str, data: bytes) -> None:
     for c in g(data):  # the grammar alone: spans inside the data
         assert 0 <= c.start <= c.end <= len(data)
     _ok(data)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS + [ENV]) | st.binary(max_size=64), max_size=60))
+def test_whole_file_read_matches_the_chunked_reader(tmp_path_factory, parts: list[bytes]) -> None:
+    """The one-read path for small files (readers._scan_whole) and the chunk loop agree."""
+    import os
+
+    from vault.guard import readers
+    from vault.guard.model import FileResult
+
+    data = b"".join(parts)
+    path = tmp_path_factory.mktemp("whole") / "f.json"
+    path.write_bytes(data)
+    fast = SCANNER.scan_path(str(path))
+    slow = FileResult(fast.path)
+    with open(path, "rb", buffering=0) as f:
+        SCANNER._scan_stream(readers._Limited(f, os.fstat(f.fileno()).st_size), slow)
+    assert (fast.nbytes, fast.kind, fast.error) == (slow.nbytes, slow.kind, slow.error)
+    assert [f.to_json() for f in fast.findings] == [f.to_json() for f in slow.findings]

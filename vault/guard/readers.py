@@ -1,8 +1,10 @@
 """Files to findings: encodings, binaries, chunked reads with overlap, line/column mapping.
 
-A file is never read whole unless it must be decoded (UTF-16); everything else streams in
-1 MiB chunks that overlap by the longest value an anchor can start, so memory stays flat
-whatever the file size.
+A file of at most one chunk (1 MiB; most files of a tree) is read whole with one `os.read`
+and scanned as one buffer, exactly as the chunk loop would for it (its first pass ends at
+EOF), minus the file object and loop. A larger one streams in 1 MiB chunks that overlap by
+the longest value an anchor can start, so memory stays flat whatever the file size; it is
+read whole only if it must be decoded (UTF-16).
 """
 
 from __future__ import annotations
@@ -138,6 +140,27 @@ class _Allowed:
         return allowed
 
 
+UNEXAMINED = ("scanned in part: far more places that look like tokens than a real file holds "
+              "(generated or hostile?); some were not examined")
+
+
+def _read_upto(fd: int, size: int) -> bytes:
+    """At most `size` bytes (what fstat said): one read for a regular file, more only if a
+    file system returns a short read; a file that grows meanwhile is not followed."""
+    data = os.read(fd, size) if size else b""
+    if 0 < len(data) < size:
+        parts = [data]
+        got = len(data)
+        while got < size:
+            more = os.read(fd, size - got)
+            if not more:
+                break
+            parts.append(more)
+            got += len(more)
+        data = b"".join(parts)
+    return data
+
+
 class _Limited:
     """Reads a file only up to the size fstat gave: a file that claims one size and keeps
     yielding bytes (pseudo files, a writer racing the scan) cannot make the read endless."""
@@ -151,12 +174,30 @@ class _Limited:
         return got
 
 
-def is_pseudo(path: str, st: os.stat_result) -> bool:
-    """A file of /proc, /sys or /dev (a symlink may lead there): never scanned."""
-    real = os.path.realpath(path)
-    if any(real == r or real.startswith(r + "/") for r in PSEUDO_ROOTS):
+def is_pseudo(path: str, st: os.stat_result, real_dirs: dict[str, tuple[str, bool]] | None = None) -> bool:
+    """A file of /proc, /sys or /dev (a symlink may lead there): never scanned.
+
+    `real_dirs` caches each folder's real path (and whether it lies in one of those) across
+    calls: resolving every component of every file's path (`realpath`, one lstat each) was a
+    fifth of the time on small files. A file's own name is then resolved only if it is a link."""
+    if st.st_dev in _pseudo_devs():
         return True
-    return st.st_dev in _pseudo_devs()
+    if real_dirs is None:
+        return _under_pseudo_root(os.path.realpath(path))
+    folder, name = os.path.split(path)
+    got = real_dirs.get(folder)
+    if got is None:
+        if len(real_dirs) >= 4096:
+            real_dirs.clear()  # bounded: a walk moves on from a folder and rarely comes back
+        real_dir = os.path.realpath(folder)
+        got = real_dirs[folder] = (real_dir, _under_pseudo_root(real_dir))
+    if name in ("", ".", "..") or stat.S_ISLNK(os.lstat(path).st_mode):
+        return _under_pseudo_root(os.path.realpath(path))
+    return got[1] or (got[0] == "/" and "/" + name in PSEUDO_ROOTS)
+
+
+def _under_pseudo_root(real: str) -> bool:
+    return any(real == r or real.startswith(r + "/") for r in PSEUDO_ROOTS)
 
 
 _PSEUDO_DEVS: list[frozenset[int]] = []
@@ -170,6 +211,12 @@ def _pseudo_devs() -> frozenset[int]:
                 devs.add(os.stat(r).st_dev)
         _PSEUDO_DEVS.append(frozenset(devs))
     return _PSEUDO_DEVS[0]
+
+
+def _scope(head: bytes) -> str | None:
+    """The Postman scope of a file's head; every marker sniff_scope reads holds `postman`, and
+    most files have none: one substring test instead of a regex search over 8 KB."""
+    return postman_env.sniff_scope(head) if b"postman" in head else None
 
 
 def _merge(cands: list[Candidate]) -> list[Candidate]:
@@ -196,6 +243,7 @@ class FileScanner:
         self.ctx = detectors.Context() if cfg.now is None else detectors.Context(now=cfg.now)
         self._allows = _Allowed()
         self.unexamined = 0  # of the last scan_bytes: anchors too dense to examine
+        self._real_dirs: dict[str, tuple[str, bool]] = {}  # for is_pseudo (audit only)
 
     def _findings(self, cands: list[Candidate], buf: bytes, base: int, lines: _Lines,
                   path: str, seen: set[int]) -> list[Finding]:
@@ -264,7 +312,7 @@ class FileScanner:
             data = data.decode("utf-16", "replace").encode("utf-8")
             binary = False
         binary = is_binary(head) if binary is None else binary
-        ex = self.cfg.extractor(postman_env.sniff_scope(head), binary)
+        ex = self.cfg.extractor(_scope(head), binary)
         lines = _Lines()
         dec = self._decoder(binary)
         cands = ex.extract(data, 0, len(data), whole=True)
@@ -288,7 +336,9 @@ class FileScanner:
             return res
         try:
             st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode) or is_pseudo(path, st):
+            # watch (follow=False) runs for days while folders may be swapped: no cache there
+            real_dirs = self._real_dirs if follow else None
+            if not stat.S_ISREG(st.st_mode) or is_pseudo(path, st, real_dirs):
                 res.error = FileError(shown, "not a regular file (device, FIFO, socket, /proc or /sys)")
                 res.skipped = "special"
                 return res
@@ -297,6 +347,9 @@ class FileScanner:
                 res.error = FileError(shown, f"larger than the size cap ({st.st_size} > {cap} bytes; "
                                       "--max-size raises it)")
                 res.skipped = "large"
+                return res
+            if st.st_size <= CHUNK:
+                self._scan_whole(_read_upto(fd, st.st_size), res)
                 return res
             with os.fdopen(fd, "rb", buffering=0) as f:
                 fd = -1
@@ -307,6 +360,18 @@ class FileScanner:
             if fd >= 0:
                 os.close(fd)
         return res
+
+    def _scan_whole(self, data: bytes, res: FileResult) -> None:
+        """A small file in one buffer: what _scan_stream does when its first read reaches EOF."""
+        utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")
+        res.nbytes = len(data)
+        res.binary = not utf16 and is_binary(data[:HEAD])
+        res.kind = "utf-16" if utf16 else "binary" if res.binary else "text"
+        if utf16:  # decoded first, as _scan_stream does: the sniffed head is then text
+            data = data.decode("utf-16", "replace").encode("utf-8")
+        res.findings = self.scan_bytes(data, res.path, binary=res.binary)
+        if self.unexamined and not utf16:
+            res.error = FileError(res.path, UNEXAMINED)
 
     def _scan_stream(self, f, res: FileResult) -> None:
         head = f.read(HEAD)
@@ -323,7 +388,7 @@ class FileScanner:
         binary = is_binary(head)
         res.binary = binary
         res.kind = "binary" if binary else "text"
-        ex = self.cfg.extractor(postman_env.sniff_scope(head), binary)
+        ex = self.cfg.extractor(_scope(head), binary)
         lines = _Lines()
         dec = self._decoder(binary)
         seen: set[int] = set()
@@ -345,9 +410,7 @@ class FileScanner:
             if eof:
                 res.nbytes = end
                 if ex.unexamined or (dec and dec.unexamined):
-                    res.error = FileError(res.path, "scanned in part: far more places that look like "
-                                          "tokens than a real file holds (generated or hostile?); "
-                                          "some were not examined")
+                    res.error = FileError(res.path, UNEXAMINED)
                 return
             drop = max(0, own_end - LOOKBACK - base)
             lines.advance(buf, base, drop)

@@ -146,9 +146,7 @@ def render_sarif(findings: list[Finding], stats: ScanStats, errors: list[FileErr
 
 
 def _version() -> str:
-    try:
-        from importlib.metadata import version
+    # The package's own constant: importlib.metadata costs ~25 ms of every audit's start-up.
+    from vault import __version__
 
-        return version("tokensafe")
-    except Exception:  # not installed (running from a checkout)
-        return "0"
+    return __version__
