@@ -1,3 +1,4 @@
+# ruff: noqa: UP031  (%-formatting, as in gen.py, so the builders read alike)
 """Fake tokens in the published formats of real providers, drawn from a seeded random.Random.
 
 Every value is random: none is, or was, a live credential. Where a format carries a checksum

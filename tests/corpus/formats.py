@@ -1,3 +1,4 @@
+# ruff: noqa: UP031  (%-formatting, as in gen.py, so the builders read alike)
 """Issue #10's file types for the corpus generator (`gen.py --formats all|new`).
 
 Each builder is `fn(g, target_bytes, plant) -> (text, relpath, labels)`: `g` is gen.py's seeded
@@ -134,7 +135,7 @@ def netrc(g, target, plant):
     lb = L(g)
     out = []
     n_pl = g.r.randint(1, 2) if plant else 0
-    for i in range(n_pl):
+    for _ in range(n_pl):
         _, v = lb.secret()
         host = g.r.choice(HOSTS)
         if g.r.random() < 0.5:
