@@ -651,6 +651,8 @@ CODE_DECOYS = {
     "min.js": ["w.password=encodeURIComponent(e)", "n.token=t.accessToken", "r.password=o.value",
                "e.secret=a(n.clientSecret)", "t.apiKey=process.env.%s_API_KEY"],
 }
+CODE_NEUTRAL = {"py": "count = len(%s)", "c": "n = strlen(%s);", "java": "int n = %s.size();",
+                "go": "n := len(%s)", "min.js": "n.count=o.%s.length"}
 CODE_PLANTS = {
     "py": '%s = "%s"', "c": 'static const char *%s = "%s";', "java": 'private static final String %s = "%s";',
     "go": '%s := "%s"', "min.js": 'var %s="%s";',
@@ -662,10 +664,13 @@ def code_creds(g, target, plant):
     lang = g.r.choice(list(CODE_DECOYS))
     out = []
     while sum(len(x) + 1 for x in out) < target:
-        d = g.r.choice(CODE_DECOYS[lang])
-        if "%s" in d:
-            d = d % g.word().upper()
-        lb.d("code_expression", d)
+        if g.r.random() < 0.5:
+            d = g.r.choice(CODE_DECOYS[lang])
+            if "%s" in d:
+                d = d % g.word().upper()
+            lb.d("code_expression", d)
+        else:
+            d = CODE_NEUTRAL[lang] % g.word()
         if lang == "min.js":
             out.append("function %s(e,t){var n={},w={},o=e;%s;return %s(n,w)}" % (g.ident(1), d, g.ident(1)))
         elif lang == "py":
@@ -697,14 +702,16 @@ def docs(g, target, plant):
     md = g.r.random() < 0.6
     out = []
     while sum(len(x) + 1 for x in out) < target:
-        ex = lb.d("docs_example", g.r.choice(DOC_EXAMPLES), "docs")
+        ex = (lb.d("docs_example", g.r.choice(DOC_EXAMPLES), "docs") if g.r.random() < 0.5 else
+              "%s %s --%s" % (g.word(), g.word(), g.word()))
         if md:
             out += ["## %s" % g.sentence(3)[:-1].title(), "", g.sentence(), g.sentence(), "", "```", ex, "```", ""]
         else:
             out += ["def %s(url):" % g.ident(2), '    """%s' % g.sentence(), "", "    Example::", "",
                     "        >>> %s(\"%s\")" % (g.ident(1), ex.replace('"', "'")), '    """',
                     "    return _%s(url)" % g.word(), ""]
-            lb.labels[-1] = ("decoy", "docs_example", ex.replace('"', "'"), "docs")
+            if lb.labels and lb.labels[-1][2] == ex:
+                lb.labels[-1] = ("decoy", "docs_example", ex.replace('"', "'"), "docs")
     if plant:  # a real token pasted into a README is still a leak
         k, v = lb.t.published()
         out.insert(g.r.randint(0, len(out)), "    export %s=%s" % (g.r.choice(["GITHUB_TOKEN", "API_KEY"]), lb.p(k, v, "docs")))
@@ -740,16 +747,16 @@ def token_env(g, target, plant):
            "export EDITOR=vim"]
     while sum(len(x) + 1 for x in out) < target:
         r = g.r.random()
-        if r < 0.1:
-            k, v = lb.t.lookalike()
-            out.append("export %s_TOKEN=\"%s\"" % (g.word().upper(), lb.d(k, v)))
-        elif r < 0.45:
+        if r < 0.45:
             out.append("export %s=${%s:-%s}" % (g.word().upper(), g.word().upper(), lb.d("shell_default", g.r.choice(
                 ["changeme", "localhost", "dev-secret", "http://localhost:8080"]))))
         elif r < 0.6:
             out.append("alias %s='%s'" % (g.word(), g.r.choice(["ls -la", "git status", "kubectl get pods"])))
         else:
             out.append("export %s_%s=%s" % (g.word().upper(), g.word().upper(), g.r.choice([g.word(), str(g.r.randint(1, 99999))])))
+    for _ in range(g.r.randint(0, 2)):  # a look-alike or two: a doc example, a wrong checksum
+        k, v = lb.t.lookalike()
+        out.insert(g.r.randint(1, len(out)), "export %s_TOKEN=\"%s\"" % (g.word().upper(), lb.d(k, v)))
     if plant:
         for _ in range(g.r.randint(1, 3)):
             k, v = lb.t.published()
