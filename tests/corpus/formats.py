@@ -253,7 +253,7 @@ def docker_config(g, target, plant):
             auths["%s.azurecr.io" % g.word()] = {"auth": "", "identitytoken": lb.p("docker_identitytoken", sa_jwt(g))}
     while len(json.dumps(auths)) < target - 200:
         if g.r.random() < 0.85 or "localhost:5000" in auths:
-            auths["%s.registry.example.com" % g.word()] = {}  # credentials in the store
+            auths["%s%d.registry.example.com" % (g.word(), len(auths))] = {}  # credentials in the store
         else:  # a tutorial's local registry with a placeholder login
             auths["localhost:5000"] = {"auth": lb.d("placeholder_b64", b64("%s:%s" % (
                 g.r.choice(["user", "admin", "testuser"]), g.r.choice(PLACEHOLDERS))))}
@@ -526,7 +526,7 @@ def dotenvx(g, target, plant):
                "#/     [how it works](https://dotenvx.com/encryption)       /",
                "#/----------------------------------------------------------/", "", "# .env",
                "DOTENV_PRIVATE_KEY=%s" % lb.p("dotenvx_private_key", g.hexs(64))]
-        return "\n".join(out) + "\n", "svc{n}/.env.keys", lb.labels
+        return "\n".join(out) + "\n", "app{n}/.env.keys", lb.labels
     out = ["#/-------------------[DOTENV_PUBLIC_KEY]--------------------/",
            "#/            public-key encryption for .env files          /",
            "#/       [how it works](https://dotenvx.com/encryption)     /",
@@ -542,7 +542,7 @@ def dotenvx(g, target, plant):
     if plant:
         out.insert(g.r.randint(8, len(out)), "%s=%s" % (g.r.choice(["STRIPE_KEY", "GITHUB_TOKEN", "API_KEY"]),
                                                         lb.p("dotenvx_plaintext", lb.secret()[1])))
-    return "\n".join(out) + "\n", "svc{n}/.env.production", lb.labels
+    return "\n".join(out) + "\n", "app{n}/.env.production", lb.labels
 
 
 # ---- templates and placeholders (item 4) -----------------------------------------------------
