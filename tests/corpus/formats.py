@@ -251,10 +251,11 @@ def docker_config(g, target, plant):
             auths[host] = {"auth": lb.p("docker_auth", b64("%s:%s" % (lb.user(), pw)))}
         if g.r.random() < 0.3:
             auths["%s.azurecr.io" % g.word()] = {"auth": "", "identitytoken": lb.p("docker_identitytoken", sa_jwt(g))}
+    tutorial = g.r.random() < 0.2  # a tutorial's local registry, logged in with a placeholder
     while len(json.dumps(auths)) < target - 200:
-        if g.r.random() < 0.85 or "localhost:5000" in auths:
+        if not tutorial or "localhost:5000" in auths or g.r.random() < 0.5:
             auths["%s%d.registry.example.com" % (g.word(), len(auths))] = {}  # credentials in the store
-        else:  # a tutorial's local registry with a placeholder login
+        else:
             auths["localhost:5000"] = {"auth": lb.d("placeholder_b64", b64("%s:%s" % (
                 g.r.choice(["user", "admin", "testuser"]), g.r.choice(PLACEHOLDERS))))}
     doc = {"auths": auths, "credsStore": g.r.choice(["desktop", "osxkeychain", "pass"]),
@@ -286,7 +287,7 @@ def aws_credentials(g, target, plant):
             if sts:
                 out.append("aws_session_token = %s" % lb.p("aws_session_token", lb.t.aws_session()))
             out.append("")
-    if not plant or g.r.random() < 0.3:  # the documentation's example pair, copied from a tutorial
+    if g.r.random() < 0.15:  # the documentation's example pair, copied from a tutorial
         out += ["[example]", "aws_access_key_id = %s" % lb.d("aws_docs_example", AWS_EXAMPLE_ID),
                 "aws_secret_access_key = %s" % lb.d("aws_docs_example", AWS_EXAMPLE_SECRET), ""]
 
