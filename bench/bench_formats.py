@@ -38,8 +38,10 @@ SEV = ("low", "medium", "high", "critical")
 
 def generate(out: Path, size_mb: float, seed: int, formats: str) -> tuple[dict, dict]:
     if not (out / "manifest.json").exists():
-        subprocess.run([sys.executable, str(GEN), str(out), "--size-mb", str(size_mb), "--seed", str(seed),
-                        "--formats", formats], check=True, capture_output=True)
+        r = subprocess.run([sys.executable, str(GEN), str(out), "--size-mb", str(size_mb), "--seed", str(seed),
+                            "--formats", formats], capture_output=True, text=True)
+        if r.returncode:
+            sys.exit(f"gen.py failed:\n{r.stderr}")
     return (json.loads((out / "manifest.json").read_text()), json.loads((out / "index.json").read_text()))
 
 

@@ -541,7 +541,7 @@ def dotenvx(g, target, plant):
         return ["%s=%s" % (g.ident(2).upper(), g.r.choice([g.word(), str(g.r.randint(1, 9999)), "true"]))]
     fill(target, out, more)
     if plant:
-        out.insert(g.r.randint(8, len(out)), "%s=%s" % (g.r.choice(["STRIPE_KEY", "GITHUB_TOKEN", "API_KEY"]),
+        out.insert(g.r.randint(7, len(out)), "%s=%s" % (g.r.choice(["STRIPE_KEY", "GITHUB_TOKEN", "API_KEY"]),
                                                         lb.p("dotenvx_plaintext", lb.secret()[1])))
     return "\n".join(out) + "\n", "app{n}/.env.production", lb.labels
 

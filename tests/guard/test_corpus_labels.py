@@ -141,14 +141,16 @@ def test_bench_formats_end_to_end(tmp_path: Path) -> None:
     assert not any(p["value"] in r.stdout for p in m["plants"])
 
 
-def test_builders_finish_on_big_files() -> None:
-    """Each builder reaches a large size (a builder that stops growing would hang gen.py)."""
+def test_builders_on_tiny_and_big_files() -> None:
+    """Each builder copes with a tiny size and finishes a large one (a builder that stops
+    growing would hang gen.py)."""
     code = f"import sys; sys.path[:0] = [{str(GEN.parent)!r}]\n" + (
             "from gen import G\nfrom formats import TYPES\n"
             "for t, spec in TYPES.items():\n"
             "    for plant in (False, True):\n"
-            "        text, rel, labels = spec[0](G(11), 60000, plant)\n"
-            "        assert '{n}' in rel, rel\n"
+            "        for size in (10, 60000):\n"
+            "            text, rel, labels = spec[0](G(11), size, plant)\n"
+            "            assert '{n}' in rel, rel\n"
             "print('ok')\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=240)
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-2000:]
