@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 # ruff: noqa
-# (kept as received, apart from these two lines: its output is what the README's figures measure)
+# (kept as received apart from these two lines and, for issue #10, --formats, index.json and add_labelled;
+#  without --formats its output is unchanged: it is what the README's figures measure)
 """Synthetic corpus for benchmarking secret scanners (deterministic).
 
-    python3 gen.py OUTDIR [--size-mb 200] [--seed 1] [--plant-rate 0.005]
+    python3 gen.py OUTDIR [--size-mb 200] [--seed 1] [--plant-rate 0.005] [--formats auth0|all|new]
 
 Writes OUTDIR/corpus/** (mixed realistic files) and OUTDIR/manifest.json:
   {"files": N, "bytes": B, "plants": [{"file", "line", "kind", "ftype", "value"}],
