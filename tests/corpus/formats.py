@@ -177,8 +177,12 @@ def npmrc(g, target, plant):
     def more():
         r = g.r.random()
         if r < 0.35:
-            return ["//registry.npmjs.org/:_authToken=%s" % lb.d("env_template", g.r.choice(
-                ["${NPM_TOKEN}", "${NODE_AUTH_TOKEN}", "${NPM_AUTH_TOKEN}"]))]
+            return ["//%s/:_authToken=%s" % (g.r.choice(["registry.npmjs.org", "npm.pkg.github.com",
+                                                        "%s.jfrog.io/artifactory/api/npm/npm" % g.word(),
+                                                        "gitlab.example.com/api/v4/projects/%d/packages/npm"
+                                                        % g.r.randint(10, 9999)]),
+                                        lb.d("env_template", g.r.choice(["${NPM_TOKEN}", "${NODE_AUTH_TOKEN}",
+                                                                         "${NPM_AUTH_TOKEN}"])))]
         if r < 0.6:
             return ["@%s:registry=https://npm.pkg.github.com/" % g.word()]
         return [g.r.choice(["always-auth=true", "save-exact=true", "engine-strict=true", "fund=false",
