@@ -95,7 +95,7 @@ def print_table(tool: str, rows: dict[str, Row], seconds: float, show: int) -> N
         line(name, r, "" if ok else "  <")
     t = total(rows)
     line("TOTAL", t)
-    print(f"{'':20} {t.bytes / 1e6 / seconds:.1f} MB/s ({seconds:.1f} s wall); '<' marks a format short of "
+    print(f"{'':20} {t.bytes / 1e6 / seconds:.2f} MB/s ({seconds:.1f} s wall); '<' marks a format short of "
           "recall >= 0.99 and < 1 FP/10MB")
     if show:
         for name, r in rows.items():

@@ -388,7 +388,7 @@ def gradle_properties(g, target, plant):
 
     def more():
         r = g.r.random()
-        if r < 0.2:
+        if r < 0.04:
             return [lb.d("placeholder", "%sPassword=%s" % (g.word(), g.r.choice(PLACEHOLDERS)))]
         return ["%s.%s=%s" % (g.word(), g.ident(1, "camel"), g.r.choice(["true", "false", str(g.r.randint(1, 64)),
                                                                            "%d.%d.%d" % (g.r.randint(0, 9), g.r.randint(0, 20), g.r.randint(0, 9))]))]
