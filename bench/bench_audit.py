@@ -11,6 +11,10 @@ Tools, on the same generated corpus (tests/corpus/gen.py, written to --workdir, 
                    generator because it manages ~0.3 MB/s (figures are per MB, so comparable)
   gitleaks         only if a `gitleaks` binary is on PATH (not in PyPI/Debian/npm as the real tool)
 Then watch latency: time from a file's close to its finding on `tokensafe watch --json` stdout.
+Then history (`--git-commits N`, 0 skips; `--git-only` runs just this): a repository of N
+commits built with `git fast-import` (5 files of ~4 KB changed per commit, a token planted
+every 20th commit and deleted in the next), scanned by `tokensafe audit --git`, beside
+`git log -p --all > /dev/null` (git reading the same history: a floor, not a scanner).
 Prints figures; asserts nothing.
 """
 
@@ -186,15 +190,74 @@ def bench_watch(n: int) -> None:
         p.wait(10)
 
 
+def _history_repo(root: Path, commits: int) -> tuple[int, int]:
+    """A repository of `commits` commits; (planted tokens, unique blobs)."""
+    import random
+
+    rnd = random.Random(7)
+    alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    if root.exists():
+        shutil.rmtree(root)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
+    out = bytearray()
+    planted = 0
+    blobs: set[bytes] = set()
+    for i in range(1, commits + 1):
+        out += f"commit refs/heads/main\nmark :{i}\ncommitter b <b@e> {1_600_000_000 + i} +0000\n".encode()
+        out += b"data 4\nmsg\n" + (f"from :{i - 1}\n".encode() if i > 1 else b"")
+        for _ in range(5):
+            n = rnd.randrange(200)
+            body = "".join(f"line {k} of module {n}: value = {rnd.random():.12f}  # commit {i}\n"
+                           for k in range(64)).encode()
+            blobs.add(body)
+            out += f"M 100644 inline src/m{n}.py\ndata {len(body)}\n".encode() + body + b"\n"
+        if i % 20 == 0:
+            tok = "ts" + "".join(rnd.choice(alnum) for _ in range(38))
+            body = f"API_TOKEN={tok}\n".encode()
+            blobs.add(body)
+            planted += 1
+            out += f"M 100644 inline secrets/{i}.env\ndata {len(body)}\n".encode() + body + b"\n"
+        elif i % 20 == 1 and i > 1:
+            out += f"D secrets/{i - 1}.env\n".encode()
+        out += b"\n"
+    subprocess.run(["git", "-C", str(root), "fast-import", "--quiet"], input=bytes(out), check=True)
+    subprocess.run(["git", "-C", str(root), "checkout", "-q", "-f", "main"], check=True)
+    return planted, len(blobs)
+
+
+def bench_git(work: Path, commits: int) -> None:
+    repo = work / f"history-{commits}"
+    t = time.perf_counter()
+    planted, nblobs = _history_repo(repo, commits)
+    print(f"\nhistory: {commits} commits, {nblobs} unique blobs, {planted} planted tokens "
+          f"(each deleted in the next commit, but the last), built in {time.perf_counter() - t:.0f} s")
+    t = time.perf_counter()
+    subprocess.run(["git", "-C", str(repo), "log", "-p", "--all"], stdout=subprocess.DEVNULL, check=True)
+    dt = time.perf_counter() - t
+    print(f"{'git log -p':24} {dt:6.2f} s")
+    dt, peak, r = run_measured(["tokensafe", "audit", "--git", "--json", str(repo)])
+    doc = json.loads(r.stdout)
+    st = doc["stats"]
+    gone = sum(1 for f in doc["findings"] if f["facts"].get("in_worktree") is False)
+    print(f"{'tokensafe audit --git':24} {dt:6.2f} s  {st['files'] / dt:8.0f} blobs/s  "
+          f"{st['bytes'] / 1e6 / dt:6.1f} MB/s  peak {peak / 1024:.0f} MB  "
+          f"found {len(doc['findings'])}/{planted} ({gone} not in the work tree)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--size-mb", type=float, default=200)
     ap.add_argument("--ds-size-mb", type=float, default=20, help="corpus size for detect-secrets (0: skip)")
     ap.add_argument("--workdir", default=os.path.join(tempfile.gettempdir(), "tokensafe-bench"))
     ap.add_argument("--watch-files", type=int, default=100)
+    ap.add_argument("--git-commits", type=int, default=2000, help="history bench size (0: skip)")
+    ap.add_argument("--git-only", action="store_true", help="run only the history bench")
     a = ap.parse_args()
     work = Path(a.workdir)
     work.mkdir(parents=True, exist_ok=True)
+    if a.git_only:
+        bench_git(work, a.git_commits)
+        return
     big = work / f"corpus-{a.size_mb:g}"
     t = time.perf_counter()
     manifest = generate(big, a.size_mb)
@@ -206,6 +269,8 @@ def main() -> None:
     bench_corpus(big, manifest, ds, dsm)
     if a.watch_files:
         bench_watch(a.watch_files)
+    if a.git_commits:
+        bench_git(work, a.git_commits)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ and the Argon2id unlock time with the default parameters (t=3, p=4, 64 MiB).
 
 With `--before DIR` (a checkout of an earlier tokensafe, e.g. `git worktree add /tmp/before
 HEAD~5`), `tokensafe get` also runs with DIR's code (PYTHONPATH=DIR), interleaved with today's,
-and the two are printed side by side.
+and the two are printed side by side. DIR's `get` reads a vault made by DIR's own code (an
+older tokensafe may not read today's format version), holding the same value.
 
 Usage: python3 bench/bench_get.py [-n 40] [--before DIR]
 """
@@ -98,8 +99,15 @@ def main() -> None:
             rows = [("python3 -c pass | cat  (interpreter floor)", f"{sys.executable} -c pass | cat")]
             rows.append(("tokensafe get tok | cat  (keyring slot)", f"{exe} get tok | cat"))
             if args.before:
+                before_vault = home / "vb" / "vault.tokensafe"
+                before_env = {**env, "PYTHONPATH": str(args.before.resolve()), "TOKENSAFE_VAULT": str(before_vault)}
+                subprocess.run([exe, "init", "--keyring", "--no-recovery"], env=before_env, check=True,
+                               capture_output=True)
+                subprocess.run([exe, "set", "tok"], input=SECRET.encode(), env=before_env, check=True,
+                               capture_output=True)
                 rows.append(("  the same, code of --before DIR",
-                             f"PYTHONPATH={shlex.quote(str(args.before.resolve()))} {exe} get tok | cat"))
+                             f"PYTHONPATH={shlex.quote(str(args.before.resolve()))} "
+                             f"TOKENSAFE_VAULT={shlex.quote(str(before_vault))} {exe} get tok | cat"))
             if shutil.which("secret-tool"):
                 subprocess.run(["secret-tool", "store", "--label=bench", "service", "bench", "username", "tok"],
                                input=SECRET.encode(), env=env, check=True, capture_output=True)

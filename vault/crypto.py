@@ -22,6 +22,10 @@ KEYSLOT_COMMIT_LABEL = b"tokensafe keyslot commitment v1|"
 HKDF_KEYRING_INFO = b"tokensafe keyslot keyring v1"
 HKDF_RECOVERY_INFO = b"tokensafe keyslot recovery v1"
 HKDF_ACCESS_LOG_INFO = b"tokensafe access log mac v1"  # the access log's chained MACs
+# Format version 2 (SECURITY.md): labels and fields are length-prefixed, never joined by "|".
+KEYSLOT_AAD_LABEL_V2 = b"tokensafe keyslot v2"
+KEYSLOT_COMMIT_LABEL_V2 = b"tokensafe keyslot commitment v2"
+DATA_KEY_COMMIT_LABEL = b"tokensafe data key commitment v2"
 
 
 class AuthenticationFailed(Exception):
@@ -117,6 +121,28 @@ def keyslot_aad(vault_id: str, slot_id: str, slot_type: str) -> bytes:
 def key_commitment(slot_key: bytes, vault_id: str, slot_id: str, slot_type: str) -> bytes:
     """HMAC of the slot key: makes the (not key-committing) AES-GCM wrap open under one key only."""
     return hmac_sha256(slot_key, KEYSLOT_COMMIT_LABEL + f"{vault_id}|{slot_id}|{slot_type}".encode())
+
+
+def lp(*parts: str | bytes) -> bytes:
+    """LP(a) ‖ LP(b) ‖ …: each part as its 4-byte big-endian length then its bytes (one reading)."""
+    out = b""
+    for part in parts:
+        raw = part.encode() if isinstance(part, str) else part
+        out += len(raw).to_bytes(4, "big") + raw
+    return out
+
+
+def keyslot_aad_v2(vault_id: str, slot_id: str, slot_type: str) -> bytes:
+    return lp(KEYSLOT_AAD_LABEL_V2, vault_id, slot_id, slot_type)
+
+
+def key_commitment_v2(slot_key: bytes, vault_id: str, slot_id: str, slot_type: str) -> bytes:
+    return hmac_sha256(slot_key, lp(KEYSLOT_COMMIT_LABEL_V2, vault_id, slot_id, slot_type))
+
+
+def data_key_commitment(data_key: bytes, vault_id: str) -> bytes:
+    """Binds a version-2 file to one data key: AES-GCM alone would let a payload open under several."""
+    return hmac_sha256(data_key, lp(DATA_KEY_COMMIT_LABEL, vault_id))
 
 
 def checksum(data: bytes) -> bytes:

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 # ruff: noqa
-# (kept as received, apart from these two lines: its output is what the README's figures measure)
+# (kept as received apart from these two lines and, for issue #10, --formats, index.json and add_labelled;
+#  without --formats its output is unchanged: it is what the README's figures measure)
 """Synthetic corpus for benchmarking secret scanners (deterministic).
 
-    python3 gen.py OUTDIR [--size-mb 200] [--seed 1] [--plant-rate 0.005]
+    python3 gen.py OUTDIR [--size-mb 200] [--seed 1] [--plant-rate 0.005] [--formats auth0|all|new]
 
 Writes OUTDIR/corpus/** (mixed realistic files) and OUTDIR/manifest.json:
   {"files": N, "bytes": B, "plants": [{"file", "line", "kind", "ftype", "value"}],
@@ -533,17 +534,62 @@ TYPES = {
 KINDS = ["jwt_auth0_mgmt", "jwt_access", "bearer_opaque", "client_secret64"]
 
 
+def add_labelled(g, root, t, spec, size, counters, manifest, index):
+    """Write one file of a formats.py type and add its labels to the manifest."""
+    fn, prate = spec[0], spec[4]
+    text, rel, labels = fn(g, size, g.r.random() < prate)
+    c = counters[t] = counters.get(t, 0) + 1
+    rel = os.path.join("proj%03d" % g.r.randrange(4), rel.replace("{n}", str(c)))
+    path = os.path.join(root, rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    data = text.encode()
+    with open(path, "wb") as f:
+        f.write(data)
+    manifest["files"] += 1
+    manifest["bytes"] += len(data)
+    index[rel] = t
+
+    def line(off):
+        return data.count(b"\n", 0, off) + 1
+    seen = set()
+    for role, kind, val, ctx in labels:
+        v = val.encode()
+        offs = [data.find(v)] if role == "plant" else []
+        if role == "decoy" and (kind, val) not in seen:
+            seen.add((kind, val))
+            off = data.find(v)
+            while off >= 0:
+                offs.append(off)
+                off = data.find(v, off + len(v))
+        for off in offs:
+            assert off >= 0, (rel, kind)
+            e = {"file": rel, "line": line(off), "kind": kind, "ftype": t, "value": val}
+            if ctx:
+                e["context"] = ctx
+            manifest["plants" if role == "plant" else "decoys"].append(e)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("outdir")
     ap.add_argument("--size-mb", type=float, default=200)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--plant-rate", type=float, default=0.005)
+    # auth0: the file types above only (output as received); all: plus issue #10's credential
+    # files, encrypted-on-purpose files, templates, code, docs and published token formats
+    # (formats.py); new: those alone.
+    ap.add_argument("--formats", choices=["auth0", "all", "new"], default="auth0")
     a = ap.parse_args()
     g = G(a.seed)
     total = int(a.size_mb * 1e6)
+    types, extra = TYPES, {}
+    if a.formats != "auth0":
+        import formats
+        extra = formats.TYPES
+        types = {**(TYPES if a.formats == "all" else {}), **{t: v[:4] + (0, None) for t, v in extra.items()}}
+        total /= sum(v[1] for v in types.values())  # --size-mb stays the corpus's size
     plan = []
-    for t, (fn, share, mean, spread, w, ext) in TYPES.items():
+    for t, (fn, share, mean, spread, w, ext) in types.items():
         budget = total * share
         while budget > 0:
             sz = max(200, int(g.r.lognormvariate(0, spread) * mean / (1 + spread * spread / 2)))
@@ -554,9 +600,9 @@ def main():
     by_type = {}
     for i, (t, _) in enumerate(plan):
         by_type.setdefault(t, []).append(i)
-    weights = {t: v[4] for t, v in TYPES.items() if v[4] > 0}
+    weights = {t: v[4] for t, v in types.items() if v[4] > 0}
     chosen = {}
-    while len(chosen) < nplant:
+    while weights and len(chosen) < nplant:
         t = g.r.choices(list(weights), weights=list(weights.values()))[0]
         i = g.r.choice(by_type[t])
         if i in chosen:
@@ -568,8 +614,12 @@ def main():
     nproj = max(4, len(plan) // 250)
     manifest = {"files": 0, "bytes": 0, "plants": [], "decoys": []}
     counters = {}
+    index = {}
     for i, (t, sz) in enumerate(plan):
-        fn, share, mean, spread, w, ext = TYPES[t]
+        fn, share, mean, spread, w, ext = types[t]
+        if t in extra:
+            add_labelled(g, root, t, extra[t], sz, counters, manifest, index)
+            continue
         plants = chosen.get(i, [])
         res = fn(g, sz, plants)
         content, planted, decoys = res[0], res[1], res[2]
@@ -597,6 +647,7 @@ def main():
             f.write(data)
         manifest["files"] += 1
         manifest["bytes"] += len(data)
+        index[rel] = t
         for kind, val in planted:
             off = data.find(val.encode())
             assert off >= 0, (rel, kind)
@@ -609,6 +660,8 @@ def main():
                 off = data.find(val.encode(), off + 1)
     with open(os.path.join(a.outdir, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
+    with open(os.path.join(a.outdir, "index.json"), "w") as f:  # file -> type, for per-format figures
+        json.dump(index, f, indent=0, sort_keys=True)
     from collections import Counter
     print("files=%d bytes=%d (%.1f MB) plants=%d in %d files" % (
         manifest["files"], manifest["bytes"], manifest["bytes"] / 1e6, len(manifest["plants"]),

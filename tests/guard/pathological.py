@@ -63,7 +63,48 @@ SHAPES: dict[str, Callable[[int], bytes]] = {
     # look-back, pair pattern) that finds nothing, one per 15 bytes
     "key-quote-anchor": lambda n: _repeat(b'"key": "api_key', n),
     "value-passw-eq": lambda n: _repeat(b'"value": "passw==', n),  # a kv match at every anchor
+    # decode.py: base64 of anchors (one endless run, or a run per anchor), Kubernetes data
+    "b64-anchor-run": lambda n: _repeat(b"dG9rZW4", n),
+    "b64-anchor-runs": lambda n: _repeat(b"dG9rZW4 ", n),
+    "b64-tokens-blob": lambda n: _repeat(b"YXBpX3Rva2VuPXE4WnIyTG01WGM3VmI5TmszUHc2IA==\n", n),
+    "k8s-data-entries": lambda n: b"kind: Secret\ndata:\n" + _repeat(b"  k: dG9rZW4=\n", n - 19),
+    "k8s-data-headers": lambda n: b"kind: Secret\n" + _repeat(b"data:\n", n - 13),
+    "k8s-json-data": lambda n: b'"kind": "Secret", ' + _repeat(b'"data": {"a": "QUJD", ', n - 18),
+    # published formats (vault/guard/providers.py)
+    "provider-openai-marker": lambda n: _repeat(b"sk-T3BlbkFJ", n),
+    "provider-aws-pairs": lambda n: _repeat(b"AKIAQ3E7Q3E7Q3E7Q3E7 wJa1rXUtnFEMI/K7MDENG/bPxRfiCYZz9Kq2Lm4X ", n),
+    "provider-aws-near-b64": lambda n: b"AKIAQ3E7Q3E7Q3E7Q3E7 " + _repeat(b"Ab1/", n - 21),
+    "putty-headers": lambda n: _repeat(b"PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\n", n),
+    "putty-lines": lambda n: _repeat(b"PuTTY-User-Key-File-2: a\nEncryption: none\nPrivate-Lines: 1\n", n),
 }
+
+# Credential-file grammars (vault/guard/credfiles.py) run on files of up to 1 MB named like
+# credential files: each shape is scanned under that name (SHAPE_PATHS), at most 1 MB.
+_CRED_MAX = 1024 * 1024
+CRED_SHAPES: dict[str, tuple[str, bytes]] = {
+    "netrc-keywords": (".netrc", b"machine password login account "),
+    "netrc-macdef": (".netrc", b"macdef m\n"),
+    "netrc-comments": (".netrc", b"# password x\n"),
+    "npmrc-seps": (".npmrc", b"//a/:_authToken=//b/:_auth="),
+    "npmrc-lines": (".npmrc", b"//r.example/:_authToken=tsPLANTEDq8Zr2Lm5Xc7Vb9Nk3Pw6\n"),
+    "ini-brackets": (".pypirc", b"[[[[ ]"),
+    "pypirc-eq": (".pypirc", b"password = = : "),
+    "git-credentials-colons": (".git-credentials", b"https://a:b:c:"),
+    "git-credentials-lines": (".git-credentials", b"https://u:tsPLANTEDq8Zr2Lm5@h.example\n"),
+    "docker-nested": ("config.json", b'{"auths": {"a": {"auth": "YTpi' + b"[" * 64),
+    "aws-lines": (".aws/credentials", b"aws_secret_access_key = wJa1rXUtnFEMI/K7MDENG/bPxRfiCYZz9Kq2Lm4X\n"),
+    "kube-dashes": (".kube/config", b"users:\n- - - - name: x\n  token: "),
+    "kube-deep": (".kube/config", b"users:\n" + b" " * 60 + b"- token: tsPLANTEDq8Zr2Lm5\n"),
+    "pgpass-colons": (".pgpass", b"\\:"),
+    "pgpass-lines": (".pgpass", b"h:5432:d:u:tsPLANTEDq8Zr2Lm5\n"),
+    "maven-servers": ("settings.xml", b"<server><id>"),
+    "maven-fields": ("settings.xml", b"<server><password>" + b" " * 100 + b"</password></server>"),
+    "gradle-keys": ("gradle.properties", b"aPassword=aToken=aKey="),
+}
+SHAPE_PATHS: dict[str, str] = {}
+for _name, (_path, _unit) in CRED_SHAPES.items():
+    SHAPES["cred-" + _name] = (lambda u: lambda n: _repeat(u, min(n, _CRED_MAX)))(_unit)
+    SHAPE_PATHS["cred-" + _name] = _path
 
 
 def normal_text(size: int) -> bytes:

@@ -151,10 +151,16 @@ def test_table(payload: str, expected: str | None) -> None:
 
 def test_ids_are_unique_and_stable() -> None:
     # Ids are forever: baselines and SARIF rules name them. Add, never rename.
-    assert [d.id for d in detectors.REGISTRY] == [
-        "auth0-management-token", "jwt", "private-key", "provider-token", "bearer", "docker-auth",
-        "postman-variable", "client-secret", "password", "high-entropy", "vault-known",
-        "url-credentials"]
+    got = [d.id for d in detectors.REGISTRY]
+    assert len(set(got)) == len(got)
+    old = ["auth0-management-token", "jwt", "private-key", "provider-token", "bearer", "docker-auth",
+           "postman-variable", "client-secret", "password", "high-entropy", "vault-known",
+           "url-credentials"]
+    assert [i for i in got if i in old] == old  # every old id kept, in its order
+    assert set(got) - set(old) == {  # issue #10: published formats and credential files
+        "github-token", "gitlab-token", "slack-token", "stripe-key", "aws-access-key-id",
+        "google-api-key", "npm-token", "pypi-token", "sendgrid-key", "openai-key", "anthropic-key",
+        "postman-api-key", "aws-secret-key", "putty-private-key", "credential-file"}
 
 
 def test_severity_rules() -> None:

@@ -46,7 +46,7 @@ FILES: list[tuple[str, str, list[str]]] = [
                         "  - name: AUTH0_DOMAIN\n    value: acme.eu.auth0.com\n", []),
     ("docker-config.json", json.dumps({"auths": {"registry.example.com": {
         "auth": base64.b64encode(f"deploy:{TOK}".encode()).decode()}}}), ["docker-auth"]),
-    (".npmrc", f"registry=https://registry.npmjs.org/\n//registry.npmjs.org/:_authToken={TOK}\n", ["high-entropy"]),
+    (".npmrc", f"registry=https://registry.npmjs.org/\n//registry.npmjs.org/:_authToken={TOK}\n", ["credential-file"]),
     ("terraform.tfvars", f'auth0_domain = "acme.eu.auth0.com"\nauth0_client_secret = "{CS}"\n', ["client-secret"]),
     ("callback.log", f"GET /callback#access_token={JWT}&token_type=Bearer&expires_in=86400\n"
                      f"POST /oauth/token body=grant_type%3Dclient_credentials%26client_secret%3D{CS}%26x%3D1\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 from hypothesis import HealthCheck, given, settings
@@ -17,7 +18,10 @@ ENV = json.dumps({"_postman_variable_scope": "environment", "values": [
     {"key": "auth0_client_secret", "value": "x" * 10, "type": "secret"}]}, indent="\t").encode()
 FRAGMENTS = [b'"key"', b'"value"', b'"type"', b'"secret"', b":", b",", b'"', b"\\", b"{", b"}",
              b"eyJ", b"Bearer ", b"Authorization: ", b"token=", b"-----BEGIN PRIVATE KEY-----",
-             b"\n", b"\x00", b"\xff\xfe", b"ZXlK", b'auth"', b"%20", b"\xc3", b"\xe9"]
+             b"\n", b"\x00", b"\xff\xfe", b"ZXlK", b'auth"', b"%20", b"\xc3", b"\xe9",
+             # decode.py: Kubernetes Secret data, data URLs, base64 of anchors and of a token
+             b"kind: Secret\n", b"data:\n", b'"data": {', b"  k: ", b"data:text/plain;base64,",
+             b"dG9rZW4", b"LS0tLS1CRUdJTi", b"=", b"YXBpX3Rva2VuPXE4WnIyTG01WGM3VmI5TmszUHc2"]
 
 
 def _ok(data: bytes) -> None:
@@ -92,7 +96,9 @@ def test_chunked_reading_equals_whole(tmp_path_factory, plants, seed: int, long_
 UNITS = [b"token", b"secret", b"Bearer", b"Authorization", b"eyJ", b"ZXlK", b"api_key", b"passw",
          b"ghp_", b"xoxb-1-", b"sk_live_", b"://", b"a:", b"-----BEGIN PRIVATE KEY-----",
          b'"key": "', b'"value": "', b'"type": "secret"', b'"apikey": [', b"=", b":", b'"', b"'",
-         b" ", b"+", b"%20", b"%3D", b"%22", b",", b"a", b"Zz9", b".", b"\\"]
+         b" ", b"+", b"%20", b"%3D", b"%22", b",", b"a", b"Zz9", b".", b"\\",
+         b"sk-", b"T3BlbkFJ", b"AKIA", b"AIza", b"PMAK-", b"SG.", b"PuTTY-User-Key-File-3: a\nEncryption: none\n",
+         b"Private-Lines: 1\n"]
 
 
 @settings(max_examples=60, deadline=None)
@@ -134,3 +140,83 @@ def test_size_cap_and_limited_reads(tmp_path_factory, data: bytes, cap: int) -> 
         assert res.skipped == "large" and res.findings == [] and res.nbytes == 0
     else:
         assert res.skipped is None and res.nbytes == len(data)
+
+
+# decode.py: a Kubernetes Secret whose data holds the token (base64), cut and corrupted anywhere
+K8S = (b"apiVersion: v1\nkind: Secret\ndata:\n  token: " + base64.b64encode(TOKEN.encode())
+       + b"\n  app.env: " + base64.b64encode(b"X=1\nAUTH0_TOKEN=" + TOKEN.encode() + b"\n")
+       + b'\n---\n{"kind": "Secret", "data": {"t": "' + base64.b64encode(TOKEN.encode()) + b'"}}\n')
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, len(K8S)), st.integers(0, len(K8S)), st.binary(max_size=8))
+def test_truncated_and_corrupted_kubernetes_secret(cut: int, at: int, junk: bytes) -> None:
+    _ok(K8S[:cut])
+    _ok(K8S[:at] + junk + K8S[at:])
+
+
+def test_kubernetes_secret_fuzz_seed_finds_the_token() -> None:
+    """The seed of the test above is found three times (else that test proves little)."""
+    assert [f.line for f in SCANNER.scan_bytes(K8S, "s.yaml")] == [4, 5, 7]
+
+
+# Credential-file grammars (vault/guard/credfiles.py) and published formats: any bytes under
+# a credential file's name give findings with sane positions, never a crash or a value.
+CRED_NAMES = [".netrc", ".npmrc", ".pypirc", ".git-credentials", ".docker/config.json",
+              ".aws/credentials", ".kube/config", ".pgpass", "settings.xml", "gradle.properties"]
+CRED_FRAGMENTS = [b"machine ", b"login ", b"password ", b"default ", b"macdef m\n", b"account ",
+                  b"//r.example/:", b"_authToken=", b"_auth=", b"_password=", b"registry=", b"[pypi]",
+                  b"[profile x]", b"repository = https://h.example/", b"aws_secret_access_key = ",
+                  b"https://u:", b"@h.example", b'{"auths": {"r": {"auth": "', b'"identitytoken": "',
+                  b"dTpwYXNzd29yZA==", b"users:\n", b"clusters:\n", b"contexts:\n", b"- name: a\n",
+                  b"  user:\n", b"    token: ", b"server: https://k.example\n", b"client-key-data: ",
+                  b"h:5432:d:u:", b"\\:", b"<server>", b"<id>", b"</id>", b"<password>", b"</password>",
+                  b"</server>", b"signingPassword=", b"ghp_", b"npm_", b"T3BlbkFJ", b"sk-", b"AKIA",
+                  b"PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\n", b"Private-Lines: 1\n",
+                  b"Private-MAC: ab\n", b"tsPLANTEDq8Zr2Lm5Xc7Vb9", b"\n", b" ", b"=", b":", b'"', b"#",
+                  b"\x00", b"\xff", b"\r\n"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(CRED_NAMES),
+       st.lists(st.sampled_from(CRED_FRAGMENTS) | st.binary(max_size=12), max_size=80))
+def test_credential_file_soup(name: str, parts: list[bytes]) -> None:
+    data = b"".join(parts)
+    for f in SCANNER.scan_bytes(data, name):
+        assert f.line >= 1 and f.column >= 1
+        assert f.offset >= 0 and f.offset + f.length <= len(data)
+        raw = data[f.offset:f.offset + f.length].decode("utf-8", "replace")
+        shown = {k: v for k, v in f.to_json().items() if k != "facts"}  # facts hold file words
+        assert len(raw) < 5 or raw not in json.dumps(shown)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(CRED_NAMES), st.binary(max_size=2048))
+def test_credential_file_random_bytes(name: str, data: bytes) -> None:
+    from vault.guard import credfiles
+
+    g = credfiles.grammar_for(name, b'{"auths": {}}' if name.endswith(".json") else b"")
+    assert g is not None
+    for c in g(data):  # the grammar alone: spans inside the data
+        assert 0 <= c.start <= c.end <= len(data)
+    _ok(data)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS + [ENV]) | st.binary(max_size=64), max_size=60))
+def test_whole_file_read_matches_the_chunked_reader(tmp_path_factory, parts: list[bytes]) -> None:
+    """The one-read path for small files (readers._scan_whole) and the chunk loop agree."""
+    import os
+
+    from vault.guard import readers
+    from vault.guard.model import FileResult
+
+    data = b"".join(parts)
+    path = tmp_path_factory.mktemp("whole") / "f.json"
+    path.write_bytes(data)
+    fast = SCANNER.scan_path(str(path))
+    slow = FileResult(fast.path)
+    with open(path, "rb", buffering=0) as f:
+        SCANNER._scan_stream(readers._Limited(f, os.fstat(f.fileno()).st_size), slow)
+    assert (fast.nbytes, fast.kind, fast.error) == (slow.nbytes, slow.kind, slow.error)
+    assert [f.to_json() for f in fast.findings] == [f.to_json() for f in slow.findings]

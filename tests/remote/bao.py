@@ -60,10 +60,13 @@ def clean_env(home: Path) -> dict[str, str]:
     return env
 
 
-def health(url: str, timeout: float = 1.0) -> int | None:
+def health(url: str, timeout: float = 1.0, cafile: str | None = None) -> int | None:
     """/v1/sys/health status: 200 active, 429 standby, 501 uninitialised, 503 sealed; None: no answer."""
+    import ssl
+
+    ctx = ssl.create_default_context(cafile=cafile) if cafile else None
     try:
-        with urllib.request.urlopen(url + "/v1/sys/health", timeout=timeout) as r:
+        with urllib.request.urlopen(url + "/v1/sys/health", timeout=timeout, context=ctx) as r:
             return r.status
     except urllib.error.HTTPError as e:
         return e.code
@@ -71,9 +74,9 @@ def health(url: str, timeout: float = 1.0) -> int | None:
         return None
 
 
-def wait_health(url: str, codes: tuple[int, ...], limit: float = 30) -> float:
+def wait_health(url: str, codes: tuple[int, ...], limit: float = 30, cafile: str | None = None) -> float:
     started = time.monotonic()
-    while health(url) not in codes:
+    while health(url, cafile=cafile) not in codes:
         if time.monotonic() - started > limit:
             raise AssertionError(f"{url} not {codes} after {limit} s (now {health(url)})")
         time.sleep(0.05)
@@ -96,34 +99,47 @@ class DevServer:
     token: str
     proc: subprocess.Popen
     home: Path
+    cacert: str | None = None  # with tls=True: the CA that signed the server's certificate
 
     def client(self, token: str | None = None):
         import hvac
 
-        return hvac.Client(url=self.url, token=token or self.token, timeout=10)
+        return hvac.Client(url=self.url, token=token or self.token, timeout=10, verify=self.cacert or True)
 
     def bao(self, *args: str, token: str | None = None, input: bytes | None = None) -> subprocess.CompletedProcess:
         """The bao CLI against this server."""
         env = clean_env(self.home)
         env.update(BAO_ADDR=self.url, BAO_TOKEN=token or self.token)
+        if self.cacert:
+            env["BAO_CACERT"] = self.cacert
         return subprocess.run([bao_binary(), *args], env=env, input=input, capture_output=True, timeout=60)
 
 
 @contextlib.contextmanager
-def dev_server(workdir: Path) -> Iterator[DevServer]:
-    """`bao server -dev` on a free loopback port (in memory; `secret/` is KV v2); stopped after."""
+def dev_server(workdir: Path, tls: bool = False) -> Iterator[DevServer]:
+    """`bao server -dev` on a free loopback port (in memory; `secret/` is KV v2); stopped after.
+    `tls`: HTTPS with a certificate of a CA bao makes for the run (DevServer.cacert)."""
     exe = bao_binary()
     home = workdir / "bao-home"
     home.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+    args = [exe, "server", "-dev", f"-dev-root-token-id={ROOT_TOKEN}",
+            f"-dev-listen-address=127.0.0.1:{port}", "-dev-no-store-token"]
+    cacert = None
+    if tls:
+        (workdir / "tls").mkdir(exist_ok=True)
+        args += ["-dev-tls", f"-dev-tls-cert-dir={workdir / 'tls'}"]
+        cacert = str(workdir / "tls" / "vault-ca.pem")
     log = open(workdir / "bao-dev.log", "wb")  # noqa: SIM115 (closed below)
-    p = subprocess.Popen([exe, "server", "-dev", f"-dev-root-token-id={ROOT_TOKEN}",
-                          f"-dev-listen-address=127.0.0.1:{port}", "-dev-no-store-token"],
-                         env=clean_env(home), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    p = subprocess.Popen(args, env=clean_env(home), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
-        wait_health(url, (200,), 30)
-        yield DevServer(url, ROOT_TOKEN, p, home)
+        if cacert:
+            deadline = time.monotonic() + 30
+            while not os.path.exists(cacert) and time.monotonic() < deadline:
+                time.sleep(0.05)
+        wait_health(url, (200,), 30, cafile=cacert)
+        yield DevServer(url, ROOT_TOKEN, p, home, cacert)
     finally:
         stop(p)
         log.close()

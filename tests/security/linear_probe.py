@@ -8,7 +8,7 @@ import resource
 import sys
 import time
 
-from tests.guard.pathological import SHAPES, normal_text
+from tests.guard.pathological import SHAPE_PATHS, SHAPES, normal_text
 from vault.guard.readers import FileScanner, ScanConfig
 
 
@@ -22,7 +22,7 @@ def main() -> None:
         best = float("inf")
         for _ in range(2):  # the better of two: CI machines are noisy
             t = time.perf_counter()
-            scanner.scan_bytes(data, name)
+            scanner.scan_bytes(data, SHAPE_PATHS.get(name, name))  # credential files by name
             best = min(best, time.perf_counter() - t)
         out[name] = best
         print(json.dumps({"shape": name, "seconds": best}), flush=True)

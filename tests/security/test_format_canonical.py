@@ -13,12 +13,15 @@ from tests.security._format_helpers import rewrite_header
 @pytest.mark.parametrize("change, serialise", [
     (None, lambda d: json.dumps(d, sort_keys=True).encode()),  # whitespace
     (None, lambda d: json.dumps(d, separators=(",", ":")).encode().replace(b'"cipher"', b'"cipher":"AES-256-GCM","cipher"', 1)),
-    (lambda d: d.update(generation=str(d["generation"])), None),
-    (lambda d: d.update(generation=float(d["generation"])), None),
+    (lambda d: d["keyslots"][0].update(wrap=str(d["keyslots"][0]["wrap"])), None),
+    (lambda d: d["keyslots"][0].update(wrap=float(d["keyslots"][0]["wrap"])), None),
     (lambda d: d.update(vault_id=d["vault_id"][:-1] + "|"), None),
     (lambda d: d["keyslots"][0].update(id="k1|passphrase"), None),
     (lambda d: d["keyslots"][0].update(extra_field="x"), None),
-], ids=["whitespace", "duplicate-key", "string-integer", "float", "vault-id", "slot-id", "unknown-field"])
+    (lambda d: d.update(generation=1), None),  # version 2 keeps the generation in the payload
+    (lambda d: d.pop("commit"), None),  # the data-key commitment stripped
+], ids=["whitespace", "duplicate-key", "string-integer", "float", "vault-id", "slot-id", "unknown-field",
+        "clear-generation", "no-commitment"])
 def test_non_canonical_or_malformed_header_is_exit_5(cli, vault: Path, change, serialise) -> None:
     from vault.errors import IntegrityError
     from vault.store import format

@@ -135,3 +135,71 @@ def test_watch_scrub_imports_flagged_values_into_a_new_environment(session, tmp_
     assert new == ["from-shared.postman_environment"], envs
     assert envs[new[0]] == ["auth0_token"]  # the flagged value only: not the file's domain
     assert session("get", "auth0_domain", "--env", "dev").stdout.decode().strip() == TENANT
+
+
+def test_what_hosts_list_shows_is_what_request_allows(ctx: Context, tmp_path: Path) -> None:
+    """After a domain change, `hosts list`/`list` show the binding the policy applies (the
+    one recorded when the token was stored), and `hosts add` keeps that one, not the new."""
+    from vault.service import hosts
+
+    warnings: list[str] = []
+    ctx.warn = warnings.append
+    entries.set_entry(ctx, entries.SetOptions("auth0_domain"), TENANT)
+    entries.set_entry(ctx, entries.SetOptions("auth0_token"), PLANTED)
+    entries.set_entry(ctx, entries.SetOptions("auth0_domain"), EVIL)
+    shown = {h.name: h for h in hosts.list_hosts(ctx).entries}
+    assert (shown["auth0_token"].hosts, shown["auth0_token"].source) == ([TENANT], hosts.RECORDED)
+    assert shown["auth0_token"].describe() == f"{TENANT} (auth0_domain when stored)"
+    assert [i.hosts_source for e in entries.list_entries(ctx).environments for i in e.entries
+            if i.name == "auth0_token"] == ["recorded"]
+    assert any("auth0_token stays bound to" in w for w in warnings), warnings
+    assert not _may_send(ctx, EVIL) and _may_send(ctx, TENANT)
+    hosts.add_hosts(ctx, "auth0_token", ["api.example.com"])
+    assert not _may_send(ctx, EVIL) and _may_send(ctx, TENANT)
+    assert hosts.effective(ctx.read().env(), "auth0_token").hosts == [TENANT, "api.example.com"]
+    assert all(PLANTED not in w for w in warnings)
+
+
+def test_a_token_stored_before_any_domain_is_shown_bound_nowhere(session) -> None:
+    """The installed command: the token set first is not shown as bound to the later domain
+    (request refuses it), and `set auth0_domain` says so with the command that binds it."""
+    assert session("init").returncode == 0
+    assert session("set", "auth0_token", input=PLANTED).returncode == 0
+    r = session("set", "auth0_domain", input=TENANT)
+    assert r.returncode == 0
+    assert b"auth0_token is bound to no host" in r.stderr and b"tokensafe hosts add NAME HOST" in r.stderr
+    r = session("hosts", "list")
+    assert b"auth0_token   - (no host" in r.stdout, r.stdout
+    r = session("list")
+    assert b"auth0_token   token   -        - (none)" in r.stdout, r.stdout
+    r = session("request", "GET", f"https://{TENANT}/x", "-H", "Authorization: Bearer {{auth0_token}}")
+    assert r.returncode == 9 and b"bound to no host" in r.stderr
+    session.assert_no_leak(PLANTED)
+
+
+def test_auth0_login_to_another_tenant_does_not_widen_stored_entries(ctx: Context) -> None:
+    """`auth0 login` changes auth0_domain as `set` does: entries stored before keep the host
+    they were bound to (a legacy entry, with no recorded binding, gets today's first)."""
+    from vault.inject.hosts import HostPolicy
+    from vault.inject.oauth import Token
+    from vault.secret import Secret
+    from vault.service import auth0
+    from vault.store.model import Entry
+
+    def may_go(host: str) -> bool:  # the policy alone: a renewable env would fetch a token
+        try:
+            HostPolicy.for_env(ctx.read().env()).check(f"https://{host}/api/v2/users", ["api_key"])
+        except PolicyError:
+            return False
+        return True
+
+    entries.set_entry(ctx, entries.SetOptions("auth0_domain"), TENANT)
+    with ctx.edit() as data:  # an entry written before bindings were recorded
+        data.env().entries["api_key"] = Entry.new("api_key", PLANTED)
+    assert may_go(TENANT) and not may_go(EVIL)
+    auth0.login(ctx, EVIL, "cid-1", "client-secret-" + "s" * 20)
+    assert not may_go(EVIL) and may_go(TENANT)
+    with ctx.edit() as data:
+        env = data.env()
+        auth0.store_token(env, Token(Secret(PLANTED), None, None, "Bearer"))
+        assert env.entries["auth0_token"].bound_to == [EVIL]  # the tenant it was fetched from

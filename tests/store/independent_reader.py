@@ -1,8 +1,10 @@
 """A second reader of the vault format, written from SECURITY.md alone: it imports nothing of `vault`.
 
-`read(file, passphrase=…, recovery_key=…, keyring_secret=…)` returns (payload dict, the
-intermediate values) or raises Bad("integrity" | "wrong key" | "bad key"). The tests run
-it over every pinned vector; where it and the real reader disagree, one of them is wrong.
+`read(file, passphrase=…, recovery_key=…, keyring_secret=…, seen_v2=…)` returns (payload
+dict, the intermediate values) or raises Bad("integrity" | "wrong key" | "bad key"). It reads
+format versions 1 and 2; `seen_v2` holds the vault ids already seen at version 2 (a version-1
+file of one is refused before any key is tried). The tests run it over every pinned vector;
+where it and the real reader disagree, one of them is wrong.
 """
 
 from __future__ import annotations
@@ -48,9 +50,16 @@ def pairs(kv: list) -> dict:
     return dict(kv)
 
 
+def lp(*parts: str | bytes) -> bytes:
+    """Version 2's LP(x): 4-byte big-endian length, then the bytes."""
+    raw = [p.encode() if isinstance(p, str) else p for p in parts]
+    return b"".join(len(r).to_bytes(4, "big") + r for r in raw)
+
+
 def header_of(data: bytes) -> tuple[dict, bytes, bytes]:
-    if len(data) < 12 + 12 + 16 + 32 or data[:7] != b"TKSAFE\x00" or data[7] != 1:
+    if len(data) < 12 + 12 + 16 + 32 or data[:7] != b"TKSAFE\x00" or data[7] not in (1, 2):
         raise Bad("integrity")
+    v = data[7]
     if hashlib.sha256(data[:-32]).digest() != data[-32:]:
         raise Bad("integrity")
     hlen = int.from_bytes(data[8:12], "big")
@@ -64,18 +73,26 @@ def header_of(data: bytes) -> tuple[dict, bytes, bytes]:
     canonical = json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
     if canonical != hb or re.search(rb'[^A-Za-z0-9+/=._:\-"{}\[\],]', hb):
         raise Bad("integrity")  # not canonical, or a character a header never holds
-    ints = [doc["created"], doc["generation"]] + [s.get(k) for s in doc["keyslots"]
-                                                   for k in ("created", "iterations", "lanes", "memory_kib") if k in s]
+    top = {"cipher", "created", "generation", "keyslots", "vault_id"} if v == 1 else {"cipher", "commit", "keyslots", "vault_id"}
+    if set(doc) != top:
+        raise Bad("integrity")
+    ints = [doc[k] for k in ("created", "generation") if v == 1] + [
+        s.get(k) for s in doc["keyslots"] for k in ("created", "wrap", "iterations", "lanes", "memory_kib") if k in s]
     slots = doc["keyslots"]
-    if (set(doc) != {"cipher", "created", "generation", "keyslots", "vault_id"} or doc["cipher"] != "AES-256-GCM"
+    if (doc["cipher"] != "AES-256-GCM" or (v == 2 and len(b64(doc["commit"], 32)) != 32)
             or any(type(i) is not int or i < 0 for i in ints) or not re.fullmatch(r"[0-9a-f]{32}", doc["vault_id"])
             or not 1 <= len(slots) <= 8 or sum(s["type"] == "passphrase" for s in slots) > 2
             or len({s["id"] for s in slots}) != len(slots)):
         raise Bad("integrity")
     for s in slots:
-        extra = set(s) - {"id", "type", "nonce", "wrapped", "created", "commit", "normalize"}
+        base = {"id", "type", "nonce", "wrapped", "created"} if v == 1 else {"id", "type", "nonce", "wrapped", "wrap"}
+        extra = set(s) - base - {"commit", "normalize"}
         if s["type"] not in SLOT_FIELDS or extra != SLOT_FIELDS[s["type"]] or not re.fullmatch(r"k[1-9]\d{0,2}", s["id"]):
             raise Bad("integrity")
+        if not base <= set(s) or (v == 2 and (s["wrap"] not in (1, 2) or (s["wrap"] == 2 and "commit" not in s))):
+            raise Bad("integrity")
+        if "commit" in s:
+            b64(s["commit"], 32)
         if s["type"] == "passphrase" and not (s["kdf"] == "argon2id" and 1 <= s["iterations"] <= 16
                                               and 1 <= s["lanes"] <= 16 and 8 * s["lanes"] <= s["memory_kib"] <= 1 << 20):
             raise Bad("integrity")
@@ -101,24 +118,40 @@ def slot_key(s: dict, passphrase: str | None, recovery_key: str | None, keyring_
     return None
 
 
+def slot_aad_and_commit(s: dict, vid: str, key: bytes) -> tuple[bytes, bytes]:
+    """(AAD, commitment) of a slot: the "|" join of version 1 (and of `wrap` 1), else LP fields."""
+    if s.get("wrap", 1) == 1:
+        fields = f"{vid}|{s['id']}|{s['type']}".encode()
+        return (b"tokensafe keyslot v1|" + fields,
+                hmac.new(key, b"tokensafe keyslot commitment v1|" + fields, "sha256").digest())
+    return (lp("tokensafe keyslot v2", vid, s["id"], s["type"]),
+            hmac.new(key, lp("tokensafe keyslot commitment v2", vid, s["id"], s["type"]), "sha256").digest())
+
+
 def read(data: bytes, passphrase: str | None = None, recovery_key: str | None = None,
-         keyring_secret: str | None = None) -> tuple[dict, dict]:
+         keyring_secret: str | None = None, seen_v2: frozenset[str] | set[str] = frozenset()) -> tuple[dict, dict]:
     doc, aad, rest = header_of(data)
-    vid = doc["vault_id"]
+    vid, v = doc["vault_id"], data[7]
+    if v == 1 and vid in seen_v2:
+        raise Bad("integrity")  # a downgrade: no key is tried against it
     for s in doc["keyslots"]:
         key = slot_key(s, passphrase, recovery_key, keyring_secret)
         if key is None:
             continue
-        fields = f"{vid}|{s['id']}|{s['type']}".encode()
-        commit = hmac.new(key, b"tokensafe keyslot commitment v1|" + fields, "sha256").digest()
+        slot_aad, commit = slot_aad_and_commit(s, vid, key)
         if "commit" in s and b64(s["commit"], 32) != commit:
             continue
         try:
-            dk = AESGCM(key).decrypt(b64(s["nonce"], 12), b64(s["wrapped"], 48), b"tokensafe keyslot v1|" + fields)
+            dk = AESGCM(key).decrypt(b64(s["nonce"], 12), b64(s["wrapped"], 48), slot_aad)
         except InvalidTag:
             if "commit" in s:
                 raise Bad("integrity") from None
             continue
+        dk_commit = hmac.new(dk, lp("tokensafe data key commitment v2", vid), "sha256").digest()
+        if v == 2 and b64(doc["commit"], 32) != dk_commit:
+            if "commit" in s:
+                raise Bad("integrity")
+            continue  # a slot without commitment: "not this key's", as a wrong key
         try:
             plain = AESGCM(dk).decrypt(rest[:12], rest[12:], aad)
         except InvalidTag:
@@ -126,6 +159,12 @@ def read(data: bytes, passphrase: str | None = None, recovery_key: str | None = 
         body = plain.rstrip(b" ")
         if not body.endswith(b"}"):
             raise Bad("integrity")
-        slot = {"slot_key": key.hex(), "aad": (b"tokensafe keyslot v1|" + fields).hex(), "commit": commit.hex()}
-        return json.loads(body), {"data_key": dk.hex(), "padded_plaintext_length": len(plain), s["id"]: slot}
+        payload = json.loads(body)
+        seen = {"data_key": dk.hex(), "padded_plaintext_length": len(plain),
+                s["id"]: {"slot_key": key.hex(), "aad": slot_aad.hex(), "commit": commit.hex()}}
+        if v == 2:
+            if any(type(payload.get(k)) is not int or not 0 <= payload[k] < 1 << 53 for k in ("generation", "created")):
+                raise Bad("integrity")
+            seen["data_key_commit"] = dk_commit.hex()
+        return payload, seen
     raise Bad("wrong key")

@@ -60,18 +60,28 @@ def reference_data() -> VaultData:
     return data
 
 
-def build_reference(monkeypatch) -> tuple[bytes, bytes]:
-    """(file bytes, data key) of the reference vault; random bytes are pinned."""
+def reference_slots(monkeypatch, form: int) -> tuple[list[format.Keyslot], bytes]:
+    """The reference keyslots k1 (passphrase), k2 (recovery), k3 (keyring) in `form` 1 or 2, and the data key."""
     monkeypatch.setattr(crypto, "random_bytes", DetRandom(b"tokensafe vectors v1"))
     data_key = crypto.random_bytes(crypto.KEY_LEN)
-    slots = [keyslots.new_passphrase_slot("k1", VAULT_ID, data_key, PASSPHRASE, KDF)]
+    salt = crypto.new_salt()  # the same draws, in the same order, as keysources.new_passphrase_slot
+    extra = {"kdf": "argon2id", "salt": base64.b64encode(salt).decode(), "normalize": "nfc",
+             "iterations": KDF.iterations, "lanes": KDF.lanes, "memory_kib": KDF.memory_kib}
+    slots = [keyslots.wrap("k1", "passphrase", VAULT_ID, crypto.derive_passphrase_key(PASSPHRASE, salt, KDF, True),
+                           data_key, extra, form)]
     monkeypatch.setattr(crypto, "random_bytes", lambda n: RECOVERY_RAW[:n])
-    slot, _ = keyslots.new_recovery_slot("k2", VAULT_ID, data_key)
-    slots.append(slot)
+    slots.append(keyslots.wrap("k2", "recovery", VAULT_ID, crypto.hkdf(RECOVERY_RAW, crypto.HKDF_RECOVERY_INFO),
+                               data_key, {}, form))
     monkeypatch.setattr(crypto, "random_bytes", lambda n: bytes(range(50, 50 + n)))
     slots.append(keyslots.wrap("k3", "keyring", VAULT_ID, crypto.hkdf(KEYRING_IKM, crypto.HKDF_KEYRING_INFO),
-                               data_key, {"service": "tokensafe", "account": KEYRING_ACCOUNT}))
-    header = format.Header(VAULT_ID, 3, 0, slots)
+                               data_key, {"service": "tokensafe", "account": KEYRING_ACCOUNT}, form))
+    return slots, data_key
+
+
+def build_reference(monkeypatch) -> tuple[bytes, bytes]:
+    """(file bytes, data key) of the version-1 reference vault; random bytes are pinned."""
+    slots, data_key = reference_slots(monkeypatch, 1)
+    header = format.Header(VAULT_ID, 3, 0, slots, version=1)
     plain = vaultfile.pad(reference_data().to_bytes())
     raw = format.build(header, lambda aad: crypto.seal(data_key, plain, aad, nonce=PAYLOAD_NONCE))
     return raw, data_key
@@ -203,7 +213,7 @@ def variants(raw: bytes) -> list[dict[str, Any]]:
              description="first byte of the magic changed"),
         dict(name="future_version", expect="integrity failure",
              file=_fix_checksum(raw[:7] + b"\x02" + raw[8:-32]), key=pw,
-             description="format version 2, checksum recomputed"),
+             description="version byte 2 on a version-1 header, checksum recomputed: not a version-2 header"),
         dict(name="flipped_keyslot_wrapped", expect="integrity failure",
              file=flip(raw, raw.index(b'"wrapped":"') + 12), key=pw,
              description="a bit flipped inside a keyslot (checksum catches it before any key is tried)"),
@@ -259,17 +269,163 @@ def expected_payload() -> dict[str, Any]:
     return json.loads(reference_data().to_bytes())
 
 
+# format version 2 ------------------------------------------------------------------------
+
+def _seal_v2(header: format.Header, data_key: bytes, payload: bytes | None = None) -> bytes:
+    format.seal_commitment(header, data_key)
+    plain = vaultfile.pad(payload if payload is not None else vaultfile.payload_bytes(reference_data(), header))
+    return format.build(header, lambda aad: crypto.seal(data_key, plain, aad, nonce=PAYLOAD_NONCE))
+
+
+def build_reference_v2(monkeypatch) -> tuple[bytes, bytes]:
+    """(file bytes, data key) of the version-2 reference vault: the version-1 one's slots and
+    data, every slot made in version 2 (`wrap` 2), generation 3, created CREATED."""
+    slots, data_key = reference_slots(monkeypatch, 2)
+    return _seal_v2(format.Header(VAULT_ID, 3, CREATED, slots), data_key), data_key
+
+
+def build_upgraded(monkeypatch) -> tuple[bytes, bytes]:
+    """The version-1 reference after one write by a command that held only the passphrase: the
+    real upgrade path (k1 re-wrapped as `wrap` 2; k2, k3 carried over as `wrap` 1; generation 4)."""
+    from vault import prompting
+    from vault.store.unlock import Unlocker
+
+    raw, data_key = build_reference(monkeypatch)
+    u = Unlocker(use_keyring=False, _passphrase=PASSPHRASE, prompter=prompting.NoPrompter())
+    opened = vaultfile.decode(None, raw, u)
+    monkeypatch.setattr(crypto, "random_bytes", DetRandom(b"tokensafe vectors upgrade"))
+    vaultfile.rewrap_legacy_slots(opened, u.slot_keys)
+    opened.header.generation = (opened.header.generation or 0) + 1
+    return vaultfile.encode(opened), data_key
+
+
+def slot_keys_of(raw: bytes) -> dict[str, bytes]:
+    header = format.parse(raw).header
+    return {"k1": crypto.derive_passphrase_key(PASSPHRASE, base64.b64decode(header.slots_by_id("k1").extra["salt"]),
+                                               KDF, normalize=True),
+            "k2": crypto.hkdf(RECOVERY_RAW, crypto.HKDF_RECOVERY_INFO),
+            "k3": crypto.hkdf(KEYRING_IKM, crypto.HKDF_KEYRING_INFO)}
+
+
+def intermediates_v2(raw: bytes, data_key: bytes) -> dict[str, Any]:
+    """Version 2's values on the way: per slot by its `wrap`, the data-key commitment, the generation."""
+    parsed = format.parse(raw)
+    plain = crypto.open_sealed(data_key, parsed.nonce, parsed.ciphertext, parsed.aad)
+    out: dict[str, Any] = {"data_key": data_key.hex(), "padded_plaintext_length": len(plain),
+                           "data_key_commit": crypto.data_key_commitment(data_key, VAULT_ID).hex(),
+                           "generation": json.loads(plain)["generation"], "slots": {}}
+    for sid, key in slot_keys_of(raw).items():
+        slot = parsed.header.slots_by_id(sid)
+        if slot.wrap == 1:
+            aad, commit = (crypto.keyslot_aad(VAULT_ID, sid, slot.type),
+                           crypto.key_commitment(key, VAULT_ID, sid, slot.type))
+        else:
+            aad, commit = (crypto.keyslot_aad_v2(VAULT_ID, sid, slot.type),
+                           crypto.key_commitment_v2(key, VAULT_ID, sid, slot.type))
+        out["slots"][sid] = {"slot_key": key.hex(), "aad": aad.hex(), "commit": commit.hex()}
+    return out
+
+
+def expected_payload_v2(raw: bytes, data_key: bytes) -> dict[str, Any]:
+    parsed = format.parse(raw)
+    return json.loads(vaultfile.unpad(crypto.open_sealed(data_key, parsed.nonce, parsed.ciphertext, parsed.aad)))
+
+
+def _other_commit(doc: dict[str, Any]) -> None:
+    """The header commits to another data key (all zero bytes)."""
+    doc["commit"] = base64.b64encode(crypto.data_key_commitment(bytes(32), VAULT_ID)).decode()
+
+
+def variants_v2(raw: bytes, upgraded: bytes, v1: bytes, data_key: bytes) -> list[dict[str, Any]]:
+    pw, rk = {"passphrase": PASSPHRASE}, {"recovery_key": recovery_text()}
+    kr = {"keyring_secret": base64.b64encode(KEYRING_IKM).decode()}
+    no_generation = json.loads(reference_data().to_bytes())  # a payload sealed without `generation`
+    no_generation["created"] = CREATED
+    header = format.parse(raw).header
+    return [
+        dict(name="v2_success_passphrase", expect="success", file=raw, key=pw,
+             description="the version-2 reference vault opened with its passphrase"),
+        dict(name="v2_success_recovery", expect="success", file=raw, key=rk,
+             description="the version-2 reference vault opened with its recovery key"),
+        dict(name="v2_success_keyring", expect="success", file=raw, key=kr,
+             description="the version-2 reference vault opened with its keyring secret"),
+        dict(name="v2_wrong_passphrase", expect="wrong key", file=raw, key={"passphrase": PASSPHRASE + "!"},
+             description="one character too many"),
+        dict(name="v2_upgraded_success_passphrase", expect="success", file=upgraded, key=pw,
+             description="the version-1 reference after its upgrade: k1 re-wrapped in version 2's form"),
+        dict(name="v2_upgraded_success_recovery", expect="success", file=upgraded, key=rk,
+             description="the upgraded reference opened through k2, carried over as wrap 1 (version-1 AAD "
+                         "and commitment)"),
+        dict(name="v2_stripped_commitment", expect="integrity failure",
+             file=_rebuild_header(raw, lambda doc: doc.pop("commit")), key=pw,
+             description="the header's data-key commitment removed, length and checksum recomputed"),
+        dict(name="v2_commitment_mismatch", expect="integrity failure", file=_rebuild_header(raw, _other_commit),
+             key=pw, description="the header commits to another data key: the passphrase slot's own "
+                                 "commitment matched, so this is tampering"),
+        dict(name="v2_commitment_mismatch_committed_legacy_slot", expect="integrity failure",
+             file=_rebuild_header(upgraded, _other_commit), key=rk,
+             description="the upgraded vault with a foreign data-key commitment, opened through k2 "
+                         "(wrap 1 with a version-1 commitment): tampering"),
+        dict(name="v2_commitment_mismatch_uncommitted_slot", expect="wrong key",
+             file=_rebuild_header(upgraded, lambda doc: (_other_commit(doc), doc["keyslots"][1].pop("commit"))),
+             key=rk, description="k2 without a slot commitment (as made before commitments) and a "
+                                 "foreign data-key commitment: reported as a wrong key, never "
+                                 "differently (no partitioning oracle)"),
+        dict(name="v2_downgrade_to_v1", expect="integrity failure", file=v1, key=pw, seen_v2=[VAULT_ID],
+             description="the vault's version-1 file, with its vault id recorded as seen at version 2: "
+                         "refused before any key is tried"),
+        dict(name="v2_noncanonical_whitespace", expect="integrity failure",
+             file=_rebuild_header(raw, None, lambda doc: json.dumps(doc, sort_keys=True).encode()), key=pw,
+             description="the version-2 header with spaces after , and :"),
+        dict(name="v2_clear_generation", expect="integrity failure",
+             file=_rebuild_header(raw, lambda doc: doc.update(generation=3)), key=pw,
+             description="a generation in the version-2 header: it lives in the payload"),
+        dict(name="v2_slot_created", expect="integrity failure",
+             file=_rebuild_header(raw, lambda doc: doc["keyslots"][0].update(created=0)), key=pw,
+             description="a keyslot with a created field: version 2 keeps no times in the header"),
+        dict(name="v2_wrap2_without_commit", expect="integrity failure",
+             file=_rebuild_header(raw, lambda doc: doc["keyslots"][0].pop("commit")), key=pw,
+             description="a wrap-2 slot without its commitment"),
+        dict(name="v2_wrap3", expect="integrity failure",
+             file=_rebuild_header(raw, lambda doc: doc["keyslots"][0].update(wrap=3)), key=pw,
+             description="a wrap that is neither 1 nor 2"),
+        dict(name="v2_slot_wrap_downgraded", expect="wrong key",
+             file=_rebuild_header(raw, lambda doc: doc["keyslots"][0].update(wrap=1)), key=pw,
+             description="k1 marked wrap 1: its version-2 commitment does not match the version-1 "
+                         "message, so it is not this key's slot"),
+        dict(name="v2_swapped_keyslot", expect="integrity failure",
+             file=_rebuild_header(raw, lambda doc: doc["keyslots"].reverse()), key=pw,
+             description="keyslots reordered: the header is the payload's AAD"),
+        dict(name="v2_added_keyslot", expect="integrity failure",
+             file=_rebuild_header(raw, lambda doc: doc["keyslots"].append(dict(doc["keyslots"][1], id="k4"))),
+             key=pw, description="a copy of a keyslot added under a new id"),
+        dict(name="v2_payload_without_generation", expect="integrity failure",
+             file=_seal_v2(format.Header(VAULT_ID, 3, CREATED, header.keyslots), data_key,
+                           json.dumps(no_generation, sort_keys=True, separators=(",", ":")).encode()),
+             key=pw, description="sealed with the right key but the payload has no generation"),
+        dict(name="v2_future_version", expect="integrity failure", file=_fix_checksum(raw[:7] + b"\x03" + raw[8:-32]),
+             key=pw, description="format version 3, checksum recomputed"),
+    ]
+
+
 def write_all(monkeypatch) -> None:
     raw, data_key = build_reference(monkeypatch)
+    raw2, _ = build_reference_v2(monkeypatch)
+    upgraded, _ = build_upgraded(monkeypatch)
     VECTOR_DIR.mkdir(exist_ok=True)
     for old in VECTOR_DIR.glob("*.json"):
         old.unlink()
-    for v in variants(raw):
+    for v in variants(raw) + variants_v2(raw2, upgraded, raw, data_key):
         doc = {"expect": v["expect"], "description": v["description"], **v["key"],
                "file_base64": base64.b64encode(v["file"]).decode()}
-        if v["expect"] == "success":
+        if "seen_v2" in v:
+            doc["seen_v2"] = v["seen_v2"]
+        if v["expect"] == "success" and v["file"][7] == 1:
             doc["payload"] = expected_payload()
             doc["intermediate"] = intermediates(raw, data_key)
+        elif v["expect"] == "success":
+            doc["payload"] = expected_payload_v2(v["file"], data_key)
+            doc["intermediate"] = intermediates_v2(v["file"], data_key)
         (VECTOR_DIR / f"{v['name']}.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
 
 

@@ -15,9 +15,12 @@ from store_vectors import (
     PASSPHRASE,
     VECTOR_DIR,
     build_reference,
+    build_reference_v2,
+    build_upgraded,
     expected_payload,
     recovery_text,
     variants,
+    variants_v2,
 )
 
 from vault import crypto, prompting
@@ -58,6 +61,22 @@ def open_raw(raw: bytes, u: Unlocker) -> vaultfile.OpenVault:
     return vaultfile.decode(Path("/nonexistent/vault"), raw, u)
 
 
+def open_as_store(raw: bytes, u: Unlocker, seen_v2: list[str], tmp: Path, monkeypatch) -> vaultfile.OpenVault:
+    """Through a VaultStore, with the vault ids in `seen_v2` recorded as seen at format version 2."""
+    from vault.store import seen
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp / "state"))
+    for vid in seen_v2:
+        seen.set_generation(vid, 0, version=2)
+    path = tmp / "vaults" / "v.tokensafe"
+    path.parent.mkdir(mode=0o700)
+    path.write_bytes(raw)
+    os.chmod(path, 0o600)
+    store = vaultfile.VaultStore.local(path, u)
+    store.warn = lambda message: None
+    return store.read()
+
+
 def test_vectors_are_present() -> None:
     expects = {load(p)["expect"] for p in VECTORS}
     assert len(VECTORS) >= 20
@@ -65,14 +84,26 @@ def test_vectors_are_present() -> None:
 
 
 @pytest.mark.parametrize("path", VECTORS, ids=[p.stem for p in VECTORS])
-def test_vector(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_vector(path: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     doc = load(path)
     u = unlocker_for(doc, monkeypatch)
     error = EXPECT[doc["expect"]]
+    if "seen_v2" in doc:
+        assert doc["expect"] == "integrity failure"
+        assert open_raw(doc["file"], u).header.version == 1  # alone, with nothing recorded, it opens
+        with pytest.raises(IntegrityError, match="downgrade"):
+            open_as_store(doc["file"], unlocker_for(doc, monkeypatch), doc["seen_v2"], tmp_path, monkeypatch)
+        return
     if error is None:
         opened = open_raw(doc["file"], u)
-        assert json.loads(opened.data.to_bytes()) == doc["payload"]
-        assert opened.header.generation == 3
+        payload = dict(doc["payload"])
+        if doc["file"][7] == 2:  # version 2: generation and creation time come from the payload
+            assert (opened.header.generation, opened.header.created) == (payload.pop("generation"),
+                                                                         payload.pop("created"))
+            assert opened.header.generation == doc["intermediate"]["generation"]
+        else:
+            assert opened.header.generation == 3
+        assert json.loads(opened.data.to_bytes()) == payload
         assert opened.data.env("dev").get("auth0_token").value.reveal() == "tok_0123456789abcdefGHIJ"
         assert opened.data.env("dev").get("auth0_token").allowed_hosts == ["*.auth0.com"]
         assert opened.data.env("dev").get("note").value.reveal() == "grüße, 世界 ✓"
@@ -89,11 +120,16 @@ def test_vector(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_encoder_still_produces_the_pinned_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Writing the reference vault today gives byte for byte the pinned file."""
-    raw, _ = build_reference(monkeypatch)
+    raw, data_key = build_reference(monkeypatch)
     assert raw == load(VECTOR_DIR / "success_passphrase.json")["file"]
     for v in variants(raw):
         assert v["file"] == load(VECTOR_DIR / f"{v['name']}.json")["file"], v["name"]
     assert load(VECTOR_DIR / "success_passphrase.json")["payload"] == expected_payload()
+    raw2, _ = build_reference_v2(monkeypatch)
+    upgraded, _ = build_upgraded(monkeypatch)  # the upgrade path itself, pinned
+    assert upgraded == load(VECTOR_DIR / "v2_upgraded_success_recovery.json")["file"]
+    for v in variants_v2(raw2, upgraded, raw, data_key):
+        assert v["file"] == load(VECTOR_DIR / f"{v['name']}.json")["file"], v["name"]
 
 
 def test_layout_matches_security_md() -> None:
@@ -114,12 +150,30 @@ def test_layout_matches_security_md() -> None:
         assert needle not in raw
 
 
+def test_version_2_layout_matches_security_md() -> None:
+    doc = load(VECTOR_DIR / "v2_success_passphrase.json")
+    raw = doc["file"]
+    assert raw[:8] == b"TKSAFE\x00\x02"
+    hlen = int.from_bytes(raw[8:12], "big")
+    header = json.loads(raw[12 : 12 + hlen])
+    assert list(header) == ["cipher", "commit", "keyslots", "vault_id"]
+    assert raw[12 : 12 + hlen] == json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    assert base64.b64decode(header["commit"]).hex() == doc["intermediate"]["data_key_commit"]
+    assert raw[12 + hlen : 24 + hlen] == bytes(range(12))
+    assert raw[-32:] == crypto.checksum(raw[:-32])
+    assert set(header["keyslots"][0]) == {"id", "type", "nonce", "wrapped", "wrap", "kdf", "salt", "iterations",
+                                          "lanes", "memory_kib", "normalize", "commit"}
+    for needle in (b"generation", b"created", b"auth0", b"tok_0123", b"dev"):
+        assert needle not in raw
+
+
 # every single-byte change ------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def small_vault() -> bytes:
+@pytest.fixture(scope="module", params=[1, 2], ids=["v1", "v2"])
+def small_vault(request) -> bytes:
+    """The reference vault in format version 1 (read only) and version 2 (written)."""
     with pytest.MonkeyPatch.context() as mp:
-        raw, _ = build_reference(mp)
+        raw, _ = (build_reference if request.param == 1 else build_reference_v2)(mp)
     return raw
 
 

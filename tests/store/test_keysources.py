@@ -97,6 +97,7 @@ def test_unlock_order_and_one_opaque_wrong_key_message() -> None:
     rslot, text = keysources.RECOVERY.new_slot("k2", VID, DK)
     pslot, _ = keysources.PASSPHRASE_SOURCE.new_slot("k1", VID, DK, "pw", crypto.KdfParams(1, 1, 8))
     header = format.Header(VID, 1, 0, [pslot, rslot])
+    format.seal_commitment(header, DK)  # a version-2 header commits to its data key
     opens = lambda p: Unlocker(use_keyring=False, prompter=p).unlock(header)  # noqa: E731
     assert opens(Answers(passphrase="pw")) == (DK, "k1")
     # A recovery key given up front is an explicit request: it goes before any passphrase.

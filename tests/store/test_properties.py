@@ -146,6 +146,7 @@ def test_unlock_tries_passphrase_then_recovery(monkeypatch: pytest.MonkeyPatch) 
     rslot, text = keyslots.new_recovery_slot("k2", "v" * 32, dk)
     header = format.Header("v" * 32, 1, 0, [
         keyslots.new_passphrase_slot("k1", "v" * 32, dk, "pw", crypto.KdfParams(1, 1, 8)), rslot])
+    format.seal_commitment(header, dk)  # a version-2 header commits to its data key
     assert Unlocker(use_keyring=False, _passphrase="pw").unlock(header) == (dk, "k1")
     monkeypatch.setenv("TOKENSAFE_RECOVERY_KEY", text.lower())
     assert Unlocker(use_keyring=False).unlock(header) == (dk, "k2")

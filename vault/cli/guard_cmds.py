@@ -53,6 +53,9 @@ def max_size_option(f):
 @click.option("--exclude", multiple=True, metavar="GLOB",
               help="Skip files/folders matching GLOB (name, or path with /). Repeatable.")
 @click.option("--staged", is_flag=True, help="Scan what git is about to commit.")
+@click.option("--git", "git_range", is_flag=False, flag_value="", default=None, metavar="[RANGE]",
+              help="Scan the history of the repository (PATH, default .): every blob of RANGE "
+                   "(default: all branches and tags) once.")
 @click.option("--deep", is_flag=True,
               help="Also recognise values of your vault, under any key or bare (unlocks the "
                    "vault; several times slower).")
@@ -63,7 +66,7 @@ def max_size_option(f):
 @vault_option
 def audit_cmd(paths: tuple[str, ...], as_json: bool, as_sarif: bool, baseline: str | None,
               update_baseline: bool, fail_on: str, exclude: tuple[str, ...], staged: bool,
-              deep: bool, strict: bool, workers: int | None, max_size: int | None, vault_path: str | None) -> int:
+              git_range: str | None, deep: bool, strict: bool, workers: int | None, max_size: int | None, vault_path: str | None) -> int:
     """Find tokens in files and folders (default: the current folder).
 
     Findings show where, which detector, how severe, a redacted preview and a keyed
@@ -80,6 +83,8 @@ def audit_cmd(paths: tuple[str, ...], as_json: bool, as_sarif: bool, baseline: s
       tokensafe audit --sarif . > tokensafe.sarif
       tokensafe audit --baseline .tokensafe-baseline --update-baseline .
       tokensafe audit --staged            # as a git pre-commit hook
+      tokensafe audit --git               # every commit of every branch, each blob once
+      tokensafe audit --git v1.0..HEAD ../repo
       tokensafe audit --max-size 1G ~/exports
     """
     from vault.guard import report
@@ -88,9 +93,10 @@ def audit_cmd(paths: tuple[str, ...], as_json: bool, as_sarif: bool, baseline: s
     if as_json and as_sarif:
         raise UsageError("--json and --sarif are exclusive", "pick one output format")
     opts = AuditOptions(paths, Path(baseline) if baseline else None, update_baseline, fail_on,
-                        exclude, staged, deep, workers, strict, max_size)
+                        exclude, staged, deep, workers, strict, max_size,
+                        git=git_range is not None, git_range=git_range or None)
     opts.validate()  # before a progress bar appears
-    bar = _Progress() if not (staged or as_json or as_sarif) and is_tty(sys.stderr) else None
+    bar = _Progress() if not (staged or git_range is not None or as_json or as_sarif) and is_tty(sys.stderr) else None
     try:
         result = audit(make_context(vault_path), opts, progress=bar.update if bar else None)
     finally:

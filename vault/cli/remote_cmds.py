@@ -62,9 +62,11 @@ Examples:
                    "(two lines); env: BAO_TOKEN / VAULT_TOKEN at use time, nothing stored.")
 @click.option("--timeout", type=float, default=10.0, show_default=True, metavar="S",
               help="Give up on the remote after S seconds (failover included).")
-def remote_add(vault_path, passphrase_fd, name, urls, mount, kv_path, namespace, auth, timeout):
+@click.option("--cacert", default=None, metavar="FILE",
+              help="PEM file of CA certificates to trust for this remote (else the system's, or SSL_CERT_FILE).")
+def remote_add(vault_path, passphrase_fd, name, urls, mount, kv_path, namespace, auth, timeout, cacert):
     """Add (or replace) a remote; its credentials are kept in the vault, bound to its hosts."""
-    cfg = service.check_remote(name, list(urls), mount, kv_path, namespace, auth, timeout)  # before asking
+    cfg = service.check_remote(name, list(urls), mount, kv_path, namespace, auth, timeout, cacert)  # before asking
     creds: dict[str, str] = {}
     if auth == "token":
         (creds["token"],) = _read_lines(["Token (hidden): "])
@@ -92,7 +94,8 @@ def remote_list(vault_path, passphrase_fd, as_json):
         click.echo("(no remotes; add one with `tokensafe remote add NAME --url URL`)")
     for r in remotes:
         synced = ", ".join(f"{e}@v{v}" for e, v in r.synced.items()) or "-"
-        click.echo(f"{r.name}  {r.mount}/{r.path}  {' '.join(r.urls)}  auth={r.auth}  synced: {synced}")
+        ca = f"  cacert={r.cacert}" if r.cacert else ""
+        click.echo(f"{r.name}  {r.mount}/{r.path}  {' '.join(r.urls)}  auth={r.auth}{ca}  synced: {synced}")
 
 
 @remote_group.command("rm", epilog="Example: tokensafe remote rm team")

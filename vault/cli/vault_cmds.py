@@ -177,6 +177,8 @@ def _hosts(e) -> str:
     """The hosts an entry may really go to; the implicit auth0_domain binding is marked."""
     if e.hosts_source == "auth0_domain":
         return "auth0_domain's host (implicit)"
+    if e.hosts_source == "recorded":
+        return "an earlier auth0_domain's host (see hosts list)"
     return ",".join(e.allowed_hosts) or "- (none)"
 
 
@@ -279,9 +281,11 @@ def backup_restore(vault_path, passphrase_fd, yes):
     """
     ctx = make_context(vault_path, passphrase_fd)
     plan = entries.backup_plan(ctx)  # before unlocking: headers only
-    now = f"generation {plan.current}" if plan.current is not None else "the unreadable current file"
-    click.echo(f"tokensafe: restoring generation {plan.backup} of {display(plan.path)} "
-               f"(replaces {now})", err=True)
+    # Format 2 keeps generations in the encrypted payload: named once the backup is unlocked.
+    now = ("the unreadable current file" if plan.current is None else "the current file" if plan.current == "v2"
+           else f"generation {plan.current}")
+    back = f"generation {plan.backup}" if plan.backup is not None else "the previous generation"
+    click.echo(f"tokensafe: restoring {back} of {display(plan.path)} (replaces {now})", err=True)
     for slot in plan.slots_removed:
         click.echo(f"tokensafe:   keyslot {slot} would be removed (added or changed since)", err=True)
     for slot in plan.slots_back:

@@ -15,8 +15,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from vault.guard import filters
-from vault.guard.extract import PROVIDER_RE
+from vault.guard import filters, providers
 from vault.guard.model import Candidate
 from vault.store.model import jwt_claims as _decode_claims
 
@@ -28,11 +27,12 @@ _AUTH0_ISS = re.compile(r"^https://[A-Za-z0-9.\-]+\.auth0\.com/?$")
 _MODULE_ATTR = re.compile(r"^[A-Za-z_][\w.]*[._][\w.]*:[A-Za-z_]\w*$")
 # UPPER_SNAKE names and dotted paths: unquoted in code they are references, not literals
 _CONSTANT = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$|^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")
-# Vendor tokens: the prefixes a value may start with (shapes in extract.PROVIDER_RE), and
-# the documented examples (AWS's key id, Stripe's test key), which are never leaks.
-_PROVIDER_PREFIXES = ("gh", "github_pat_", "glpat-", "xox", "sk_", "rk_", "npm_", "AKIA", "ASIA")
-_PROVIDER_HEAD = re.compile(r"^(?:github_pat_|[sr]k_(?:live|test)_|[a-z]{3,5}[_-]|A[KS]IA)")
-_DOC_TOKENS = frozenset({"AKIAIOSFODNN7EXAMPLE", "sk_test_4eC39HqLyjWDarjtT1zdp7dc"})
+# Vendor tokens (vault/guard/providers.py): the prefixes a value may start with, and a head
+# cut before the placeholder test (`ghp_your_token_here`).
+_PROVIDER_PREFIXES = tuple(sorted({a.decode() for a, f in providers.ANCHORS if not f.back} | {
+    "sk_", "rk_", "sk-"}))
+_PROVIDER_HEAD = re.compile(r"^(?:github_pat_|[sr]k_(?:live|test)_|sk-(?:proj-|ant-api03-)?|"
+                            r"[a-z]{3,5}[_-]|A[KS]IA|AIza|PMAK-|SG\.)")
 _WRITE_SCOPE = re.compile(r"^(create|update|delete|write|manage)[:_]")
 
 
@@ -146,32 +146,96 @@ class Jwt(Detector):
 class PrivateKey(Detector):
     id = "private-key"
     title = "Private key (PEM)"
-    description = "A PEM private key block with a body."
+    description = ("A PEM private key block with a body (RSA, EC, DSA, OpenSSH, PKCS#8, PGP); "
+                   "one that needs a passphrase is low.")
     default_severity = "critical"
 
     def classify(self, c: Candidate, ctx: Context) -> Verdict | None:
         if c.source != "pem":
             return None
         m = re.match(r"-----BEGIN ([A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?)-----", c.value)
-        return Verdict("critical", {"type": m.group(1)}) if m else None
+        if not m:
+            return None
+        if providers.pem_encrypted(c.value):  # useless without its passphrase
+            return Verdict("low", {"type": m.group(1), "encrypted": True})
+        return Verdict("critical", {"type": m.group(1)})
+
+
+class PuttyKey(Detector):
+    id = "putty-private-key"
+    title = "Private key (PuTTY .ppk)"
+    description = "A PuTTY-User-Key-File-2/3 key with its Private-Lines; an encrypted one is low."
+    default_severity = "critical"
+
+    def classify(self, c: Candidate, ctx: Context) -> Verdict | None:
+        if c.source != "putty":
+            return None
+        if c.encoding:  # `Encryption: aes256-cbc`: useless without its passphrase
+            return Verdict("low", {"type": "putty", "encrypted": True})
+        return Verdict("critical", {"type": "putty"})
+
+
+class ProviderFormat(Detector):
+    """One row of providers.FORMATS: a token whose format its issuer publishes."""
+
+    def __init__(self, fmt: providers.Format) -> None:
+        self.fmt = fmt
+        self.id = fmt.id  # type: ignore[misc]
+        self.title = fmt.title  # type: ignore[misc]
+        self.description = (f"A {fmt.title} by its published format"  # type: ignore[misc]
+                            + (" and checksum" if fmt.check else "") + ", under any key or none.")
+        self.default_severity = fmt.severity  # type: ignore[misc]
+
+    def classify(self, c: Candidate, ctx: Context) -> Verdict | None:
+        got = _provider_match(c)
+        if got is None or got[0] is not self.fmt or not got[1]:
+            return None
+        low = self.fmt.low_prefixes and c.value.startswith(self.fmt.low_prefixes)
+        return Verdict("low" if low else self.fmt.severity, {"provider": self.fmt.provider})
+
+
+def _provider_match(c: Candidate) -> tuple[providers.Format, bool] | None:
+    """providers.match for a candidate, once per value (every ProviderFormat asks)."""
+    v = c.value
+    if _pm[0] == (v, c.source):
+        return _pm[1]
+    got = None
+    if c.source not in ("pem", "url", "run", "putty", "aws-secret") and v.startswith(_PROVIDER_PREFIXES):
+        got = providers.match(v)
+        if got and (providers.documented(v) or filters.is_placeholder(_PROVIDER_HEAD.sub("", v))):
+            got = None
+    _pm[:] = [(v, c.source), got]
+    return got
+
+
+_pm: list[Any] = [None, None]
 
 
 class ProviderToken(Detector):
     id = "provider-token"
-    title = "Vendor-prefixed token (GitHub, GitLab, Slack, Stripe, npm, AWS)"
-    description = ("A token whose prefix names its issuer (`ghp_`, `github_pat_`, `glpat-`, `xoxb-`, "
-                   "`sk_live_`, `npm_`, `AKIA`), under any key or none.")
-    default_severity = "high"
+    title = "Vendor-prefixed token that fails its checksum"
+    description = ("A token with a vendor's prefix and shape (`ghp_`, `npm_`) whose published "
+                   "CRC32 checksum does not match: mistyped, truncated or made up; low. (Until "
+                   "0.x this id named every vendor token; each format now has its own id.)")
+    default_severity = "low"
 
     def classify(self, c: Candidate, ctx: Context) -> Verdict | None:
-        v = c.value
-        if c.source in ("pem", "url", "run") or not v.startswith(_PROVIDER_PREFIXES):
+        got = _provider_match(c)
+        if got is None or got[1]:
             return None
-        m = PROVIDER_RE.fullmatch(v.encode("utf-8", "surrogatepass"))
-        if not m or v in _DOC_TOKENS or filters.is_placeholder(_PROVIDER_HEAD.sub("", v)):
+        return Verdict("low", {"provider": got[0].provider, "checksum": "mismatch"})
+
+
+class AwsSecretKey(Detector):
+    id = "aws-secret-key"
+    title = "AWS secret access key (beside its key id)"
+    description = "40 base64 characters within a few lines of an AWS access key id (`AKIA…`, `ASIA…`)."
+    default_severity = "critical"
+
+    def classify(self, c: Candidate, ctx: Context) -> Verdict | None:
+        if c.source != "aws-secret" or filters.is_placeholder(c.value) or providers.documented(c.value):
             return None
-        provider = m.lastgroup or ""
-        return Verdict("low" if v.startswith("sk_test_") else "high", {"provider": provider})
+        return Verdict("critical", {"provider": "aws"})
 
 
 class Bearer(Detector):
@@ -204,7 +268,7 @@ class DockerAuth(Detector):
     default_severity = "high"
 
     def classify(self, c: Candidate, ctx: Context) -> Verdict | None:
-        if c.source != "kv" or not c.key or c.key.lower() != "auth":
+        if c.source not in ("kv", "cred") or not c.key or c.key.lower() != "auth":
             return None
         try:
             raw = base64.b64decode(c.value, validate=True).decode("utf-8")
@@ -307,6 +371,27 @@ class UrlCredentials(Detector):
         return Verdict("high", {"host": c.key})
 
 
+class CredentialFile(Detector):
+    id = "credential-file"
+    title = "Credential in a credential file"
+    description = ("A password or token in a file whose grammar is known (.netrc, .npmrc, .pypirc, "
+                   ".git-credentials, AWS credentials, kubeconfig, .pgpass, Maven settings.xml, "
+                   "gradle.properties); facts name the field and the host it unlocks.")
+    default_severity = "high"
+
+    def classify(self, c: Candidate, ctx: Context) -> Verdict | None:
+        if c.source != "cred":
+            return None
+        v = c.value
+        if len(v) < 4 or v.isdigit() or filters.is_placeholder(v):
+            return None  # a port, a pin length, an id: not what a credential field holds
+        if c.facts and c.facts.get("type") == "private key":  # kubeconfig client-key-data
+            return Verdict("critical")
+        if c.key == "aws_secret_access_key":  # as aws-secret-key: the key id is in the file
+            return Verdict("critical")
+        return Verdict("high")
+
+
 class VaultKnown(Detector):
     """Claims values that only the vault's fingerprints recognise; the engine sets the flag."""
 
@@ -320,7 +405,8 @@ class VaultKnown(Detector):
 
 
 REGISTRY: tuple[Detector, ...] = (
-    Auth0ManagementToken(), Jwt(), PrivateKey(), ProviderToken(), Bearer(), DockerAuth(),
+    Auth0ManagementToken(), Jwt(), PrivateKey(), *(ProviderFormat(f) for f in providers.FORMATS),
+    ProviderToken(), AwsSecretKey(), PuttyKey(), Bearer(), DockerAuth(), CredentialFile(),
     PostmanVariable(), ClientSecret(), Password(), HighEntropy(), VaultKnown(), UrlCredentials(),
 )
 BY_ID: dict[str, Detector] = {d.id: d for d in REGISTRY}

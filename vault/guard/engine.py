@@ -1,7 +1,9 @@
 """Walk paths, fan files out to a process pool, gather findings and per-file errors.
 
 Small jobs run in-process (a pool costs ~100 ms to start). Large ones go to one worker per
-core in batches of about 8 MB, biggest files first so no core idles at the end.
+core, fed while the walk goes on (feed.py): files of 1 MiB or more one by one, biggest known
+first, small ones in batches of up to 256 files or 8 MB; a batch sends back a summary and
+only the results that carry something (findings, an error, a skip).
 """
 
 from __future__ import annotations
@@ -125,39 +127,49 @@ def _init_worker(cfg: ScanConfig) -> None:
     _worker = FileScanner(cfg)
 
 
-def _scan_batch(paths: list[str]) -> list[FileResult]:
+def _scan_batch(paths: list[str]) -> tuple[int, int, int, list[FileResult]]:
+    """(clean files, their bytes, how many of them binary, the other results): a result object
+    per clean file cost more to pickle to the parent than the file cost to scan."""
     assert _worker is not None
-    return [_worker.scan_path(p) for p in paths]
-
-
-def _batches(files: list[tuple[str, int]]) -> list[list[str]]:
-    out: list[list[str]] = []
-    cur: list[str] = []
-    size = 0
-    for p, n in sorted(files, key=lambda f: -f[1]):
-        cur.append(p)
-        size += n
-        if size >= BATCH_BYTES or len(cur) >= 256:
-            out.append(cur)
-            cur, size = [], 0
-    if cur:
-        out.append(cur)
-    return out
+    files = nbytes = binary = 0
+    kept: list[FileResult] = []
+    for p in paths:
+        fr = _worker.scan_path(p)
+        if fr.findings or fr.error or fr.skipped:
+            kept.append(fr)
+        else:
+            files += 1
+            nbytes += fr.nbytes
+            binary += fr.binary
+    return files, nbytes, binary, kept
 
 
 def scan(paths: Iterable[str], cfg: ScanConfig, excludes: tuple[str, ...] = (),
          workers: int | None = None,
          progress: Callable[[int, int], None] | None = None) -> ScanResult:
-    """Scan files and trees; `progress(nbytes, total_bytes)` is called as files finish."""
+    """Scan files and trees; `progress(nbytes, total_bytes)` is called as files finish, once
+    the walk is over (the total is known then)."""
     t0 = time.perf_counter()
     result = ScanResult()
-    files = list(walk(paths, excludes, result.errors, result.stats))
-    total = sum(n for _, n in files)
+    walk_errors: list[FileError] = []  # the walk may run in its own thread: its own lists
+    walk_stats = ScanStats()
+    found = walk(paths, excludes, walk_errors, walk_stats)
     if not workers:
         try:
             workers = len(os.sched_getaffinity(0))  # the cores this process may use
         except (AttributeError, OSError):
             workers = os.cpu_count() or 1
+    # Walk until the job is big enough for a pool; a small one is scanned here.
+    first: list[tuple[str, int]] = []
+    size = 0
+    pooled = False
+    for f in found:
+        first.append(f)
+        size += f[1]
+        if workers > 1 and size > IN_PROCESS_BYTES and len(first) > 2:
+            pooled = True
+            break
+    file_errors: list[FileError] = []
 
     def collect(fr: FileResult) -> None:
         result.stats.files += fr.skipped is None  # files read; skipped ones are counted below
@@ -166,26 +178,63 @@ def scan(paths: Iterable[str], cfg: ScanConfig, excludes: tuple[str, ...] = (),
         result.stats.special += fr.skipped == "special"
         result.stats.too_large += fr.skipped == "large"
         if fr.error:
-            result.errors.append(fr.error)
+            file_errors.append(fr.error)
         result.findings.extend(fr.findings)
-        if progress:
-            progress(fr.nbytes, total)
 
-    if workers <= 1 or total <= IN_PROCESS_BYTES or len(files) <= 2:
+    if not pooled:
         scanner = FileScanner(cfg)
-        for p, _ in files:
-            collect(scanner.scan_path(p))
+        for p, _ in first:
+            fr = scanner.scan_path(p)
+            collect(fr)
+            if progress:
+                progress(fr.nbytes, size)
     else:
-        import multiprocessing as mp
-
-        # fork where available: workers start in ms and inherit the imported modules
-        methods = mp.get_all_start_methods()
-        ctx = mp.get_context("fork" if "fork" in methods else "spawn")
-        with ctx.Pool(workers, initializer=_init_worker, initargs=(cfg,)) as pool:
-            for batch in pool.imap_unordered(_scan_batch, _batches(files)):
-                for fr in batch:
-                    collect(fr)
+        _scan_pooled(first, found, cfg, workers, collect, result.stats, progress)
+    result.errors = walk_errors + file_errors
+    result.stats.excluded += walk_stats.excluded
+    result.stats.special += walk_stats.special
     result.stats.errors = len(result.errors)
     result.stats.seconds = time.perf_counter() - t0
     result.findings.sort(key=lambda f: (f.path, f.line, f.column))
     return result
+
+
+def _scan_pooled(first: list[tuple[str, int]], rest: Iterator[tuple[str, int]], cfg: ScanConfig,
+                 workers: int, collect: Callable[[FileResult], None], stats: ScanStats,
+                 progress: Callable[[int, int], None] | None) -> None:
+    """One worker per core, fed while the walk goes on (feed.py says how)."""
+    import multiprocessing as mp
+
+    from vault.guard.feed import BatchFeed
+
+    feed = BatchFeed(BATCH_BYTES, limit=2 * workers)
+    for p, n in first:
+        feed.add(p, n)
+    walker = feed.walk_in_thread(rest)
+    unreported = 0  # bytes done before the walk ended, when the total was not known yet
+    # fork where available: workers start in ms and inherit the imported modules
+    methods = mp.get_all_start_methods()
+    ctx = mp.get_context("fork" if "fork" in methods else "spawn")
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(cfg,)) as pool:
+        try:
+            for clean, nbytes, binary, kept in pool.imap_unordered(_scan_batch, feed.batches()):
+                feed.returned()
+                stats.files += clean
+                stats.bytes += nbytes
+                stats.binary += binary
+                for fr in kept:
+                    collect(fr)
+                    nbytes += fr.nbytes
+                if progress:
+                    if feed.done:
+                        progress(nbytes + unreported, feed.total)
+                        unreported = 0
+                    else:
+                        unreported += nbytes
+        finally:
+            feed.stop()  # wakes the pool's task thread if we leave early (an error, ^C)
+    walker.join()
+    if feed.error is not None:
+        raise feed.error
+    if progress and unreported:
+        progress(unreported, feed.total)

@@ -19,7 +19,7 @@ from typing import Any
 
 from vault import literal_scan
 from vault.formats import postman_env
-from vault.guard import filters
+from vault.guard import filters, providers
 from vault.guard.model import Candidate
 
 # (anchor in lowercase, handler); every handler must cope with a false anchor.
@@ -30,14 +30,13 @@ ANCHORS: tuple[tuple[bytes, str], ...] = (
     (b"://", "url"),
 )
 # Vendor prefixes, matched in their exact case (`ghp_`, `AKIA`): a token stands alone here,
-# under any key or none. `k_live_`/`k_test_` sit one byte into Stripe's `sk_…`/`rk_…`.
-CASED_ANCHORS: tuple[tuple[bytes, str], ...] = tuple((a, "provider") for a in (
-    b"ghp_", b"gho_", b"ghu_", b"ghs_", b"ghr_", b"github_pat_", b"glpat-", b"xox",
-    b"k_live_", b"k_test_", b"npm_", b"AKIA", b"ASIA"))
-# The same anchors without hyperscan: one regex pass per leading letter (sre finds a literal
-# prefix fast) costs 5 passes where one `bytes.find` per anchor would cost 13.
-CASED_SCANS = tuple(re.compile(p) for p in (
-    rb"g(?:h[pousr]_|ithub_pat_|lpat-)", rb"xox", rb"k_(?:live|test)_", rb"npm_", rb"A[KS]IA"))
+# under any key or none. The table of formats is vault/guard/providers.py.
+CASED_ANCHORS: tuple[tuple[bytes, str], ...] = tuple(
+    (a, "provider") for a, _ in providers.ANCHORS) + ((b"PuTTY-User-Key-File-", "putty"),)
+# The same anchors without hyperscan: one regex pass per leading byte (sre finds a literal
+# prefix fast) instead of one `bytes.find` per anchor.
+CASED_SCANS = tuple((rx, "provider") for rx in providers.SCANS) + (
+    (re.compile(rb"PuTTY-User-Key-File-"), "putty"),)
 # In binary files (databases, caches) only shapes strong enough to stand alone.
 BINARY_HANDLERS = frozenset({"jwt", "bearer", "pem", "provider"})
 
@@ -105,14 +104,8 @@ TYPE_SECRET_PRE = re.compile(rb"\"type\"[ \t]{0,8}:[ \t]{0,8}\"\Z")
 URL_CRED_RE = re.compile(
     rb"://(?P<u>[A-Za-z0-9._~%!$&*+;=\-]{0,64}):(?P<v>[^\s/@:\"'`<>{}\[\]\\]{3,128})@"
     rb"(?P<h>[A-Za-z0-9.\-]{1,253})")
-# The whole token from its prefix; each alternative names its provider (group name).
-PROVIDER_RE = re.compile(
-    rb"(?:(?P<github>gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{82})"
-    rb"|(?P<gitlab>glpat-[A-Za-z0-9_-]{20}(?!-))"
-    rb"|(?P<slack>xox[baprs]-[0-9]{1,20}-[0-9]{1,20}(?:-[0-9]{1,20})?-[A-Za-z0-9]{8,64})"
-    rb"|(?P<stripe>[sr]k_live_[A-Za-z0-9]{24,247}|sk_test_[A-Za-z0-9]{24,247})"
-    rb"|(?P<npm>npm_[A-Za-z0-9]{36})"
-    rb"|(?P<aws>A[KS]IA[A-Z0-9]{16}))(?![A-Za-z0-9_])")
+# The whole token from its prefix; one named group per row of providers.FORMATS.
+PROVIDER_RE = providers.PATTERN
 PEM_RE = re.compile(
     rb"-----BEGIN (?P<t>[A-Z0-9 ]{0,20}PRIVATE KEY(?: BLOCK)?)-----"
     rb"(?P<body>(?:[A-Za-z0-9+/=\s:,\-]|\\n|\\r){64,12000}?)-----END (?P=t)-----")
@@ -179,8 +172,8 @@ def _find_hits(buf: bytes, own_start: int, own_end: int) -> list[tuple[int, str]
             p = lo.find(anchor, p + 1, end)
     for rx, name in _GROUPED_ANCHORS:
         hits.extend((m.start(), name) for m in rx.finditer(lo, own_start, stop) if m.start() < own_end)
-    for rx in CASED_SCANS:
-        hits.extend((m.start(), "provider") for m in rx.finditer(buf, own_start, stop)
+    for rx, name in CASED_SCANS:
+        hits.extend((m.start(), name) for m in rx.finditer(buf, own_start, stop)
                     if m.start() < own_end)
     return hits
 
@@ -262,6 +255,8 @@ class Extractor:
         self.runs = runs  # is this token-shaped run a vault value? (bare vault-known values)
         self.keep_all = keep_all or runs is not None  # values under any key (in-vault check)
         self._pem_end: list[Any] = [None, 0, -1]  # (buffer, searched from, next END or -1)
+        self._putty_lines: list[Any] = [None, 0, -1]  # the same for PuTTY's `Private-Lines:`
+        self._putty_mac: list[Any] = [None, 0, -1]  # … and its `Private-MAC:`
         self._key_at: list[Any] = [None, -1, -1]  # (buffer, searched up to, last `"key"` or -1)
         self._pair_at: list[Any] = [None, -1, None]  # (buffer, start, PAIR_RE match there)
         self._value_at: list[Any] = [None, 0, -1]  # (buffer, from, next `"value"` at or after it)
@@ -278,7 +273,7 @@ class Extractor:
         self.handlers: dict[str, Callable[[bytes, int], list[Candidate]]] = {
             "jwt": self._jwt, "b64jwt": self._b64jwt, "bearer": self._bearer,
             "authz": self._authz, "kv": self._kv, "pem": self._pem, "url": self._url,
-            "provider": self._provider,
+            "provider": self._provider, "putty": self._putty,
         }
 
     def extract(self, buf: bytes, own_start: int, own_end: int,
@@ -404,6 +399,10 @@ class Extractor:
             p -= 1  # the anchor sits one byte into `sk_live_`, `rk_live_`, `sk_test_`
             if p < 0:
                 return []
+        elif buf[p:p + 8] == b"T3BlbkFJ":
+            p = buf.rfind(b"sk-", max(0, p - providers.BACK[b"T3BlbkFJ"]), p)  # OpenAI: mid-key
+            if p < 0:
+                return []
         # Not inside a longer identifier (`my_ghp_x`, `XAKIA…`), unless after %XX or a JSON \n
         if (p > 0 and (chr(buf[p - 1]).isalnum() or buf[p - 1] == 0x5F)
                 and not ((p >= 3 and buf[p - 3] == 0x25) or (p >= 2 and buf[p - 2] == 0x5C))):
@@ -411,7 +410,32 @@ class Extractor:
         m = PROVIDER_RE.match(buf, p)
         if not m:
             return []
-        return [Candidate(_s(m.group()), m.start(), m.end(), "provider")]
+        self._hit = m.end()
+        out = [Candidate(_s(m.group()), m.start(), m.end(), "provider")]
+        if buf[p:p + 4] in (b"AKIA", b"ASIA") and b"EXAMPLE" not in m.group():  # not AWS's docs
+            near = providers.aws_secret_near(buf, m.start(), m.end())
+            out[0].facts = {"secret_nearby": near is not None}
+            if near:  # the pair is the credential: the secret is reported with the id's name
+                out.append(Candidate(_s(buf[near[0]:near[1]]), near[0], near[1], "aws-secret"))
+        return out
+
+    def _putty(self, buf: bytes, p: int) -> list[Candidate]:
+        """A PuTTY private key (`.ppk`): header line to its Private-MAC line."""
+        # The next `Private-Lines:`, found once per buffer region (as for PEM's END): a file
+        # of header lines must not search 16 KB for each.
+        nxt = []
+        for cache, word in ((self._putty_lines, b"Private-Lines:"), (self._putty_mac, b"Private-MAC:")):
+            if cache[0] is not buf or not (cache[1] <= p and (cache[2] < 0 or p < cache[2])):
+                cache[:] = [buf, p, buf.find(word, p)]
+            nxt.append(cache[2])
+        if nxt[0] < 0 or nxt[0] - p > providers.PUTTY_MAX:
+            return []
+        got = providers.putty_key(buf, p, nxt[0], nxt[1])
+        if not got:
+            return []
+        s, e, enc = got
+        self._hit = e
+        return [Candidate(_s(buf[s:e]), s, e, "putty", encoding=None if enc == "none" else enc)]
 
     def _authz(self, buf: bytes, p: int) -> list[Candidate]:
         m = AUTHZ_RE.match(buf, p)

@@ -1,8 +1,10 @@
 """Files to findings: encodings, binaries, chunked reads with overlap, line/column mapping.
 
-A file is never read whole unless it must be decoded (UTF-16); everything else streams in
-1 MiB chunks that overlap by the longest value an anchor can start, so memory stays flat
-whatever the file size.
+A file of at most one chunk (1 MiB; most files of a tree) is read whole with one `os.read`
+and scanned as one buffer, exactly as the chunk loop would for it (its first pass ends at
+EOF), minus the file object and loop. A larger one streams in 1 MiB chunks that overlap by
+the longest value an anchor can start, so memory stays flat whatever the file size; it is
+read whole only if it must be decoded (UTF-16).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 
 from vault import crypto
 from vault.formats import postman_env
-from vault.guard import detectors
+from vault.guard import credfiles, decode, detectors
 from vault.guard.extract import LOOKAHEAD, LOOKBACK, Extractor
 from vault.guard.model import (
     Candidate,
@@ -33,7 +35,8 @@ MAX_DECODE = 64 * 1024 * 1024  # UTF-16 files are decoded whole; beyond this the
 PSEUDO_ROOTS = ("/proc", "/sys", "/dev")
 ALLOW_MARK = b"tokensafe:allow"
 SOURCE_RANK = {"pem": 0, "jwt": 1, "b64jwt": 1, "pair": 2, "kv": 3, "bearer": 4, "authz": 5,
-               "basic": 5, "url": 6, "run": 9}
+               "basic": 5, "url": 6, "run": 9,
+               "cred": -1, "putty": 0, "aws-secret": 1}  # a credential file's grammar knows best
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,27 @@ class _Allowed:
         return allowed
 
 
+UNEXAMINED = ("scanned in part: far more places that look like tokens than a real file holds "
+              "(generated or hostile?); some were not examined")
+
+
+def _read_upto(fd: int, size: int) -> bytes:
+    """At most `size` bytes (what fstat said): one read for a regular file, more only if a
+    file system returns a short read; a file that grows meanwhile is not followed."""
+    data = os.read(fd, size) if size else b""
+    if 0 < len(data) < size:
+        parts = [data]
+        got = len(data)
+        while got < size:
+            more = os.read(fd, size - got)
+            if not more:
+                break
+            parts.append(more)
+            got += len(more)
+        data = b"".join(parts)
+    return data
+
+
 class _Limited:
     """Reads a file only up to the size fstat gave: a file that claims one size and keeps
     yielding bytes (pseudo files, a writer racing the scan) cannot make the read endless."""
@@ -150,12 +174,30 @@ class _Limited:
         return got
 
 
-def is_pseudo(path: str, st: os.stat_result) -> bool:
-    """A file of /proc, /sys or /dev (a symlink may lead there): never scanned."""
-    real = os.path.realpath(path)
-    if any(real == r or real.startswith(r + "/") for r in PSEUDO_ROOTS):
+def is_pseudo(path: str, st: os.stat_result, real_dirs: dict[str, tuple[str, bool]] | None = None) -> bool:
+    """A file of /proc, /sys or /dev (a symlink may lead there): never scanned.
+
+    `real_dirs` caches each folder's real path (and whether it lies in one of those) across
+    calls: resolving every component of every file's path (`realpath`, one lstat each) was a
+    fifth of the time on small files. A file's own name is then resolved only if it is a link."""
+    if st.st_dev in _pseudo_devs():
         return True
-    return st.st_dev in _pseudo_devs()
+    if real_dirs is None:
+        return _under_pseudo_root(os.path.realpath(path))
+    folder, name = os.path.split(path)
+    got = real_dirs.get(folder)
+    if got is None:
+        if len(real_dirs) >= 4096:
+            real_dirs.clear()  # bounded: a walk moves on from a folder and rarely comes back
+        real_dir = os.path.realpath(folder)
+        got = real_dirs[folder] = (real_dir, _under_pseudo_root(real_dir))
+    if name in ("", ".", "..") or stat.S_ISLNK(os.lstat(path).st_mode):
+        return _under_pseudo_root(os.path.realpath(path))
+    return got[1] or (got[0] == "/" and "/" + name in PSEUDO_ROOTS)
+
+
+def _under_pseudo_root(real: str) -> bool:
+    return any(real == r or real.startswith(r + "/") for r in PSEUDO_ROOTS)
 
 
 _PSEUDO_DEVS: list[frozenset[int]] = []
@@ -171,6 +213,12 @@ def _pseudo_devs() -> frozenset[int]:
     return _PSEUDO_DEVS[0]
 
 
+def _scope(head: bytes) -> str | None:
+    """The Postman scope of a file's head; every marker sniff_scope reads holds `postman`, and
+    most files have none: one substring test instead of a regex search over 8 KB."""
+    return postman_env.sniff_scope(head) if b"postman" in head else None
+
+
 def _merge(cands: list[Candidate]) -> list[Candidate]:
     """One candidate per value start; context (key, scope, type) pooled from the others."""
     by_start: dict[int, Candidate] = {}
@@ -183,6 +231,7 @@ def _merge(cands: list[Candidate]) -> list[Candidate]:
             have.scope = have.scope or c.scope
             have.var_type = have.var_type or c.var_type
             have.encoding = have.encoding or c.encoding
+            have.facts = have.facts or c.facts
     return list(by_start.values())
 
 
@@ -194,6 +243,7 @@ class FileScanner:
         self.ctx = detectors.Context() if cfg.now is None else detectors.Context(now=cfg.now)
         self._allows = _Allowed()
         self.unexamined = 0  # of the last scan_bytes: anchors too dense to examine
+        self._real_dirs: dict[str, tuple[str, bool]] = {}  # for is_pseudo (audit only)
 
     def _findings(self, cands: list[Candidate], buf: bytes, base: int, lines: _Lines,
                   path: str, seen: set[int]) -> list[Finding]:
@@ -217,7 +267,7 @@ class FileScanner:
             seen.add(start)
             det, verdict = hit
             facts = dict(verdict.facts)
-            if c.key is not None and c.source != "url":
+            if c.key is not None and c.source not in ("url", "cred"):  # cred: facts name the field
                 facts["key"] = c.key
             if c.scope:
                 facts["scope"] = c.scope
@@ -225,12 +275,35 @@ class FileScanner:
                 facts["type"] = c.var_type
             if c.encoding:
                 facts["encoding"] = c.encoding
+            if c.facts:
+                facts.update(c.facts)
             if in_vault is not None:
                 facts["in_vault"] = in_vault
             line, col = lines.locate(buf, base, c.start)
             out.append(Finding(path, line, col, det.id, verdict.severity, preview(c.value),
                                self.cfg.fingerprint(c.value), facts, start, c.end - c.start))
         return out
+
+    def _region(self, dec: decode.Decoder | None, cands: list[Candidate], buf: bytes, lo: int, hi: int,
+                base: int, lines: _Lines, path: str, seen: set[int]) -> list[Finding]:
+        """Findings of [lo, hi) of `buf`: the plain candidates, then what base64 values there
+        decode to (vault/guard/decode.py), each reported at its encoded run."""
+        if dec is None:
+            return self._findings(cands, buf, base, lines, path, seen) if cands else []
+        groups, replaced = dec.scan(buf, lo, hi, base)
+        if replaced:
+            cands = [c for c in cands if c.start not in replaced]
+        out = self._findings(cands, buf, base, lines, path, seen) if cands else []
+        for group in groups:  # one finding per encoded value: its first view that classifies
+            for c in group:
+                got = self._findings([c], buf, base, lines, path, seen)
+                if got:
+                    out.extend(got)
+                    break
+        return out
+
+    def _decoder(self, binary: bool) -> decode.Decoder | None:
+        return None if binary else decode.Decoder(lambda: self.cfg.extractor(None, False))
 
     def scan_bytes(self, data: bytes, path: str = "<bytes>", binary: bool | None = None) -> list[Finding]:
         """Scan an in-memory file (staged blobs, tests)."""
@@ -239,10 +312,14 @@ class FileScanner:
             data = data.decode("utf-16", "replace").encode("utf-8")
             binary = False
         binary = is_binary(head) if binary is None else binary
-        ex = self.cfg.extractor(postman_env.sniff_scope(head), binary)
+        ex = self.cfg.extractor(_scope(head), binary)
         lines = _Lines()
-        found = self._findings(ex.extract(data, 0, len(data), whole=True), data, 0, lines, path, set())
-        self.unexamined = ex.unexamined
+        dec = self._decoder(binary)
+        cands = ex.extract(data, 0, len(data), whole=True)
+        if not binary:  # `.netrc`, `.npmrc`, …: the file's grammar as well (credfiles.py)
+            cands = credfiles.merge(cands, credfiles.candidates(path, data))
+        found = self._region(dec, cands, data, 0, len(data), 0, lines, path, set())
+        self.unexamined = ex.unexamined + (dec.unexamined if dec else 0)
         return found
 
     def scan_path(self, path: str, follow: bool = True) -> FileResult:
@@ -259,7 +336,9 @@ class FileScanner:
             return res
         try:
             st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode) or is_pseudo(path, st):
+            # watch (follow=False) runs for days while folders may be swapped: no cache there
+            real_dirs = self._real_dirs if follow else None
+            if not stat.S_ISREG(st.st_mode) or is_pseudo(path, st, real_dirs):
                 res.error = FileError(shown, "not a regular file (device, FIFO, socket, /proc or /sys)")
                 res.skipped = "special"
                 return res
@@ -268,6 +347,9 @@ class FileScanner:
                 res.error = FileError(shown, f"larger than the size cap ({st.st_size} > {cap} bytes; "
                                       "--max-size raises it)")
                 res.skipped = "large"
+                return res
+            if st.st_size <= CHUNK:
+                self._scan_whole(_read_upto(fd, st.st_size), res)
                 return res
             with os.fdopen(fd, "rb", buffering=0) as f:
                 fd = -1
@@ -278,6 +360,18 @@ class FileScanner:
             if fd >= 0:
                 os.close(fd)
         return res
+
+    def _scan_whole(self, data: bytes, res: FileResult) -> None:
+        """A small file in one buffer: what _scan_stream does when its first read reaches EOF."""
+        utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")
+        res.nbytes = len(data)
+        res.binary = not utf16 and is_binary(data[:HEAD])
+        res.kind = "utf-16" if utf16 else "binary" if res.binary else "text"
+        if utf16:  # decoded first, as _scan_stream does: the sniffed head is then text
+            data = data.decode("utf-16", "replace").encode("utf-8")
+        res.findings = self.scan_bytes(data, res.path, binary=res.binary)
+        if self.unexamined and not utf16:
+            res.error = FileError(res.path, UNEXAMINED)
 
     def _scan_stream(self, f, res: FileResult) -> None:
         head = f.read(HEAD)
@@ -294,8 +388,9 @@ class FileScanner:
         binary = is_binary(head)
         res.binary = binary
         res.kind = "binary" if binary else "text"
-        ex = self.cfg.extractor(postman_env.sniff_scope(head), binary)
+        ex = self.cfg.extractor(_scope(head), binary)
         lines = _Lines()
+        dec = self._decoder(binary)
         seen: set[int] = set()
         buf, base, own = head, 0, 0
         eof = len(head) < HEAD
@@ -308,14 +403,14 @@ class FileScanner:
             own_end = end if eof else max(own, end - LOOKAHEAD)
             if own_end > own:
                 cands = ex.extract(buf, own - base, own_end - base, whole=eof and base == 0, base=base)
-                if cands:
-                    res.findings.extend(self._findings(cands, buf, base, lines, res.path, seen))
+                if eof and base == 0 and not binary:  # the whole file: its grammar as well
+                    cands = credfiles.merge(cands, credfiles.candidates(res.path, buf))
+                res.findings.extend(self._region(dec, cands, buf, own - base, own_end - base, base,
+                                                 lines, res.path, seen))
             if eof:
                 res.nbytes = end
-                if ex.unexamined:
-                    res.error = FileError(res.path, "scanned in part: far more places that look like "
-                                          "tokens than a real file holds (generated or hostile?); "
-                                          "some were not examined")
+                if ex.unexamined or (dec and dec.unexamined):
+                    res.error = FileError(res.path, UNEXAMINED)
                 return
             drop = max(0, own_end - LOOKBACK - base)
             lines.advance(buf, base, drop)

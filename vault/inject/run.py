@@ -139,6 +139,19 @@ def _copy_winsize(src: int, dst: int) -> None:
         pass
 
 
+def _raw_output(slave: int) -> None:
+    """Turn off output processing on the child's terminal: the user's own terminal already
+    turns "\n" into "\r\n", and doing it on both sides wrote "\r\r\n" into captures."""
+    import termios
+
+    try:
+        attrs = termios.tcgetattr(slave)
+        attrs[1] &= ~termios.OPOST
+        termios.tcsetattr(slave, termios.TCSANOW, attrs)
+    except (OSError, termios.error):
+        pass
+
+
 def run(spec: RunSpec) -> int:
     """Run the child; return its exit code (128+N when a signal N ended it)."""
     check_argv(spec.argv)
@@ -168,6 +181,7 @@ def _run_masked(argv: list[str], env: dict[str, str], masker: Masker) -> int:
 
         master, slave = pty.openpty()
         _copy_winsize(1, slave)
+        _raw_output(slave)
         child_out = slave
         child_err = slave if err_tty else None
         routes[master] = 1

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -112,6 +113,11 @@ class KVClient:
         self.namespace = namespace
         self.timeout = timeout
         self._session = ReadYourWritesSession()
+        # Nothing from the environment but the trust store named below: no *_PROXY (a proxy
+        # would see the token over http), no ~/.netrc, no REQUESTS_CA_BUNDLE (as `request`).
+        self._session.trust_env = False
+        if verify is True:
+            verify = os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR") or True
         self._session.verify = verify
         # With several nodes one hanging node must not eat the whole deadline.
         self._session.request_timeout = timeout if len(self.urls) == 1 else max(1.0, timeout / 3)
@@ -282,6 +288,8 @@ def _errors(e: hx.VaultError) -> str:
 
 def _reason(e: requests.exceptions.RequestException) -> str:
     if isinstance(e, requests.exceptions.SSLError):
+        if "CERTIFICATE_VERIFY_FAILED" in str(e):
+            return "TLS failed: certificate not trusted (signed by your own CA? `remote add … --cacert FILE`)"
         return "TLS failed"
     if isinstance(e, requests.exceptions.ConnectionError):
         text = str(e)

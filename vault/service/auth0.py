@@ -101,11 +101,16 @@ def grant_for(env: Environment, scope: str | None = None, token_url: str | None 
 
 def store_token(env: Environment, token: Token) -> None:
     """Put the new token in place of the old one (keeping its creation time and hosts)."""
+    from vault.inject.hosts import bindings_for
     from vault.store.model import Entry
 
     old = env.entries.get(TOKEN)
-    entry = Entry.new(TOKEN, token.access_token.reveal(), old.allowed_hosts if old else [])
+    value = token.access_token.reveal()
+    entry = Entry.new(TOKEN, value, old.allowed_hosts if old else [])
     entry.expires = token.expires_at
+    # Bound, as `set` binds, to the tenant it came from; a renewal keeps the first binding.
+    entry.bound_to = (old.bound_to if old is not None and old.bound_to is not None
+                      else bindings_for(env, {TOKEN: value})[TOKEN])
     if old is not None:
         entry.created = old.created
     env.entries[TOKEN] = entry
@@ -137,7 +142,7 @@ def check_client_id(client_id: str) -> str:
 def login(ctx: Context, domain: str, client_id: str, client_secret: str, env_name: str | None = None,
           audience: str | None = None, token_url: str | None = None) -> LoginResult:
     """Store the client credentials of a machine-to-machine application in ENV."""
-    from vault.inject.hosts import request_host
+    from vault.inject.hosts import bindings_for, request_host
     from vault.inject.oauth import check_token_url, token_url_for_domain
     from vault.store.model import Entry
 
@@ -155,9 +160,12 @@ def login(ctx: Context, domain: str, client_id: str, client_secret: str, env_nam
             del env.entries[TOKEN]  # it belongs to another client: never renewed with these
         values = {DOMAIN: (host, []), CLIENT_ID: (cid, []),
                   CLIENT_SECRET: (client_secret.strip(), [request_host(url)]), AUDIENCE: (aud, [])}
+        # A new domain never widens where entries already stored may go (as with `set`).
+        bound = bindings_for(env, {name: value for name, (value, _) in values.items()})
         for name, (value, hosts) in values.items():
             old = env.entries.get(name)
             entry = Entry.new(name, value, hosts)
+            entry.bound_to = bound[name]
             if old is not None:
                 entry.created = old.created
             env.entries[name] = entry
@@ -358,6 +366,7 @@ def rotate_secret(ctx: Context, env_name: str | None = None) -> Rotated:
                                  "get the new secret from the Auth0 dashboard and run `tokensafe auth0 login`")
         old = env.entries[CLIENT_SECRET]
         entry = Entry.new(CLIENT_SECRET, new, old.allowed_hosts)
+        entry.bound_to = old.bound_to
         entry.created = old.created
         env.entries[CLIENT_SECRET] = entry
         token_error: TokensafeError | None = None

@@ -83,7 +83,21 @@ def set_entry(ctx: Context, opts: SetOptions, value: str) -> SetResult:
                 if old.bound_to is not None and opts.name != AUTH0_DOMAIN:
                     entry.bound_to = old.bound_to
         env.entries[opts.name] = entry
+        if opts.name == AUTH0_DOMAIN and (old is None or old.value.reveal() != value):
+            _tell_stale_bindings(ctx, env)
     return SetResult(opts.name, env.name, entry.kind, len(entry.value), old is not None)
+
+
+def _tell_stale_bindings(ctx: Context, env) -> None:
+    from vault.service.hosts import stale_bindings
+
+    stale = stale_bindings(env)
+    for h in stale:
+        where = f"stays bound to {', '.join(h.hosts)}" if h.hosts else "is bound to no host"
+        ctx.warn(f"{h.name} {where}: it was stored before this auth0_domain, and a new domain "
+                 "does not widen where a stored secret may go")
+    if stale:
+        ctx.warn("to let one go to the new domain too: tokensafe hosts add NAME HOST")
 
 
 # rm -------------------------------------------------------------------------------------
@@ -130,7 +144,8 @@ class EntryInfo(Record):
         self.length = length
         # Where it may be sent: "own" (allowed_hosts), "auth0_domain" (bound to the
         # environment's auth0_domain; not shown here, since that is a vault value: see
-        # `tokensafe hosts list`) or "none" (refused unless --allow-unbound).
+        # `tokensafe hosts list`), "recorded" (bound to the auth0_domain it had when stored,
+        # since changed) or "none" (refused unless --allow-unbound).
         self.hosts_source = hosts_source
 
     def to_json(self) -> dict[str, Any]:
@@ -161,9 +176,11 @@ class Listing(Record):
 def list_entries(ctx: Context, env: str | None = None, all_envs: bool = False) -> Listing:
     """The entries of ENV (default: current), or of every environment (in vault order)."""
     from vault.service.hosts import effective, implicit_hosts
+    from vault.store.model import RESERVED_ENVS
 
     data = ctx.read()
-    envs = list(data.environments.values()) if all_envs else [data.env(env)]
+    envs = ([e for e in data.environments.values() if e.name not in RESERVED_ENVS] if all_envs
+            else [data.env(env)])
     listings = []
     for e in envs:
         default = implicit_hosts(e)
@@ -196,17 +213,28 @@ class EnvList(Record):
                 "environments": [{"name": e.name, "entries": e.entries} for e in self.environments]}
 
 
+def _user_env(name: str) -> str:
+    from vault.store.model import RESERVED_ENVS
+
+    if name in RESERVED_ENVS:
+        raise UsageError(f"environment {name!r} is tokensafe's own (the remotes' credentials)",
+                         "`tokensafe remote list` shows them; choose another name")
+    return name
+
+
 def list_envs(ctx: Context) -> EnvList:
+    from vault.store.model import RESERVED_ENVS
+
     data = ctx.read()
     return EnvList(data.current, [EnvInfo(n, len(e.entries), n == data.current)
-                                  for n, e in sorted(data.environments.items())])
+                                  for n, e in sorted(data.environments.items()) if n not in RESERVED_ENVS])
 
 
 def create_env(ctx: Context, name: str, use: bool = False) -> None:
     """A new, empty environment (UsageError if it exists); `use` makes it current."""
     from vault.store.model import check_env_name
 
-    check_env_name(name)
+    check_env_name(_user_env(name))
     with ctx.edit() as data:
         if name in data.environments:
             raise UsageError(f"environment {name!r} already exists")
@@ -217,6 +245,7 @@ def create_env(ctx: Context, name: str, use: bool = False) -> None:
 
 def use_env(ctx: Context, name: str) -> None:
     """Make NAME (which must exist) the current environment."""
+    _user_env(name)
     with ctx.edit() as data:
         data.env(name)
         data.current = name
@@ -224,13 +253,16 @@ def use_env(ctx: Context, name: str) -> None:
 
 def remove_env(ctx: Context, name: str, force: bool = False) -> str:
     """Remove an environment (refused while it holds entries, unless force); returns the current one after."""
+    from vault.store.model import RESERVED_ENVS
+
+    _user_env(name)
     with ctx.edit() as data:
         env = data.env(name)
         if env.entries and not force:
             raise UsageError(f"environment {name!r} holds {len(env.entries)} entries",
                              "remove them first, or add --force")
         if name == data.current:
-            others = sorted(n for n in data.environments if n != name)
+            others = sorted(n for n in data.environments if n != name and n not in RESERVED_ENVS)
             if not others:
                 raise UsageError("cannot remove the only environment")
             data.current = others[0]
@@ -265,11 +297,13 @@ class BackupPlan(Record):
 
     __slots__ = ("path", "current", "backup", "slots_removed", "slots_back")
 
-    def __init__(self, path: Path, current: int | None, backup: int,
+    def __init__(self, path: Path, current: int | str | None, backup: int | None,
                  slots_removed: list[SlotInfo], slots_back: list[SlotInfo]) -> None:
         self.path = path
-        self.current = current  # the generation in place (None: the file is unreadable or damaged)
-        self.backup = backup  # the generation that would come back
+        # The generation in place (None: the file is unreadable or damaged; "v2": a format-2
+        # file, whose generation is encrypted and not known before unlocking).
+        self.current = current
+        self.backup = backup  # the generation that would come back (None: format 2, not known yet)
         self.slots_removed = slots_removed  # keyslots of the current file the backup lacks
         self.slots_back = slots_back  # keyslots of the backup the current file no longer has
 
@@ -307,7 +341,7 @@ def backup_plan(ctx: Context) -> BackupPlan:
         return BackupPlan(ctx.path, None, backup.generation, [], [])
     now = {key(s): s for s in current.keyslots}
     then = {key(s): s for s in backup.keyslots}
-    return BackupPlan(ctx.path, current.generation, backup.generation,
+    return BackupPlan(ctx.path, current.generation if current.generation is not None else "v2", backup.generation,
                       [SlotInfo(s.id, s.type) for k, s in now.items() if k not in then],
                       [SlotInfo(s.id, s.type) for k, s in then.items() if k not in now])
 

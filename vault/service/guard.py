@@ -81,6 +81,8 @@ class AuditOptions:
     workers: int | None = None
     strict: bool = False  # a file inside a tree that cannot be read fails the audit (exit 7)
     max_size: int | None = DEFAULT_MAX_SIZE  # bytes; larger files are skipped and counted
+    git: bool = False  # scan the history of the repository at paths[0] (default .)
+    git_range: str | None = None  # with git: a revision range; None: every branch and tag
 
     def validate(self) -> None:
         if self.update_baseline and not self.baseline:
@@ -89,6 +91,14 @@ class AuditOptions:
         if self.staged and self.paths:
             raise UsageError("--staged scans the git index; it takes no paths",
                              "drop the paths, or drop --staged")
+        if self.git and (self.staged or len(self.paths) > 1):
+            raise UsageError("--git scans one repository's history",
+                             "name at most one repository, without --staged: "
+                             "tokensafe audit --git [RANGE] [REPO]")
+        if self.git and self.git_range is not None:
+            from vault.guard.history import check_range
+
+            check_range(self.git_range)
         if self.fail_on not in SEVERITIES:
             raise UsageError(f"unknown severity {self.fail_on!r}", f"use one of {', '.join(SEVERITIES)}")
 
@@ -116,6 +126,10 @@ def audit(ctx: Context, opts: AuditOptions,
         from vault.guard.staged import scan_staged
 
         result = scan_staged(cfg)
+    elif opts.git:
+        from vault.guard.history import scan_history
+
+        result = scan_history(cfg, opts.paths[0] if opts.paths else ".", opts.git_range, opts.workers)
     else:
         from vault.guard.engine import scan
 

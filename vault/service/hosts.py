@@ -18,6 +18,7 @@ from vault.service.record import Record
 
 OWN = "own"  # the entry's own allowed hosts
 IMPLICIT = "auth0_domain"  # bound to the environment's auth0_domain
+RECORDED = "recorded"  # bound to the auth0_domain it had when stored, which has changed since
 NONE = "none"  # bound to no host: refused unless --allow-unbound
 
 
@@ -40,6 +41,8 @@ class EntryHosts(Record):
             return ", ".join(self.hosts)
         if self.source == IMPLICIT:
             return f"{', '.join(self.hosts)} (via auth0_domain)"
+        if self.source == RECORDED:
+            return f"{', '.join(self.hosts)} (auth0_domain when stored)"
         return "-"
 
 
@@ -67,7 +70,22 @@ def effective(env: Any, name: str, default: list[str] | None = None) -> EntryHos
     if entry.allowed_hosts:
         return EntryHosts(name, list(entry.allowed_hosts), OWN)
     default = implicit_hosts(env) if default is None else default
-    return EntryHosts(name, list(default), IMPLICIT if default else NONE)
+    # The binding recorded when the value was stored wins over today's auth0_domain (the
+    # request-time policy does the same), so a changed domain shows as what it is.
+    hosts = default if entry.bound_to is None else list(entry.bound_to)
+    if not hosts:
+        return EntryHosts(name, [], NONE)
+    return EntryHosts(name, hosts, IMPLICIT if hosts == default else RECORDED)
+
+
+def stale_bindings(env: Any) -> list[EntryHosts]:
+    """Entries still bound to an earlier auth0_domain, or to none, while the environment has
+    one now: a domain change never widens where a stored secret may go (SECURITY.md)."""
+    default = implicit_hosts(env)
+    if not default:
+        return []
+    out = [effective(env, n, default) for n in sorted(env.entries) if n != "auth0_domain"]
+    return [h for h in out if h.source in (RECORDED, NONE)]
 
 
 def list_hosts(ctx: Context, name: str | None = None, env: str | None = None) -> HostsListing:
@@ -100,7 +118,8 @@ def add_hosts(ctx: Context, name: str, hosts: Sequence[str], env: str | None = N
     with ctx.edit() as data:
         e = data.env(env)
         entry = e.get(name)
-        kept = [] if entry.allowed_hosts else implicit_hosts(e)
+        # What it may reach now stays reachable: the recorded binding, not today's domain.
+        kept = [] if entry.allowed_hosts else effective(e, name).hosts
         before = set(entry.allowed_hosts) | set(kept)
         entry.allowed_hosts = sorted(before | set(patterns))
         added = sorted(set(patterns) - before)
@@ -110,8 +129,8 @@ def add_hosts(ctx: Context, name: str, hosts: Sequence[str], env: str | None = N
 def remove_hosts(ctx: Context, name: str, hosts: Sequence[str], env: str | None = None) -> HostsChanged:
     """Stop NAME going to HOSTS (each must be one of its own); its value stays as it is.
 
-    Removing the last one leaves the entry with no hosts of its own: it is then bound to
-    auth0_domain, if the environment has one, else to nothing.
+    Removing the last one leaves the entry with no hosts of its own: it is then bound as it
+    was when stored (the environment's auth0_domain of that time, or nothing).
     """
     from vault.store.model import check_host_pattern
 

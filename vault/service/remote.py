@@ -36,11 +36,11 @@ AUTH_METHODS = ("token", "approle", "env")
 
 
 class RemoteConfig(Record):
-    __slots__ = ("name", "urls", "mount", "path", "namespace", "auth", "timeout", "synced")
+    __slots__ = ("name", "urls", "mount", "path", "namespace", "auth", "timeout", "synced", "cacert")
 
     def __init__(self, name: str, urls: list[str], mount: str = "secret", path: str = "tokensafe",
                  namespace: str | None = None, auth: str = "token", timeout: float = 10.0,
-                 synced: dict[str, dict[str, Any]] | None = None) -> None:
+                 synced: dict[str, dict[str, Any]] | None = None, cacert: str | None = None) -> None:
         self.name = name
         self.urls = urls
         self.mount = mount
@@ -49,6 +49,7 @@ class RemoteConfig(Record):
         self.auth = auth
         self.timeout = timeout
         self.synced = synced or {}  # env -> {"version": N, "digest": sha256 of what it held}
+        self.cacert = cacert  # absolute path of a PEM file of CAs trusted for this remote only
 
     def to_json(self) -> dict[str, Any]:
         return self.as_dict()
@@ -104,8 +105,21 @@ def _store_config(data: VaultData, cfg: RemoteConfig) -> None:
 
 # add / list / rm --------------------------------------------------------------------------
 
+def _check_cacert(path: str) -> str:
+    import ssl
+
+    full = os.path.abspath(os.path.expanduser(path))
+    try:
+        ssl.create_default_context(cafile=full)
+    except (OSError, ssl.SSLError, ValueError) as e:
+        raise UsageError(f"cannot use {path} as --cacert: {getattr(e, 'strerror', None) or e}",
+                         "give a PEM file of CA certificates (bao's -dev-tls writes vault-ca.pem)") from None
+    return full
+
+
 def check_remote(name: str, urls: list[str], mount: str = "secret", path: str | None = None,
-                 namespace: str | None = None, auth: str = "token", timeout: float = 10.0) -> RemoteConfig:
+                 namespace: str | None = None, auth: str = "token", timeout: float = 10.0,
+                 cacert: str | None = None) -> RemoteConfig:
     """The RemoteConfig of `remote add`'s options, checked before any credential is asked for."""
     from vault.remote.kv import check_url
 
@@ -118,14 +132,14 @@ def check_remote(name: str, urls: list[str], mount: str = "secret", path: str | 
         raise UsageError("--timeout must be between 0 and 600 seconds")
     return RemoteConfig(name, list(dict.fromkeys(check_url(u) for u in urls)), _check_kv_path(mount, "mount"),
                         _check_kv_path(path or f"tokensafe/{name}", "path"), namespace or None, auth,
-                        float(timeout))
+                        float(timeout), cacert=_check_cacert(cacert) if cacert else None)
 
 
 class RemoteInfo(Record):
-    __slots__ = ("name", "urls", "mount", "path", "namespace", "auth", "credentials", "synced")
+    __slots__ = ("name", "urls", "mount", "path", "namespace", "auth", "credentials", "synced", "cacert")
 
     def __init__(self, name: str, urls: list[str], mount: str, path: str, namespace: str | None,
-                 auth: str, credentials: list[str], synced: dict[str, int]) -> None:
+                 auth: str, credentials: list[str], synced: dict[str, int], cacert: str | None = None) -> None:
         self.name = name
         self.urls = urls
         self.mount = mount
@@ -134,6 +148,7 @@ class RemoteInfo(Record):
         self.auth = auth
         self.credentials = credentials  # what is stored: token, role_id, secret_id (never values)
         self.synced = synced  # env -> version last pulled or pushed
+        self.cacert = cacert
 
     def to_json(self) -> dict[str, Any]:
         return self.as_dict()
@@ -165,7 +180,7 @@ def add_remote(ctx: Context, cfg: RemoteConfig, credentials: dict[str, str]) -> 
 
 def _info(cfg: RemoteConfig, credentials: list[str]) -> RemoteInfo:
     return RemoteInfo(cfg.name, cfg.urls, cfg.mount, cfg.path, cfg.namespace, cfg.auth, credentials,
-                      {k: int(v.get("version", 0)) for k, v in sorted(cfg.synced.items())})
+                      {k: int(v.get("version", 0)) for k, v in sorted(cfg.synced.items())}, cfg.cacert)
 
 
 def list_remotes(ctx: Context) -> list[RemoteInfo]:
@@ -205,7 +220,7 @@ def connect(data: VaultData, name: str) -> tuple[RemoteConfig, KVClient]:
             timeout = max(0.1, float(os.environ["TOKENSAFE_REMOTE_TIMEOUT"]))
         except ValueError:
             raise UsageError("TOKENSAFE_REMOTE_TIMEOUT is not a number of seconds") from None
-    kv = KVClient(cfg.urls, None, cfg.mount, cfg.namespace, timeout)
+    kv = KVClient(cfg.urls, None, cfg.mount, cfg.namespace, timeout, verify=cfg.cacert or True)
 
     def stored(k: str) -> str | None:
         e = env.entries.get(f"{name}.{k}")

@@ -1,4 +1,6 @@
-"""Vault file format version 1 (SECURITY.md): parse and build the bytes, check integrity.
+"""Vault file format versions 2 and 1 (SECURITY.md): parse and build the bytes, check integrity.
+
+Version 2 is written; version 1 is read (and written only by the test vectors' builder).
 
 Parsing never needs a key. Every structural problem is an IntegrityError (exit 5), raised
 before any key is tried, so corruption is never mistaken for a wrong passphrase. The checks
@@ -20,7 +22,8 @@ from vault import crypto
 from vault.errors import IntegrityError
 
 MAGIC = b"TKSAFE\x00"
-VERSION = 1
+VERSION = 2  # the version written
+VERSIONS = (1, 2)  # the versions read
 PREFIX_LEN = len(MAGIC) + 1 + 4
 TRAILER_LEN = 32
 MAX_HEADER = 1 << 16
@@ -30,7 +33,10 @@ VAULT_ID_RE = re.compile(r"[0-9a-f]{32}")
 SLOT_ID_RE = re.compile(r"k[1-9][0-9]{0,2}")
 # Every string in a header: no escape is ever needed, so canonical JSON is plain to check.
 _HEADER_STR_RE = re.compile(r"[A-Za-z0-9+/=._:-]*")
-_SLOT_BASE = frozenset({"id", "type", "nonce", "wrapped", "created"})
+_SLOT_BASE = {1: frozenset({"id", "type", "nonce", "wrapped", "created"}),
+              2: frozenset({"id", "type", "nonce", "wrapped", "wrap"})}
+_HEADER_KEYS = {1: {"cipher", "created", "generation", "keyslots", "vault_id"},
+                2: {"cipher", "commit", "keyslots", "vault_id"}}
 
 
 def _corrupt(why: str) -> IntegrityError:
@@ -47,43 +53,58 @@ class Keyslot:
     type: str
     nonce: bytes
     wrapped: bytes
-    created: int
+    created: int  # version 1 headers only (a version 2 header keeps no times)
     extra: dict[str, Any]
+    # How `wrapped` and `commit` were made: 2 length-prefixed, 1 the version-1 "|" join (SECURITY.md).
+    wrap: int = 2
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, version: int = VERSION) -> dict[str, Any]:
+        common: dict[str, Any] = {"created": self.created} if version == 1 else {"wrap": self.wrap}
         return {
             "id": self.id,
             "type": self.type,
             "nonce": base64.b64encode(self.nonce).decode(),
             "wrapped": base64.b64encode(self.wrapped).decode(),
-            "created": self.created,
+            **common,
             **self.extra,
         }
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> Keyslot:
-        if not isinstance(d, dict) or not d.keys() >= _SLOT_BASE:
+    def from_json(cls, d: dict[str, Any], version: int = VERSION) -> Keyslot:
+        base = _SLOT_BASE[version]
+        if not isinstance(d, dict) or not d.keys() >= base:
             raise ValueError("a keyslot lacks a common field")
-        return cls(_str(d["id"]), _str(d["type"]), _b64(d["nonce"]), _b64(d["wrapped"]),
-                   _int(d["created"]), {k: v for k, v in d.items() if k not in _SLOT_BASE})
+        extra = {k: v for k, v in d.items() if k not in base}
+        if version == 1:
+            return cls(_str(d["id"]), _str(d["type"]), _b64(d["nonce"]), _b64(d["wrapped"]),
+                       _int(d["created"]), extra, wrap=1)
+        return cls(_str(d["id"]), _str(d["type"]), _b64(d["nonce"]), _b64(d["wrapped"]), 0, extra,
+                   wrap=_int(d["wrap"]))
 
 
 @dataclass
 class Header:
+    """A header; in version 2 `generation` and `created` live in the payload (set once it opened;
+    `generation` is None before), and `commit` is the data-key commitment (base64)."""
+
     vault_id: str
-    generation: int
+    generation: int | None
     created: int
     keyslots: list[Keyslot]
     cipher: str = "AES-256-GCM"
+    version: int = VERSION
+    commit: str | None = None
 
     def to_bytes(self) -> bytes:
-        doc = {
+        doc: dict[str, Any] = {
             "cipher": self.cipher,
-            "created": self.created,
-            "generation": self.generation,
-            "keyslots": [s.to_json() for s in self.keyslots],
+            "keyslots": [s.to_json(self.version) for s in self.keyslots],
             "vault_id": self.vault_id,
         }
+        if self.version == 1:
+            doc.update(created=self.created, generation=self.generation)
+        else:
+            doc["commit"] = self.commit
         return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
 
     def slot(self, slot_id: str) -> Keyslot | None:
@@ -98,7 +119,7 @@ class Header:
 
 @dataclass
 class Parsed:
-    header: Header
+    header: Header  # header.version: the file's format version
     aad: bytes  # magic .. end of header: authenticated by the payload AEAD
     nonce: bytes
     ciphertext: bytes
@@ -144,7 +165,35 @@ def _plain_values(x: Any) -> bool:
     return type(x) is int and 0 <= x < 1 << 53
 
 
-def _slot_fields_ok(slot: Keyslot) -> bool:
+def _commit_ok(value: Any) -> bool:
+    try:
+        return len(_b64(value)) == crypto.KEY_LEN
+    except (ValueError, binascii.Error):
+        return False
+
+
+def data_key_ok(header: Header, data_key: bytes) -> bool:
+    """The data key matches a version-2 header's commitment (version 1 has none: always True)."""
+    if header.version == 1:
+        return True
+    import hmac
+
+    want = base64.b64encode(crypto.data_key_commitment(data_key, header.vault_id)).decode()
+    return hmac.compare_digest(str(header.commit), want)
+
+
+def seal_commitment(header: Header, data_key: bytes) -> None:
+    header.commit = base64.b64encode(crypto.data_key_commitment(data_key, header.vault_id)).decode()
+
+
+def payload_int(doc: Any, name: str) -> int:
+    """A version-2 payload's `generation` or `created`: ValueError unless 0 <= n < 2^53."""
+    if not isinstance(doc, dict):
+        raise ValueError("the payload is not an object")
+    return _int(doc.get(name))
+
+
+def _slot_fields_ok(slot: Keyslot, version: int) -> bool:
     """Common fields have the right sizes; the slot's kind checks its own (see keysources)."""
     from vault.store.keysources import REGISTRY  # imported here: keysources imports this module
 
@@ -152,13 +201,10 @@ def _slot_fields_ok(slot: Keyslot) -> bool:
         return False
     if not SLOT_ID_RE.fullmatch(slot.id):
         return False
-    commit = slot.extra.get("commit")
-    if "commit" in slot.extra:
-        try:
-            if len(_b64(commit)) != crypto.KEY_LEN:
-                return False
-        except (ValueError, binascii.Error):
-            return False
+    if version == 2 and (slot.wrap not in (1, 2) or (slot.wrap == 2 and "commit" not in slot.extra)):
+        return False  # a slot made in version 2 always carries its commitment
+    if "commit" in slot.extra and not _commit_ok(slot.extra["commit"]):
+        return False
     source = REGISTRY.get(slot.type)
     return source is not None and source.fields_ok(slot)
 
@@ -166,8 +212,8 @@ def _slot_fields_ok(slot: Keyslot) -> bool:
 def build(header: Header, seal_payload) -> bytes:
     """Assemble a file; `seal_payload(aad) -> (nonce, ciphertext)` seals with the data key."""
     hb = header.to_bytes()
-    _parse_header(hb)  # never write a header that the reader would refuse
-    aad = MAGIC + bytes([VERSION]) + struct.pack(">I", len(hb)) + hb
+    _parse_header(hb, header.version)  # never write a header that the reader would refuse
+    aad = MAGIC + bytes([header.version]) + struct.pack(">I", len(hb)) + hb
     nonce, ct = seal_payload(aad)
     body = aad + nonce + ct
     return body + crypto.checksum(body)
@@ -184,7 +230,7 @@ def parse(data: bytes) -> Parsed:
     if data[: len(MAGIC)] != MAGIC:
         raise _corrupt("not a tokensafe vault (bad magic)")
     version = data[len(MAGIC)]
-    if version != VERSION:
+    if version not in VERSIONS:
         if version > VERSION:
             raise IntegrityError(
                 f"unsupported vault format version {version}",
@@ -198,33 +244,37 @@ def parse(data: bytes) -> Parsed:
     if hlen > MAX_HEADER or PREFIX_LEN + hlen + crypto.NONCE_LEN + 16 > len(body):
         raise _corrupt("bad header length")
     hb = body[PREFIX_LEN : PREFIX_LEN + hlen]
-    header = _parse_header(hb)
+    header = _parse_header(hb, version)
     aad = body[: PREFIX_LEN + hlen]
     rest = body[PREFIX_LEN + hlen :]
     return Parsed(header, aad, rest[: crypto.NONCE_LEN], rest[crypto.NONCE_LEN :])
 
 
-def _parse_header(hb: bytes) -> Header:
+def _parse_header(hb: bytes, version: int) -> Header:
     from vault.store.keysources import REGISTRY  # imported here: keysources imports this module
 
     try:
         doc = json.loads(hb.decode("ascii"), object_pairs_hook=_no_duplicates,
                          parse_float=_refuse, parse_constant=_refuse)
-        if not isinstance(doc, dict) or set(doc) != {"cipher", "created", "generation", "keyslots", "vault_id"}:
+        if not isinstance(doc, dict) or set(doc) != _HEADER_KEYS[version]:
             raise ValueError("unexpected header fields")
         if not isinstance(doc["keyslots"], list) or not _plain_values(doc):
             raise ValueError("a value of a kind the header never holds")
         header = Header(
             vault_id=_str(doc["vault_id"]),
-            generation=_int(doc["generation"]),
-            created=_int(doc["created"]),
-            keyslots=[Keyslot.from_json(s) for s in doc["keyslots"]],
+            generation=_int(doc["generation"]) if version == 1 else None,
+            created=_int(doc["created"]) if version == 1 else 0,
+            keyslots=[Keyslot.from_json(s, version) for s in doc["keyslots"]],
             cipher=_str(doc["cipher"]),
+            version=version,
+            commit=_str(doc["commit"]) if version == 2 else None,
         )
     except (ValueError, KeyError, TypeError, binascii.Error) as e:
         raise _corrupt(f"unreadable header ({type(e).__name__})") from None
     if header.to_bytes() != hb:
         raise _corrupt("the header is not in canonical form")
+    if version == 2 and not _commit_ok(header.commit):
+        raise _corrupt("malformed data-key commitment")
     if header.cipher != "AES-256-GCM":
         raise _corrupt(f"unknown cipher {header.cipher!r}")
     if not VAULT_ID_RE.fullmatch(header.vault_id):
@@ -237,7 +287,7 @@ def _parse_header(hb: bytes) -> Header:
     if len({s.id for s in header.keyslots}) != len(header.keyslots):
         raise _corrupt("two keyslots with the same id")
     for slot in header.keyslots:
-        if not _slot_fields_ok(slot):
+        if not _slot_fields_ok(slot, version):
             raise _corrupt(f"keyslot {slot.id!r} is malformed")
     return header
 

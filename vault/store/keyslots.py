@@ -18,19 +18,27 @@ from vault.store.format import Keyslot
 CREATED = 0
 
 
-def commitment(slot_key: bytes, vault_id: str, slot_id: str, slot_type: str) -> str:
-    return base64.b64encode(crypto.key_commitment(slot_key, vault_id, slot_id, slot_type)).decode()
+def _aad(form: int, vault_id: str, slot_id: str, slot_type: str) -> bytes:
+    if form == 1:  # the version-1 "|" join: one reading only because the fields are validated
+        return crypto.keyslot_aad(vault_id, slot_id, slot_type)
+    return crypto.keyslot_aad_v2(vault_id, slot_id, slot_type)
+
+
+def commitment(slot_key: bytes, vault_id: str, slot_id: str, slot_type: str, form: int = 2) -> str:
+    make = crypto.key_commitment if form == 1 else crypto.key_commitment_v2
+    return base64.b64encode(make(slot_key, vault_id, slot_id, slot_type)).decode()
 
 
 def wrap(slot_id: str, slot_type: str, vault_id: str, slot_key: bytes, data_key: bytes,
-         extra: dict[str, Any]) -> Keyslot:
-    nonce, wrapped = crypto.seal(slot_key, data_key, crypto.keyslot_aad(vault_id, slot_id, slot_type))
-    extra = {**extra, "commit": commitment(slot_key, vault_id, slot_id, slot_type)}
-    return Keyslot(slot_id, slot_type, nonce, wrapped, CREATED, extra)
+         extra: dict[str, Any], form: int = 2) -> Keyslot:
+    """A new slot; `form` 1 (the version-1 AAD and commitment) only for the test vectors' old files."""
+    nonce, wrapped = crypto.seal(slot_key, data_key, _aad(form, vault_id, slot_id, slot_type))
+    extra = {**extra, "commit": commitment(slot_key, vault_id, slot_id, slot_type, form)}
+    return Keyslot(slot_id, slot_type, nonce, wrapped, CREATED, extra, wrap=form)
 
 
 def rewrap(slot: Keyslot, vault_id: str, slot_key: bytes, data_key: bytes) -> Keyslot:
-    """The same slot (id, kind, KDF salt and settings) wrapping another data key, with a fresh nonce."""
+    """The same slot (id, kind, KDF salt and settings) wrapping `data_key` in version 2's form, fresh nonce."""
     extra = {k: v for k, v in slot.extra.items() if k != "commit"}
     fresh = wrap(slot.id, slot.type, vault_id, slot_key, data_key, extra)
     fresh.created = slot.created
@@ -45,11 +53,11 @@ def unwrap(slot: Keyslot, vault_id: str, slot_key: bytes) -> bytes | None:
     """
     committed = "commit" in slot.extra
     if committed and not hmac.compare_digest(
-            str(slot.extra["commit"]), commitment(slot_key, vault_id, slot.id, slot.type)):
+            str(slot.extra["commit"]), commitment(slot_key, vault_id, slot.id, slot.type, slot.wrap)):
         return None
     try:
         return crypto.open_sealed(slot_key, slot.nonce, slot.wrapped,
-                                  crypto.keyslot_aad(vault_id, slot.id, slot.type))
+                                  _aad(slot.wrap, vault_id, slot.id, slot.type))
     except crypto.AuthenticationFailed:
         if committed:
             raise IntegrityError(

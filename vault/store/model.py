@@ -34,6 +34,11 @@ def check_name(name: str) -> str:
     return name
 
 
+# Environments tokensafe keeps for itself (the remotes' own credentials): not listed, not
+# created, used or removed by `env`; their commands (`remote …`) manage them.
+RESERVED_ENVS = frozenset({"_remotes"})
+
+
 def check_env_name(name: str) -> str:
     if not ENV_RE.fullmatch(name):
         raise UsageError(

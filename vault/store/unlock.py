@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from vault import prompting
-from vault.errors import LockedError
+from vault.errors import IntegrityError, LockedError
 from vault.prompting import Ask, Prompter
 from vault.store import keysources
-from vault.store.format import Header, Keyslot
+from vault.store.format import Header, Keyslot, data_key_ok
 from vault.store.keyslots import unwrap
 
 WRONG_KEY = "wrong passphrase or key"
@@ -51,6 +51,8 @@ class Unlocker:
     exclude: frozenset[str] = frozenset()  # kinds not to try
     keyring_error: LockedError | None = field(default=None, repr=False)
     _answers: dict[str, str] = field(default_factory=dict, repr=False)
+    # (vault id, slot id) -> the slot key that opened it: a write re-wraps a version-1 slot with it.
+    slot_keys: dict[tuple[str, str], bytes] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.prompter is None:
@@ -89,9 +91,8 @@ class Unlocker:
         groups = [(src, [s for s in header.keyslots if s.type == kind])
                   for kind, src in keysources.REGISTRY.items() if kind not in self.exclude]
         groups = [(src, slots) for src, slots in groups if slots]
-        vid = header.vault_id
         for src, slots in groups:  # 1. nothing to ask: the keyring
-            if src.unlock_secret is None and (got := self._try_own(src, slots, vid)):
+            if src.unlock_secret is None and (got := self._try_own(src, slots, header)):
                 return got
         given = sorted((g for g in groups if g[0].unlock_secret is not None),
                        key=lambda g: not g[0].explicit_first)
@@ -99,30 +100,50 @@ class Unlocker:
             assert src.unlock_secret is not None
             secret = self.supplied(src.unlock_secret.what)
             if secret is not None:
-                return self._try_secret(src, slots, vid, secret)
+                return self._try_secret(src, slots, header, secret)
         for src, slots in groups:  # 3. a person at a terminal
             if src.unlock_secret is not None:
                 secret = self.ask(src.unlock_secret)
                 if secret is not None:
-                    return self._try_secret(src, slots, vid, secret)
+                    return self._try_secret(src, slots, header, secret)
         raise self._nothing_to_try(groups)
 
-    def _try_own(self, src: keysources.KeySource, slots: list[Keyslot], vid: str) -> tuple[bytes, str] | None:
+    def _accept(self, header: Header, slot: Keyslot, key: bytes) -> bytes | None:
+        """The data key `slot` gives with `key` if it matches the header's commitment, else None.
+
+        A mismatch after a slot whose own commitment matched is tampering (exit 5); after a
+        slot without one it is "not this key's" — else a crafted slot that opens under many
+        keys would tell an attacker which one the user has (SECURITY.md, version 2, step 8).
+        """
+        dk = unwrap(slot, header.vault_id, key)
+        if dk is None:
+            return None
+        if not data_key_ok(header, dk):
+            if "commit" in slot.extra:
+                raise IntegrityError(
+                    "vault integrity check failed: the header's data-key commitment does not match",
+                    "the key is right but the file was changed; it has not been touched; "
+                    "`tokensafe backup restore` brings back the previous generation")
+            return None
+        self.slot_keys[(header.vault_id, slot.id)] = key
+        return dk
+
+    def _try_own(self, src: keysources.KeySource, slots: list[Keyslot], header: Header) -> tuple[bytes, str] | None:
         for slot in slots:
             try:
                 key = src.slot_key(slot, None)
             except LockedError as e:  # the source itself failed (no keyring, no answer)
                 self.keyring_error = e
                 return None
-            if key is not None and (dk := unwrap(slot, vid, key)) is not None:
+            if key is not None and (dk := self._accept(header, slot, key)) is not None:
                 return dk, slot.id
         return None
 
-    def _try_secret(self, src: keysources.KeySource, slots: list[Keyslot], vid: str,
+    def _try_secret(self, src: keysources.KeySource, slots: list[Keyslot], header: Header,
                     secret: str) -> tuple[bytes, str]:
         for slot in slots:
             key = src.slot_key(slot, secret)
-            if key is not None and (dk := unwrap(slot, vid, key)) is not None:
+            if key is not None and (dk := self._accept(header, slot, key)) is not None:
                 return dk, slot.id
         raise LockedError(WRONG_KEY, src.wrong_key_hint)
 

@@ -67,24 +67,63 @@ def unpad(plain: bytes) -> bytes:
 
 def _open_payload(path: Path | None, parsed: format.Parsed, data_key: bytes, slot_id: str,
                   token: str | None = None) -> OpenVault:
+    header = parsed.header
+    if not format.data_key_ok(header, data_key):
+        # The unlocker checked its slots; a key held from before (the agent's, a re-read) that
+        # is not this file's committed key means the file was replaced or changed.
+        raise _tampered()
     try:
         plain = crypto.open_sealed(data_key, parsed.nonce, parsed.ciphertext, parsed.aad)
-        data = VaultData.from_bytes(unpad(plain))
-    except (crypto.AuthenticationFailed, ValueError, KeyError, TypeError):
+        body = unpad(plain)
+        if header.version >= 2:  # generation and creation time live in the payload (SECURITY.md)
+            import json
+
+            doc = json.loads(body)
+            header.generation, header.created = format.payload_int(doc, "generation"), format.payload_int(doc, "created")
+        data = VaultData.from_bytes(body)
+    except (crypto.AuthenticationFailed, ValueError, KeyError, TypeError, AttributeError):
         # A keyslot opened, so the key is right: the payload or header was changed.
         raise _tampered() from None
-    return OpenVault(path, parsed.header, data_key, data, slot_id, token)
+    return OpenVault(path, header, data_key, data, slot_id, token)
 
 
 def decode(path: Path | None, raw: bytes, unlocker: Unlocker, token: str | None = None) -> OpenVault:
-    parsed = format.parse(raw)
+    return _unlock_parsed(path, format.parse(raw), unlocker, token)
+
+
+def _unlock_parsed(path: Path | None, parsed: format.Parsed, unlocker: Unlocker,
+                   token: str | None = None) -> OpenVault:
     data_key, slot_id = unlocker.unlock(parsed.header)
     return _open_payload(path, parsed, data_key, slot_id, token)
 
 
+def payload_bytes(data: VaultData, header: Header) -> bytes:
+    """The version-2 plaintext before padding: the payload JSON with `generation` and `created`."""
+    import json
+
+    doc = json.loads(data.to_bytes())
+    doc["generation"], doc["created"] = header.generation, header.created
+    return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+
+
 def encode(opened: OpenVault) -> bytes:
-    plain = pad(opened.data.to_bytes())
-    return format.build(opened.header, lambda aad: crypto.seal(opened.data_key, plain, aad))
+    """Seal as format version 2 (a version-1 header is upgraded: its slots stay as they are)."""
+    header = opened.header
+    header.version = format.VERSION
+    format.seal_commitment(header, opened.data_key)
+    plain = pad(payload_bytes(opened.data, header))
+    return format.build(header, lambda aad: crypto.seal(opened.data_key, plain, aad))
+
+
+def rewrap_legacy_slots(opened: OpenVault, slot_keys: dict[tuple[str, str], bytes]) -> None:
+    """Re-wrap, in version 2's form, each version-1 slot whose key the command holds (SECURITY.md)."""
+    from vault.store.keyslots import rewrap, unwrap
+
+    vid = opened.header.vault_id
+    for i, slot in enumerate(opened.header.keyslots):
+        key = slot_keys.get((vid, slot.id))
+        if slot.wrap == 1 and key is not None and unwrap(slot, vid, key) == opened.data_key:
+            opened.header.keyslots[i] = rewrap(slot, vid, key, opened.data_key)
 
 
 def _slots_doc(slots: list[Keyslot]) -> list[dict[str, Any]]:
@@ -131,23 +170,42 @@ class VaultStore:
         return doc
 
     def header(self) -> Header:
-        """The header (keyslots, generation) without unlocking: it is not secret."""
+        """The header (keyslots; the generation only of a version-1 file) without unlocking: it is not secret."""
         return format.parse(self.document().data).header
 
     def _decode(self, doc: Document) -> OpenVault:
         if self.unlocker is None:
             raise TypeError("this VaultStore has no unlocker: it can read headers only")
-        opened = decode(self.path, doc.data, self.unlocker, doc.generation)
+        parsed = format.parse(doc.data)
+        if parsed.header.version < format.VERSION and self.warn is not None:
+            self._refuse_downgrade(parsed.header)  # before any key is tried against the file
+        opened = _unlock_parsed(self.path, parsed, self.unlocker, doc.generation)
         self._check_generation(opened.header)
         return opened
 
+    def _where(self) -> str:
+        """The vault's place, for the state file's format records."""
+        return str(self.path) if self.path is not None else self.backend.describe()
+
+    def _refuse_downgrade(self, header: Header) -> None:
+        from vault.store import seen
+
+        record = seen.downgrade(header.vault_id, self._where())
+        if record is not None:
+            raise IntegrityError(
+                f"vault format downgrade: {self.backend.describe()} is a version-1 file, but this "
+                "vault was seen at version 2; no key was tried against it",
+                "someone may have replaced it to strip its key commitments; `tokensafe backup restore` "
+                f"brings back a backup you want; if you put this file back yourself, remove \"{record}\" "
+                f"from {seen.state_file()}")
+
     def _check_generation(self, header: Header) -> None:
         """Warn when the vault is older than a generation seen before (only once it authenticated)."""
-        if self.warn is None:
+        if self.warn is None or header.generation is None:
             return
         from vault.store import seen
 
-        known = seen.check(header.vault_id, header.generation)
+        known = seen.check(header.vault_id, header.generation, header.version, self._where())
         if known is not None:
             self.warn(f"the vault at {self.backend.describe()} is generation {header.generation}, but "
                       f"generation {known} was seen before: it was rolled back to an older copy or its "
@@ -168,8 +226,10 @@ class VaultStore:
     # writing ------------------------------------------------------------------------
 
     def _write(self, opened: OpenVault, expected: str | None) -> None:
-        """Seal and compare-and-swap; the caller holds the lock."""
-        opened.header.generation += 1
+        """Seal (always format version 2) and compare-and-swap; the caller holds the lock."""
+        upgrading = opened.header.version < format.VERSION
+        rewrap_legacy_slots(opened, getattr(self.unlocker, "slot_keys", None) or {})
+        opened.header.generation = (opened.header.generation or 0) + 1
         opened.token = self.backend.write(encode(opened), expected)
         if self.fingerprints_for is not None:
             from vault.store import fingerprints  # writes only: `get` does not pay for it
@@ -178,7 +238,22 @@ class VaultStore:
         if self.warn is not None:
             from vault.store import seen
 
-            seen.set_generation(opened.header.vault_id, opened.header.generation)
+            seen.set_generation(opened.header.vault_id, opened.header.generation, version=format.VERSION,
+                                where=self._where())
+            if upgrading:
+                self.warn(self._upgraded())
+
+    def _upgraded(self) -> str:
+        if isinstance(self.backend, LocalFile):
+            from vault.store.paths import backup_path, display
+
+            kept = f"as {display(backup_path(self.backend.path))}"
+        else:
+            kept = "as the previous version"
+        return (f"upgraded {self.backend.describe()} to vault format version 2; the version-1 file is kept "
+                f"{kept} until the next write (`tokensafe backup restore` brings it back; a `passwd` or "
+                "`keys rm` that changes the data key replaces it at once); tokensafe before format 2 "
+                "cannot read the upgraded vault")
 
     @contextlib.contextmanager
     def edit(self, start: OpenVault | None = None) -> Iterator[OpenVault]:
@@ -231,8 +306,10 @@ class VaultStore:
         data = data or VaultData()
         if not data.fingerprint_key:
             data.fingerprint_key = crypto.new_key()
-        # `created` is 0: the time is not needed to unlock, so it is not kept in the clear.
-        header = format.Header(vault_id, 0, 0, make_slots(vault_id, data_key))
+        # The creation time lives in the encrypted payload (format version 2), not the header.
+        import time
+
+        header = format.Header(vault_id, 0, int(time.time()), make_slots(vault_id, data_key))
         opened = OpenVault(self.path, header, data_key, data, header.keyslots[0].id)
         with self.backend.lock(self.lock_wait):
             try:
@@ -270,7 +347,9 @@ class VaultStore:
         if self.warn is not None:  # a restore the user asked for is not a rollback to report
             from vault.store import seen
 
-            seen.set_generation(opened.header.vault_id, opened.header.generation)
+            # A restored version-1 file is asked for: its vault is no longer "seen at version 2".
+            seen.set_generation(opened.header.vault_id, opened.header.generation or 0,
+                                version=opened.header.version, where=self._where())
         return opened, kept
 
     def _backup(self) -> Document:
