@@ -171,14 +171,14 @@ class Context:
         from vault.errors import TokensafeError
 
         opened = self.store.read()
+        env_name = env or opened.data.current
         try:
-            found = opened.data.env(env)
-            value = found.get(name).value.reveal()
+            value = opened.data.env(env).get(name).value.reveal()
         except TokensafeError as e:
             with suppress(TokensafeError, OSError):  # the error itself is the answer; log it if we can
-                self.log_access(opened.data_key, "get", env or "", [name], f"error: {type(e).__name__}")
+                self.log_access(opened.data_key, "get", env_name, [name], f"error: {type(e).__name__}")
             raise
-        self.log_access(opened.data_key, "get", found.name, [name], "ok")
+        self.log_access(opened.data_key, "get", env_name, [name], "ok")
         return value
 
     @contextmanager
