@@ -246,3 +246,38 @@ def test_direct_commands_beside_an_agent_keep_one_chain(agents: Agents) -> None:
     assert ok(agents.session("log", "--verify", env=direct_env)).returncode == 0  # unlocking: the vault's head
     ok(agents.session("lock"))
     assert ok(agents.session("log", "--verify")).stderr.endswith(b"access log intact: 25 records\n")
+
+
+# the light client ---------------------------------------------------------------------------
+
+def test_line_reader_splits_joins_and_stops() -> None:
+    import socket
+
+    from vault.agent.protocol import LineReader
+
+    a, b = socket.socketpair()
+    with a, b:
+        reader = LineReader(b)
+        a.sendall(b'{"n":1}\n{"n":2}\n{"n"')
+        assert reader.readline(100) == b'{"n":1}\n'
+        assert reader.readline(100) == b'{"n":2}\n'  # from the buffer, no recv
+        big = b"x" * 300_000  # many recv chunks
+        a.sendall(b":3}\n" + big + b"\n")
+        assert reader.readline(100) == b'{"n":3}\n'
+        assert reader.readline(1 << 20) == big + b"\n"
+        a.sendall(b"0123456789")
+        assert reader.readline(4) == b"0123"  # the limit holds
+        a.shutdown(socket.SHUT_WR)
+        assert reader.readline(100) == b"456789"  # EOF mid-line: what there was, no newline
+        assert reader.readline(100) == b""
+
+
+def test_get_through_the_agent_does_not_import_socket(agents: Agents) -> None:
+    import sys
+
+    agents.unlock()
+    code = ("import sys; from vault.service.context import Context; "
+            f"v = Context({str(agents.vault)!r}).value('auth0_domain'); "
+            "print(v, 'socket' in sys.modules, 'selectors' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], env=agents.nopass.env, capture_output=True, timeout=60)
+    assert r.stdout.decode().split() == ["example.eu.auth0.com", "False", "False"], r.stderr
