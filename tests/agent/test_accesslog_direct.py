@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -261,10 +262,12 @@ def test_line_reader_splits_joins_and_stops() -> None:
         a.sendall(b'{"n":1}\n{"n":2}\n{"n"')
         assert reader.readline(100) == b'{"n":1}\n'
         assert reader.readline(100) == b'{"n":2}\n'  # from the buffer, no recv
-        big = b"x" * 300_000  # many recv chunks
-        a.sendall(b":3}\n" + big + b"\n")
+        big = b"x" * 300_000  # many recv chunks; more than a socket buffer holds, so sent from a thread
+        sender = threading.Thread(target=a.sendall, args=(b":3}\n" + big + b"\n",))
+        sender.start()
         assert reader.readline(100) == b'{"n":3}\n'
         assert reader.readline(1 << 20) == big + b"\n"
+        sender.join(10)
         a.sendall(b"0123456789")
         assert reader.readline(4) == b"0123"  # the limit holds
         a.shutdown(socket.SHUT_WR)
