@@ -265,7 +265,8 @@ def test_log_verify_through_the_command_finds_tampering(agents: Agents) -> None:
     assert agents.nopass("log", "--verify").returncode == 0  # asks the agent: no passphrase needed
     log.write_bytes(clean.replace(b'"tokensafe get"', b'"tokensafe xyz"', 1))
     r = agents.nopass("log", "--verify")
-    assert r.returncode == 5 and b"access.log:1" in r.stderr and b"record 1 was changed" in r.stderr
+    # record 1 is the `unlock` (logged by the command that started the agent); 2 the first get
+    assert r.returncode == 5 and b"access.log:2" in r.stderr and b"record 2 was changed" in r.stderr
     log.write_bytes(b"".join(clean.splitlines(keepends=True)[:-1]))  # the tail cut
     r = agents.nopass("log", "--verify")
     assert r.returncode == 5 and b"cut off" in r.stderr
@@ -285,7 +286,7 @@ def test_log_filters(agents: Agents) -> None:
     agents.nopass("get", "auth0_domain", "--env", "nope")
     shown = agents.session("log", "--env", "dev").stdout.decode()
     assert "auth0_domain" in shown and "nope" not in shown
-    assert agents.session("log", "--since", "1h").stdout.decode().count("\n") == 2
+    assert agents.session("log", "--since", "1h").stdout.decode().count("\n") == 3  # unlock + 2 gets
     assert agents.session("log", "--since", "2999-01-01").stdout == b""
     assert agents.session("log", "--since", "tomorrow").returncode == 2
 

@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import PLANTED, create_passphrase_vault
 from vault import errors
 from vault.agent import client, protocol, server
+from vault.service import accesslog
 
 
 def test_runtime_dir_from_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -121,4 +122,5 @@ def test_changed_names() -> None:
     b = VaultData.from_bytes(a.to_bytes())
     b.env("dev").entries["y"] = Entry.new("y", "2", now=1)
     b.ensure_env("prod")
-    assert server._changed(a, b) == (["dev", "prod"], ["y"])
+    assert accesslog.changed(accesslog.snapshot(a), accesslog.snapshot(b)) == (["dev", "prod"], ["y"])
+    assert accesslog.changed(accesslog.snapshot(a), accesslog.snapshot(a)) == ([], [])

@@ -90,7 +90,8 @@ def test_full_session_leaks_nothing(session, home: Path, tmp_path: Path) -> None
     assert len(session.transcript) >= 20
 
     # No file anywhere under HOME or the session's TMPDIR holds it, the vault's own included.
-    sidecars = [vault, *(vault.with_name(vault.name + s) for s in (".bak", ".fp", ".lock"))]
+    sidecars = [vault, *(vault.with_name(vault.name + s)
+                         for s in (".bak", ".fp", ".lock", ".access.log", ".access.log.lock"))]
     assert all(p.exists() for p in sidecars)
     for p in sidecars:
         assert PLANTED.encode() not in p.read_bytes(), p.name

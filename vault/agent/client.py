@@ -80,10 +80,10 @@ def connect(vault_path: Path, warn: Callable[[str], None] | None = None,
     path = protocol.socket_path(vault_path)
     if vault_path in _given_up or not os.path.lexists(path):
         return None
-    import socket
+    import _socket  # not `socket`: see protocol.LineReader
 
     protocol.check_private_dir(path.parent)
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     sock.settimeout(timeout)
     try:
         sock.connect(str(path))
@@ -109,7 +109,7 @@ def exchange(sock: socket.socket, message: dict[str, Any]) -> tuple[dict[str, An
     """Send one request; (the answer, the reader for more). PeerGone if the agent went away."""
     try:
         protocol.send(sock, message)
-        reader = sock.makefile("rb")
+        reader = protocol.LineReader(sock)
         return protocol.receive(reader), reader
     except TimeoutError:
         raise protocol.PeerGone("no answer in time") from None

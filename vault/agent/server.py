@@ -90,24 +90,6 @@ class _Aborted(Exception):
     """The client of an edit did not commit: nothing is written."""
 
 
-def _changed(before: VaultData, after: VaultData) -> tuple[list[str], list[str]]:
-    """(environments, entry names) that differ between two versions of the data."""
-    envs: list[str] = []
-    names: set[str] = set()
-    for en in sorted(set(before.environments) | set(after.environments)):
-        a = before.environments.get(en)
-        b = after.environments.get(en)
-        ea = {n: e.to_json() for n, e in a.entries.items()} if a else None
-        eb = {n: e.to_json() for n, e in b.entries.items()} if b else None
-        if ea == eb:
-            continue
-        envs.append(en)
-        for n in set(ea or {}) | set(eb or {}):
-            if (ea or {}).get(n) != (eb or {}).get(n):
-                names.add(n)
-    return envs, sorted(names)
-
-
 def _exe(pid: int) -> str:
     try:
         return os.readlink(f"/proc/{pid}/exe")
@@ -215,8 +197,11 @@ class Agent:
         Not on a timer: each vault write moves `VAULT.bak` along, and `backup restore`
         should keep undoing the user's last change, not an agent's bookkeeping.
         """
-        head = self.log.head()
-        if not head or head == self.saved_head:
+        if self.log.head() in ({}, self.saved_head):
+            return  # nothing of ours since the vault last remembered a head
+        try:
+            head = accesslog.sync_head(self.log.path)  # the file's tail: direct writers append too
+        except (TokensafeError, OSError):
             return
         try:
             with self.store.edit() as opened:
@@ -338,7 +323,7 @@ class Agent:
                 if answer.get("op") != "commit" or not isinstance(answer.get("vault"), str):
                     raise _Aborted
                 after = VaultData.from_bytes(answer["vault"].encode())
-                after.log_head = self.log.head() or before.log_head
+                after.log_head = accesslog.sync_head(self.log.path) or before.log_head
                 opened.data = after
         except _Aborted:
             return
@@ -348,13 +333,14 @@ class Agent:
             self._failed(peer, req, "write", "*", ["*"], e)
             raise
         self.saved_head = after.log_head
-        envs, names = _changed(before, after)
+        envs, names = accesslog.changed(accesslog.snapshot(before), accesslog.snapshot(after))
         self._record(peer, req, "write", ",".join(envs), names, "ok")
         send(conn, {"ok": True})
 
     def _op_verify(self, conn: socket.socket, reader: Any, peer: dict[str, Any], req: dict[str, Any]) -> None:
+        remembered = self.store.read().data.log_head  # direct writers move it too
         with self._log_lock:
-            verdict = self.log.verify()
+            verdict = self.log.verify(remembered)
         send(conn, {"ok": True, "verdict": verdict.as_dict()})
 
 

@@ -13,16 +13,22 @@ of each file also carries `prev` (the mac it continues from), so a rotated file 
 on its own once older ones are gone. The vault's payload remembers the last record it saw
 (`log_head`), so cutting records off the end is detected too.
 
-One writer per vault: the unlock agent (its pid lock makes it the only one).
+Many writers per vault: the unlock agent and every command that unlocks the vault itself.
+Each append takes `VAULT.access.log.lock` (flock; a file of its own because rotation renames
+the log), re-reads the chain's tail from the file under it — never trusting a head held in
+memory — and appends one line with one write(2). No fsync per record (bench/bench_accesslog.py:
+it would multiply the cost of an append several times over, for durability against a
+power cut, which is not what the log defends against); `sync_head` fsyncs the log before a
+vault write records its head, so the head the vault remembers is never ahead of the disk.
 """
 
 from __future__ import annotations
 
-import calendar
 import json
 import os
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +42,23 @@ _MAC_SEP = ',"mac":"'
 
 def log_path(vault_path: Path) -> Path:
     return Path(f"{vault_path}.access.log")
+
+
+def lock_path(path: Path) -> Path:
+    """The log's writer lock (never renamed, unlike the log itself)."""
+    return Path(f"{path}.lock")
+
+
+@contextmanager
+def _locked(path: Path, wait_s: float | None = None) -> Iterator[None]:
+    """Hold the log's writer lock (BusyError after TOKENSAFE_LOCK_WAIT). A writer holds it for one append."""
+    from vault.store import fileio
+
+    fd = fileio.acquire(lock_path(path), fileio.lock_wait_from_env() if wait_s is None else wait_s)
+    try:
+        yield
+    finally:
+        os.close(fd)
 
 
 def log_files(path: Path) -> list[Path]:
@@ -62,6 +85,8 @@ def iso_time(t: float) -> str:
 
 def parse_time(text: str) -> float:
     """An ISO time (UTC) as written in records, a date, or an age such as 30m, 2h, 7d."""
+    import calendar
+
     from vault.errors import UsageError
 
     text = text.strip()
@@ -78,39 +103,43 @@ def parse_time(text: str) -> float:
 
 
 class AccessLog:
-    """The appending end of the log (the agent's): keeps the chain's tail in memory."""
+    """An appending end of the log. `head()` is the last record this writer appended (or found)."""
 
-    def __init__(self, path: Path, key: bytes, max_bytes: int = MAX_BYTES) -> None:
+    def __init__(self, path: Path, key: bytes, max_bytes: int = MAX_BYTES, read_tail: bool = True) -> None:
         self.path = path
         self._key = key
         self.max_bytes = max_bytes
-        self.seq, self.mac = _tail(path)
+        self.seq, self.mac = _tail(path) if read_tail else (0, ZERO_MAC)
 
     def head(self) -> dict[str, Any]:
         return {"seq": self.seq, "mac": self.mac} if self.seq else {}
 
-    def verify(self) -> Verdict:
-        """The whole log checked against the head held here (the newest there is)."""
-        return verify(self.path, self._key, self.head())
+    def verify(self, remembered: dict[str, Any] | None = None) -> Verdict:
+        """The whole log checked against the newer of our head and `remembered` (the vault's)."""
+        return verify(self.path, self._key, newer_head(self.head(), remembered))
 
     def append(self, fields: dict[str, Any]) -> None:
+        """One record after the chain's current tail, as read from the file under the writer lock."""
         record = {k: v for k, v in fields.items() if k not in ("mac", "prev", "seq")}
-        record["seq"] = self.seq + 1
         record.setdefault("time", iso_time(time.time()))
-        size = self._size()
-        rotate = size > 0 and size >= self.max_bytes
-        if rotate or size == 0:
-            record["prev"] = self.mac  # a file's first record names where the chain comes from
-        body = json.dumps(record, sort_keys=True, separators=(",", ":"))
-        mac = _mac(self._key, self.mac, body)
-        line = f"{body[:-1]}{_MAC_SEP}{mac}\"}}\n".encode()
-        if rotate:
-            self._rotate()
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-        try:
-            os.write(fd, line)
-        finally:
-            os.close(fd)
+        with _locked(self.path):
+            prev_seq, prev_mac = _tail(self.path)
+            record["seq"] = prev_seq + 1
+            size = self._size()
+            rotate = size > 0 and size >= self.max_bytes
+            if rotate or size == 0:
+                record["prev"] = prev_mac  # a file's first record names where the chain comes from
+            body = json.dumps(record, sort_keys=True, separators=(",", ":"))
+            mac = _mac(self._key, prev_mac, body)
+            line = f"{body[:-1]}{_MAC_SEP}{mac}\"}}\n".encode()
+            if rotate:
+                self._rotate()
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+            try:
+                if os.write(fd, line) != len(line):  # a full disk can cut a write short
+                    raise OSError(28, "the record was only partly written")
+            finally:
+                os.close(fd)
         self.seq, self.mac = record["seq"], mac
 
     def _size(self) -> int:
@@ -126,6 +155,49 @@ class AccessLog:
                 os.replace(older, f"{self.path}.{i}")
 
 
+def newer_head(*heads: dict[str, Any] | None) -> dict[str, Any]:
+    """The head with the highest seq: every record before it is proven by the chain up to it."""
+    return max((h for h in heads if h), key=lambda h: int(h.get("seq") or 0), default={})
+
+
+def sync_head(path: Path) -> dict[str, Any]:
+    """The chain's tail as a head for the vault to remember, after making the log durable.
+
+    Taken under the writer lock; the log is fsynced first, so that a crash cannot leave a
+    vault that remembers a record the disk never got (which `--verify` would call a cut).
+    """
+    with _locked(path):
+        seq, mac = _tail(path)
+        if seq:
+            with suppress(FileNotFoundError):
+                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+    return {"seq": seq, "mac": mac} if seq else {}
+
+
+def snapshot(data: Any) -> dict[str, dict[str, Any]]:
+    """What `changed` compares, of a VaultData: each environment's entries as JSON (in memory only)."""
+    return {en: {n: e.to_json() for n, e in env.entries.items()} for en, env in data.environments.items()}
+
+
+def changed(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """(environments, entry names) that differ between two snapshots of the vault data."""
+    envs: list[str] = []
+    names: set[str] = set()
+    for en in sorted(set(before) | set(after)):
+        ea, eb = before.get(en), after.get(en)
+        if ea == eb:
+            continue
+        envs.append(en)
+        for n in set(ea or {}) | set(eb or {}):
+            if (ea or {}).get(n) != (eb or {}).get(n):
+                names.add(n)
+    return envs, sorted(names)
+
+
 def _split(line: str) -> tuple[str, str] | None:
     """(body, mac) of one line, or None if it is not a record line."""
     i = line.rfind(_MAC_SEP)
@@ -134,18 +206,44 @@ def _split(line: str) -> tuple[str, str] | None:
     return line[:i] + "}", line[i + len(_MAC_SEP):-2]
 
 
+_TAIL_CHUNK = 8192
+_TAIL_MAX = 4 * MAX_BYTES  # a hostile file with no record near its end is not read whole
+
+
+def _last_record(f: Path) -> tuple[int, str] | None:
+    """(seq, mac) of the last record line in one file, reading backwards from its end."""
+    try:
+        fd = os.open(f, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    try:
+        size = os.fstat(fd).st_size
+        want = _TAIL_CHUNK
+        while True:
+            start = max(0, size - want)
+            lines = os.pread(fd, size - start, start).split(b"\n")
+            complete = lines if start == 0 else lines[1:]  # the first may be cut by the read
+            for raw in reversed(complete):
+                parts = _split(raw.decode("utf-8", "replace"))
+                if parts is None:
+                    continue
+                try:
+                    return int(json.loads(parts[0])["seq"]), parts[1]
+                except (ValueError, KeyError, TypeError):
+                    continue
+            if start == 0 or want >= _TAIL_MAX:
+                return None
+            want *= 4  # records are short: one read nearly always does
+    finally:
+        os.close(fd)
+
+
 def _tail(path: Path) -> tuple[int, str]:
     """(seq, mac) of the last record written, (0, zeros) for an empty log."""
     for f in reversed(log_files(path)):
-        lines = f.read_bytes().decode("utf-8", "replace").splitlines()
-        for line in reversed(lines):
-            parts = _split(line)
-            if parts is None:
-                continue
-            try:
-                return int(json.loads(parts[0])["seq"]), parts[1]
-            except (ValueError, KeyError, TypeError):
-                continue
+        found = _last_record(f)
+        if found is not None:
+            return found
     return 0, ZERO_MAC
 
 

@@ -63,6 +63,7 @@ def start_agent(ctx: Context, for_s: float, idle_s: float) -> AgentStatus:
         return current
     protocol.check_private_dir(protocol.runtime_dir(), create=True)
     opened = ctx.store.read()  # prompts here, in the foreground, if a secret is needed
+    ctx.log_access(opened.data_key, "unlock", "", [], "ok")  # who left a key-holding agent behind
     env = {k: v for k, v in os.environ.items() if k not in _SCRUB_ENV}
     proc = subprocess.Popen(
         [sys.executable, "-m", "vault.agent", "--vault", str(ctx.path), "--for", repr(for_s), "--idle", repr(idle_s)],

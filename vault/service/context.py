@@ -14,13 +14,25 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from vault.prompting import Prompter
     from vault.store.model import VaultData
     from vault.store.unlock import Unlocker
     from vault.store.vaultfile import VaultStore
+
+
+T = TypeVar("T")
+
+
+def _own_exe() -> str:
+    try:
+        return os.readlink("/proc/self/exe")
+    except OSError:
+        import sys
+
+        return sys.executable
 
 
 def resolve_vault_path(vault_path: str | os.PathLike[str] | None) -> Path:
@@ -133,21 +145,41 @@ class Context:
         assert unlocker is not None
         return unlocker
 
-    # read, value and edit ask the vault's unlock agent first when one runs (vault.agent.client).
+    # read, value and edit ask the vault's unlock agent first when one runs (vault.agent.client);
+    # without one they unlock here and append the access log's record themselves (no log, no answer).
 
     def read(self) -> VaultData:
         """Unlock and decrypt the vault for reading."""
         from vault.agent import client
 
         data = client.try_read(self)
-        return data if data is not None else self.store.read().data
+        if data is not None:
+            return data
+        opened = self.store.read()
+        self.log_access(opened.data_key, "read", "*", ["*"], "ok")
+        return opened.data
 
     def value(self, name: str, env: str | None = None) -> str:
         """The plaintext value of NAME in ENV (default: the current one); an agent sends only that."""
         from vault.agent import client
 
         value = client.try_value(self, name, env)
-        return value if value is not None else self.read().env(env).get(name).value.reveal()
+        if value is not None:
+            return value
+        if type(self).read is not Context.read:  # a subclass reads elsewhere (--remote); its read() logs
+            return self.read().env(env).get(name).value.reveal()
+        from vault.errors import TokensafeError
+
+        opened = self.store.read()
+        env_name = env or opened.data.current
+        try:
+            value = opened.data.env(env).get(name).value.reveal()
+        except TokensafeError as e:
+            with suppress(TokensafeError, OSError):  # the error itself is the answer; log it if we can
+                self.log_access(opened.data_key, "get", env_name, [name], f"error: {type(e).__name__}")
+            raise
+        self.log_access(opened.data_key, "get", env_name, [name], "ok")
+        return value
 
     @contextmanager
     def edit(self) -> Iterator[VaultData]:
@@ -159,8 +191,38 @@ class Context:
             with session as data:
                 yield data
             return
+        from vault.service import accesslog
+
+        log = accesslog.log_path(self.path)
         with self.store.edit() as opened:
+            before = accesslog.snapshot(opened.data)
             yield opened.data
+            # The vault remembers the log's tail (durable first), so a later cut of it shows.
+            opened.data.log_head = self._log_io(lambda: accesslog.sync_head(log)) or opened.data.log_head
+            after = accesslog.snapshot(opened.data)
+        envs, names = accesslog.changed(before, after)
+        self.log_access(opened.data_key, "write", ",".join(envs), names, "ok")
+
+    def log_access(self, data_key: bytes, verb: str, env: str, names: list[str], outcome: str) -> None:
+        """Append a record for this process's own read or write (FileSystemError if it cannot)."""
+        from vault.agent.client import invoking_command
+        from vault.service import accesslog
+
+        fields = {"verb": verb, "env": env, "names": names, "command": invoking_command(),
+                  "pid": os.getpid(), "uid": os.getuid(), "exe": _own_exe(), "outcome": outcome}
+        log = accesslog.AccessLog(accesslog.log_path(self.path), accesslog.mac_key(data_key), read_tail=False)
+        self._log_io(lambda: log.append(fields))
+
+    @staticmethod
+    def _log_io(fn: Callable[[], T]) -> T:
+        try:
+            return fn()
+        except OSError as e:
+            from vault.errors import FileSystemError
+
+            raise FileSystemError(f"cannot write the access log ({e.strerror or type(e).__name__})",
+                                  "nothing is handed out unlogged; free space or fix the permissions of "
+                                  "the vault's folder") from None
 
     def create(self, make_slots: Callable[[str, bytes], list], data: VaultData) -> list[str]:
         """Create the vault file with the keyslots `make_slots(vault_id, data_key)` returns; their kinds."""
