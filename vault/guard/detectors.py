@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from vault.guard import filters
+from vault.guard import codevalue, filters
 from vault.guard.extract import PROVIDER_RE
 from vault.guard.model import Candidate
 from vault.store.model import jwt_claims as _decode_claims
@@ -327,8 +327,11 @@ BY_ID: dict[str, Detector] = {d.id: d for d in REGISTRY}
 
 
 def classify(c: Candidate, ctx: Context) -> tuple[Detector, Verdict] | None:
-    if c.source == "kv" and not c.quoted and _CONSTANT.match(c.value):
-        return None  # `client_secret = AUTH0_CLIENT_SECRET`: a name, the value is elsewhere
+    if c.source == "kv" and not c.quoted and (
+            _CONSTANT.match(c.value) or codevalue.is_expression(c.value, c.follows)):
+        return None  # `client_secret = AUTH0_CLIENT_SECRET`, `pw = get_password()`: code
+    if c.source in ("kv", "pair") and codevalue.names_itself(c.key, c.value):
+        return None  # `"IAMUserChangePassword": "arn:aws:iam::aws:policy/IAMUserChangePassword"`
     for det in REGISTRY:
         v = det.classify(c, ctx)
         if v is not None:

@@ -270,7 +270,7 @@ class Extractor:
             out.extend(self.handlers[name](buf, p))
             if self._hit > p:
                 reach[name] = self._hit + base
-            if name == "pem" and p + base >= reach.get("kv", -1):
+            if name == "pem" and not self.binary and p + base >= reach.get("kv", -1):
                 # `private_key = …`: also an assignment, with the kv handler's reach
                 self._hit = -1
                 out.extend(self._kv(buf, p))
@@ -430,7 +430,9 @@ class Extractor:
 
             value = unquote(value)
         quoted = v0 > 0 and buf[v0 - 1] in b"\"'`"
-        return [Candidate(value, v0, v1, "kv", key=_s(m.group("k")), encoding=enc, quoted=quoted)]
+        follows = "" if quoted else _s(buf[v1:v1 + 18].lstrip(b" \t")[:2])  # codevalue reads it
+        return [Candidate(value, v0, v1, "kv", key=_s(m.group("k")), encoding=enc, quoted=quoted,
+                          follows=follows)]
 
     def _last_key(self, buf: bytes, p: int) -> int:
         """The last `"key"` within LOOKBACK before `p`. Searches only the bytes not searched

@@ -7,6 +7,8 @@ import re
 from collections import Counter
 from functools import lru_cache
 
+from vault.guard.placeholders import is_placeholder  # the one placeholder filter
+
 _WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
 
 # Head nouns that make a key secret: `api_token`, `clientSecret`, `DB_PASSWORD`.
@@ -24,6 +26,10 @@ NOT_SECRET_TAILS = frozenset({
     "header", "field", "param", "hint", "policy", "version", "at", "in", "cache", "store",
     "size", "lifetime", "format", "location", "ref", "env", "var", "key_id", "kind", "mode",
 })
+# `NextToken`, `nextPageToken`, `ContinuationToken`, `ChangeToken`: pagination cursors and
+# idempotency markers that APIs return in every listing, not credentials.
+CURSOR_WORDS = frozenset({"next", "prev", "previous", "page", "continuation", "pagination",
+                          "cursor", "forward", "backward", "change", "idempotency", "sync"})
 
 
 def key_words(key: str) -> list[str]:
@@ -55,6 +61,8 @@ def secret_key_kind(key: str | None) -> str | None:
         return "password"
     if head == "auth" and not (len(words) == 1 or words[-2] in ("basic", "raw", "http", "proxy")):
         return None  # `signup_auth`, `oauth_basic_auth`: names and flags, rarely values
+    if head in ("token", "tokens") and any(w in CURSOR_WORDS for w in words[:-1]):
+        return None
     if head in SECRET_HEADS:
         return "secret"
     if head == "key" and len(words) > 1 and words[-2] in KEY_MODIFIERS:
@@ -62,17 +70,6 @@ def secret_key_kind(key: str | None) -> str | None:
     return None
 
 
-_PLACEHOLDER_EXACT = re.compile(
-    r"^(x+|\*+|\.+|-+|_+|0+|1234\d*|null|none|nil|undefined|true|false|changeme|change_?me|"
-    r"secret|password|passwd|token|todo|tbd|fixme|redacted|example|sample|test|dummy|fake|"
-    r"placeholder|empty|required|optional|string|bearer|value)$", re.I)
-_PLACEHOLDER_PART = re.compile(r"\*\*\*|<|>|\{\{|\}\}|\$\{|\$\(|%s|%\(|\.\.\.|…")
-# Stand-in words count only at a word edge (`YOUR_TOKEN_HERE`, `paste-here`): inside a random
-# token they occur by chance (`…k2TodoQ…`) and must not hide it.
-_WORDS = r"your|here|replace|change_?me|placeholder|example|redacted|dummy|xxxx|insert|paste|todo|fixme|sample"
-_PLACEHOLDER_WORD = re.compile(rf"(?:^|[^a-z0-9])(?:{_WORDS})|(?:{_WORDS})(?:[^a-z0-9]|$)|^(?:{_WORDS})")
-_CODE_REF = re.compile(r"^(\$[A-Za-z_]|process\.env|os\.environ|os\.getenv|env\(|getenv|"
-                       r"secrets\.|vars\.|!Ref|!Sub|vault:)", re.I)
 _DOTTED_CODE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+(\(\))?$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
@@ -81,26 +78,6 @@ _HASH_PREFIX = re.compile(r"^(sha1|sha256|sha384|sha512|md5|sha)[:\-]", re.I)
 HAS_SPACE = re.compile(r"\s").search
 _HAS_DIGIT = re.compile(r"\d").search
 _HAS_ALPHA = re.compile(r"[^\W\d_]").search
-
-
-def is_placeholder(value: str) -> bool:
-    """Templates (`{{x}}`, `${X}`), references (`$TOKEN`, `process.env.X`) and stand-ins."""
-    v = value.strip().strip("'\"")
-    if not v:
-        return True
-    if _PLACEHOLDER_EXACT.match(v) or _PLACEHOLDER_PART.search(v) or _CODE_REF.match(v):
-        return True
-    low = v.lower()
-    if _PLACEHOLDER_WORD.search(_camel_edges(v, low)):
-        return True
-    return len(set(v)) <= 2
-
-
-def _camel_edges(v: str, low: str) -> str:
-    """`yourApiKeyHere` -> `your_api_key_here`, so camelCase words have edges too."""
-    if v.isupper() or v.islower() or _HAS_DIGIT(v):
-        return low  # digits: a token, whose case changes are noise
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z][a-z])", "_", v).lower()
 
 
 def entropy(value: str) -> float:

@@ -24,6 +24,7 @@ class Candidate:
     encoding: str | None = None  # how the value was encoded in the file (base64, …)
     key_kind: str | None = ""  # cache of filters.secret_key_kind(key); "" = not computed
     quoted: bool = True  # False: an unquoted value, which in code is a reference, not a literal
+    follows: str = ""  # unquoted values: the bytes after the value (`(`, `[`, `;`): code or not
 
     def __repr__(self) -> str:  # never show the value
         return f"Candidate(source={self.source!r}, key={self.key!r}, start={self.start})"

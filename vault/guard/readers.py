@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from vault import crypto
 from vault.formats import postman_env
-from vault.guard import detectors
+from vault.guard import codevalue, detectors, situation
 from vault.guard.extract import LOOKAHEAD, LOOKBACK, Extractor
 from vault.guard.model import (
     Candidate,
@@ -199,10 +199,15 @@ class FileScanner:
                   path: str, seen: set[int]) -> list[Finding]:
         out: list[Finding] = []
         allows = self._allows
+        in_path = situation.path_context(path)  # test folder, documentation …: lowers severity
+        in_text = situation.TextContext(path)
+        in_code = codevalue.is_code_file(path)
         for c in sorted(_merge(cands), key=lambda c: c.start):
             start = c.start + base
             if start in seen:
                 continue
+            if in_code and c.source == "kv" and not c.quoted and codevalue.is_reference(c.value):
+                continue  # `password: SecretStr`, `user, password = proxy_auth`: a name in code
             in_vault = self.cfg.in_vault(c.value) if (self.cfg.known or c.source != "run") else None
             if c.source == "run":
                 if not in_vault:
@@ -227,8 +232,13 @@ class FileScanner:
                 facts["encoding"] = c.encoding
             if in_vault is not None:
                 facts["in_vault"] = in_vault
+            severity = verdict.severity
+            where = in_path or in_text(buf, c.start, base == 0)
+            if where:
+                facts["context"] = where
+                severity = situation.lowered(det.id, severity, facts, where)
             line, col = lines.locate(buf, base, c.start)
-            out.append(Finding(path, line, col, det.id, verdict.severity, preview(c.value),
+            out.append(Finding(path, line, col, det.id, severity, preview(c.value),
                                self.cfg.fingerprint(c.value), facts, start, c.end - c.start))
         return out
 

@@ -19,7 +19,8 @@ SEVERITY_HELP = {
     "critical": "live and powerful: a private key, or an Auth0 Management token with write/delete scopes",
     "high": "a live credential: JWT, bearer token, client secret, secret Postman variable",
     "medium": "a likely secret: random value in a secret field, a password",
-    "low": "an expired token: rotate anyway if it was ever shared",
+    "low": "an expired token, or a finding in a test folder, documentation or docstring "
+           "(context=…): rotate anyway if it was ever shared",
 }
 
 
@@ -41,6 +42,8 @@ def describe_facts(facts: dict[str, Any]) -> str:
         parts.append(f"exp={facts['exp']}" + (" (expired)" if facts.get("expired") else ""))
     if facts.get("in_vault"):
         parts.append("in vault")
+    if "context" in facts:
+        parts.append(f"context={facts['context']}")  # why the severity is low (situation.py)
     return "  ".join(parts)
 
 
