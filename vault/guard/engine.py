@@ -35,6 +35,7 @@ class ScanResult:
     findings: list[Finding] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
     stats: ScanStats = field(default_factory=ScanStats)
+    encrypted: list = field(default_factory=list)  # ciphertext.Encrypted: info, never findings
 
 
 def _matcher(excludes: tuple[str, ...]) -> Callable[[str, str], bool]:
@@ -168,6 +169,7 @@ def scan(paths: Iterable[str], cfg: ScanConfig, excludes: tuple[str, ...] = (),
         if fr.error:
             result.errors.append(fr.error)
         result.findings.extend(fr.findings)
+        result.encrypted.extend(fr.encrypted)
         if progress:
             progress(fr.nbytes, total)
 
@@ -188,4 +190,5 @@ def scan(paths: Iterable[str], cfg: ScanConfig, excludes: tuple[str, ...] = (),
     result.stats.errors = len(result.errors)
     result.stats.seconds = time.perf_counter() - t0
     result.findings.sort(key=lambda f: (f.path, f.line, f.column))
+    result.encrypted.sort(key=lambda e: (e.path, e.line))
     return result

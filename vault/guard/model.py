@@ -71,6 +71,7 @@ class FileResult:
     binary: bool = False
     kind: str = "text"
     skipped: str | None = None  # "special" (device, FIFO, /proc …) or "large" (over the size cap)
+    encrypted: list[Any] = field(default_factory=list)  # ciphertext.Encrypted: info, not findings
 
 
 @dataclass

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from vault import crypto
 from vault.formats import postman_env
-from vault.guard import codevalue, detectors, situation
+from vault.guard import ciphertext, codevalue, detectors, situation
 from vault.guard.extract import LOOKAHEAD, LOOKBACK, Extractor
 from vault.guard.model import (
     Candidate,
@@ -194,9 +194,10 @@ class FileScanner:
         self.ctx = detectors.Context() if cfg.now is None else detectors.Context(now=cfg.now)
         self._allows = _Allowed()
         self.unexamined = 0  # of the last scan_bytes: anchors too dense to examine
+        self.encrypted: list[ciphertext.Encrypted] = []  # of the last scan_bytes: ciphertext seen
 
     def _findings(self, cands: list[Candidate], buf: bytes, base: int, lines: _Lines,
-                  path: str, seen: set[int]) -> list[Finding]:
+                  path: str, seen: set[int], enc: list[ciphertext.Span] | None = None) -> list[Finding]:
         out: list[Finding] = []
         allows = self._allows
         in_path = situation.path_context(path)  # test folder, documentation …: lowers severity
@@ -206,6 +207,8 @@ class FileScanner:
             start = c.start + base
             if start in seen:
                 continue
+            if enc and ciphertext.covers(enc, c.start):
+                continue  # ciphertext meant to be committed: listed apart, not a finding
             if in_code and c.source == "kv" and not c.quoted and codevalue.is_reference(c.value):
                 continue  # `password: SecretStr`, `user, password = proxy_auth`: a name in code
             in_vault = self.cfg.in_vault(c.value) if (self.cfg.known or c.source != "run") else None
@@ -249,11 +252,35 @@ class FileScanner:
             data = data.decode("utf-16", "replace").encode("utf-8")
             binary = False
         binary = is_binary(head) if binary is None else binary
+        self.encrypted = []
+        kind = ciphertext.whole_file(head)
+        if kind:
+            self.encrypted.append(ciphertext.Encrypted(path, 1, kind))
+            return []
         ex = self.cfg.extractor(postman_env.sniff_scope(head), binary)
         lines = _Lines()
-        found = self._findings(ex.extract(data, 0, len(data), whole=True), data, 0, lines, path, set())
+        cands = ex.extract(data, 0, len(data), whole=True)
+        enc = self._encrypted_spans(data, cands, path, binary)
+        found = self._findings(cands, data, 0, lines, path, set(), enc)
+        self._note_encrypted(enc, data, 0, 0, len(data), lines, path, self.encrypted)
         self.unexamined = ex.unexamined
         return found
+
+    @staticmethod
+    def _encrypted_spans(buf: bytes, cands: list[Candidate], path: str,
+                         binary: bool) -> list[ciphertext.Span]:
+        """Ciphertext spans of a text buffer: looked for in config and data files, and in
+        source files only when they gave candidates (a tree of code pays nothing)."""
+        if binary or not (cands or not codevalue.is_code_file(path)):
+            return []
+        return ciphertext.spans(buf)
+
+    @staticmethod
+    def _note_encrypted(enc: list[ciphertext.Span], buf: bytes, base: int, own_start: int,
+                        own_end: int, lines: _Lines, path: str, into: list) -> None:
+        for s, _e, kind, key in enc:
+            if own_start <= s < own_end:  # chunks overlap: each span is listed by one chunk
+                into.append(ciphertext.Encrypted(path, lines.locate(buf, base, s)[0], kind, key))
 
     def scan_path(self, path: str, follow: bool = True) -> FileResult:
         """`follow=False` (watch): a symlink is not opened (O_NOFOLLOW), it is an error."""
@@ -300,10 +327,16 @@ class FileScanner:
             res.kind = "utf-16"
             data = (head + rest).decode("utf-16", "replace").encode("utf-8")
             res.findings = self.scan_bytes(data, res.path, binary=False)
+            res.encrypted = list(self.encrypted)
             return
         binary = is_binary(head)
         res.binary = binary
         res.kind = "binary" if binary else "text"
+        kind = ciphertext.whole_file(head)
+        if kind:  # encrypted from the first byte (git-crypt, age, ansible-vault): nothing to read
+            res.encrypted.append(ciphertext.Encrypted(res.path, 1, kind))
+            res.nbytes = len(head) + max(0, getattr(f, "left", 0))
+            return
         ex = self.cfg.extractor(postman_env.sniff_scope(head), binary)
         lines = _Lines()
         seen: set[int] = set()
@@ -318,8 +351,12 @@ class FileScanner:
             own_end = end if eof else max(own, end - LOOKAHEAD)
             if own_end > own:
                 cands = ex.extract(buf, own - base, own_end - base, whole=eof and base == 0, base=base)
+                enc = self._encrypted_spans(buf, cands, res.path, binary)
                 if cands:
-                    res.findings.extend(self._findings(cands, buf, base, lines, res.path, seen))
+                    res.findings.extend(self._findings(cands, buf, base, lines, res.path, seen, enc))
+                if enc:
+                    self._note_encrypted(enc, buf, base, own - base, own_end - base, lines,
+                                         res.path, res.encrypted)
             if eof:
                 res.nbytes = end
                 if ex.unexamined:
