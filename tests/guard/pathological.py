@@ -48,6 +48,16 @@ SHAPES: dict[str, Callable[[int], bytes]] = {
     "run-chars": lambda n: _repeat(b"a", n),
     "private-key-eq": lambda n: _repeat(b"private_key=", n),
     "many-findings": lambda n: _repeat(b"api_token=q8Zr2Lm5Xc7Vb9Nk3Pw6 ", n),
+    # ciphertext markers (vault/guard/ciphertext.py): spans never closed, never long enough
+    "age-begin": lambda n: _repeat(b"-----BEGIN AGE ENCRYPTED FILE-----", n),
+    "pgp-begin": lambda n: _repeat(b"-----BEGIN PGP MESSAGE-----", n),
+    "sealed-kind": lambda n: _repeat(b"kind: SealedSecret ", n),
+    "sealed-block": lambda n: b"kind: SealedSecret\nspec:\n  encryptedData:\n" + _repeat(b"    k: v\n", n - 42),
+    "sops-enc": lambda n: _repeat(b"ENC[AES256_GCM,data:", n),
+    "ansible-header": lambda n: b"x\n" + _repeat(b"$ANSIBLE_VAULT;1.1;AES256\n", n - 2),
+    "dotenvx-short": lambda n: _repeat(b"token=encrypted:", n),
+    "encrypted-spans-and-candidates": lambda n: _repeat(
+        b"encrypted:QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlq api_token=q8Zr2Lm5Xc7Vb9Nk3Pw6 ", n),
 }
 
 

@@ -18,6 +18,14 @@ ENV = json.dumps({"_postman_variable_scope": "environment", "values": [
 FRAGMENTS = [b'"key"', b'"value"', b'"type"', b'"secret"', b":", b",", b'"', b"\\", b"{", b"}",
              b"eyJ", b"Bearer ", b"Authorization: ", b"token=", b"-----BEGIN PRIVATE KEY-----",
              b"\n", b"\x00", b"\xff\xfe", b"ZXlK", b'auth"', b"%20", b"\xc3", b"\xe9"]
+# Ciphertext markers and the shapes around them (vault/guard/ciphertext.py)
+CIPHER_FRAGMENTS = [b"ENC[AES256_GCM,data:", b",iv:", b",tag:", b",type:str]", b"QUJD" * 8,
+                    b"-----BEGIN AGE ENCRYPTED FILE-----", b"-----END AGE ENCRYPTED FILE-----",
+                    b"-----BEGIN PGP MESSAGE-----", b"-----END PGP MESSAGE-----",
+                    b"$ANSIBLE_VAULT;1.1;AES256\n", b"  6162636465\n", b"!vault |\n",
+                    b"encrypted:", b"kind: SealedSecret\n", b"  encryptedData:\n", b"    k: ",
+                    b'"encryptedData": {', b"\n---\n", b"\x00GITCRYPT\x00", b"age-encryption.org/v1\n",
+                    b"token=", b"\n", b" ", b"}"]
 
 
 def _ok(data: bytes) -> None:
@@ -134,3 +142,19 @@ def test_size_cap_and_limited_reads(tmp_path_factory, data: bytes, cap: int) -> 
         assert res.skipped == "large" and res.findings == [] and res.nbytes == 0
     else:
         assert res.skipped is None and res.nbytes == len(data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(CIPHER_FRAGMENTS) | st.binary(max_size=12), max_size=80))
+def test_ciphertext_soup(parts: list[bytes]) -> None:
+    """Ciphertext markers in any order: no crash, spans inside the buffer, sorted, disjoint."""
+    from vault.guard import ciphertext
+
+    data = b"".join(parts)
+    _ok(data)
+    spans = ciphertext.spans(data)
+    for i, (s, e, _, _) in enumerate(spans):
+        assert 0 <= s < e <= len(data)
+        assert i + 1 == len(spans) or e <= spans[i + 1][0]
+    for e in SCANNER.encrypted:
+        assert e.line >= 1

@@ -15,6 +15,7 @@ on source files only when they gave candidates: a tree of code pays nothing for 
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -31,14 +32,15 @@ MARKERS: tuple[tuple[bytes, str], ...] = (
     (b"SealedSecret", "sealed-secret"),
 )
 MAX_SPAN = 1024 * 1024
-MAX_MISSES = 32  # markers whose span search failed, per buffer, before the rest are ignored
+MAX_LISTED = 1000  # encrypted spans listed per file (a generated file may hold many more)
+MAX_HITS = 4096
+MAX_MISSES = 8  # markers whose span search failed, per buffer, before the rest are ignored
 _COSTLY = frozenset({"age", "pgp", "sealed-secret"})  # no single encrypted value is longer; a hostile file cannot stretch one
 _SOPS_VALUE = re.compile(rb"ENC\[AES256_GCM,data:[A-Za-z0-9+/=]{0,1048576}+,iv:[A-Za-z0-9+/=]{1,64}+,"
                          rb"tag:[A-Za-z0-9+/=]{1,64}+,type:[a-z]{1,10}+\]")
 _DOTENVX_VALUE = re.compile(rb"encrypted:[A-Za-z0-9+/=_-]{40,65536}+")
 _HEX_LINE = re.compile(rb"[ \t]{0,64}+[0-9a-f]{2,256}+\r?\n")
 _VAULT_HEADER = re.compile(rb"\$ANSIBLE_VAULT;1\.[0-9];AES256(?:;[\w.-]{1,64}+)?\r?\n")
-_KEY_BEFORE = re.compile(rb"([A-Za-z0-9_.\-]{1,100})[\"']?[ \t]{0,16}[:=][ \t]{0,16}[\"']?\Z")
 _INDENT = re.compile(rb"[ \t]{0,256}")
 _SEALED_KIND = re.compile(rb"[\"']?kind[\"']?[ \t]{0,16}:[ \t]{0,16}[\"']?SealedSecret\b")
 _ENC_DATA = re.compile(rb"[\"']?encryptedData[\"']?[ \t]{0,16}:")
@@ -81,17 +83,28 @@ def _marker_hits(buf: bytes) -> list[tuple[int, int]]:
         except ImportError:
             _hs.append(None)
     hits: list[tuple[int, int]] = []
+    cap = MAX_HITS + len(buf) // 256  # a real file holds a marker per value, not per 256 bytes
     if _hs[0] is not None:
-        def on_match(i: int, _f: int, to: int, _fl: int, _c: object) -> None:
+        def on_match(i: int, _f: int, to: int, _fl: int, _c: object) -> bool:
             hits.append((to - len(MARKERS[i][0]), i))
-        _hs[0].scan(buf, on_match)
+            return len(hits) >= cap  # True stops the scan
+        try:
+            _hs[0].scan(buf, on_match)
+        except _terminated():
+            pass
         return sorted(hits)
     for i, (m, _) in enumerate(MARKERS):
         p = buf.find(m)
-        while p >= 0:
+        while p >= 0 and len(hits) < cap:
             hits.append((p, i))
             p = buf.find(m, p + 1)
     return sorted(hits)
+
+
+def _terminated() -> type[BaseException]:
+    import hyperscan
+
+    return hyperscan.ScanTerminated
 
 
 def spans(buf: bytes) -> list[Span]:
@@ -158,7 +171,8 @@ def _sealed(buf: bytes, p: int) -> tuple[int, int] | None:
     doc_end = nxt if nxt >= 0 else len(buf)
     doc_start = buf.rfind(b"\n---", 0, p)
     doc_start = doc_start + 1 if doc_start >= 0 else 0
-    m = _ENC_DATA.search(buf, doc_start, min(doc_end, doc_start + 4 * MAX_SPAN))
+    k = buf.find(b"encryptedData", doc_start, min(doc_end, doc_start + 4 * MAX_SPAN))
+    m = _ENC_DATA.match(buf, k - 1) or _ENC_DATA.match(buf, k) if k >= 0 else None
     if not m:
         return None
     after = buf[m.end():m.end() + 256].lstrip(b" \t")
@@ -188,11 +202,29 @@ _SPAN_OF = {"sops": _sops, "age": _armour(b"-----END AGE ENCRYPTED FILE-----"),
 
 def _key_before(buf: bytes, start: int) -> str | None:
     """The key a value is assigned to (`password: ENC[…]`, `API_KEY="encrypted:…"`)."""
-    line = buf.rfind(b"\n", max(0, start - 200), start) + 1
-    m = _KEY_BEFORE.search(buf, line, start)
-    return m.group(1).decode("utf-8", "replace") if m else None
+    # Walked backwards, a bounded number of bytes: quotes and blanks, `:` or `=`, blanks, name
+    i, lo = start, max(0, start - 160)
+    while i > lo and buf[i - 1] in b"\"' \t":
+        i -= 1
+    if i <= lo or buf[i - 1] not in b":=":
+        return None
+    i -= 1
+    while i > lo and buf[i - 1] in b"\"' \t":
+        i -= 1
+    j = i
+    while j > lo and buf[j - 1] in _NAME_BYTES:
+        j -= 1
+    return buf[j:i].decode("utf-8", "replace") if j < i else None
+
+
+_NAME_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 
 
 def covers(found: list[Span], start: int) -> bool:
-    """Is offset `start` inside one of the spans? (few spans per file: a linear look)"""
-    return any(s <= start < e for s, e, _, _ in found)
+    """Is offset `start` inside one of the spans (sorted, disjoint)? A binary search: a
+    hostile file may hold many spans and many candidates."""
+    i = bisect.bisect_right(found, (start, _AFTER)) - 1
+    return i >= 0 and found[i][0] <= start < found[i][1]
+
+
+_AFTER = float("inf")  # sorts after any end offset: bisect finds the last span starting <= x

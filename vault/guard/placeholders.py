@@ -43,6 +43,7 @@ _AWS_DOC = re.compile(r"EXAMPLE")
 # Keyboard sequences that documentation uses as fake values (`abcd1234`, `abcdef123456`).
 _SEQUENCE = re.compile(r"abcdef|abcd.{0,8}1234|1234.{0,8}abcd", re.I)
 _HAS_DIGIT = re.compile(r"\d").search
+MAX_WORDY = 512  # longest value the stand-in word rules read
 _B64 = re.compile(r"^[A-Za-z0-9+/]{4,1024}={0,2}$")
 _SEGMENTS = re.compile(r"[a-z]+|[0-9]+")
 
@@ -81,6 +82,8 @@ def is_placeholder(value: str) -> bool:
 def _plain_placeholder(v: str, decoded: bool = False) -> bool:
     if _EXACT.match(v) or _PART.search(v) or _CODE_REF.match(v) or _MARKER.fullmatch(v):
         return True
+    if len(v) > MAX_WORDY:
+        return len(set(v)) <= 2  # stand-ins are short; word rules on 8 KB values cost time
     if _LONG_WORD.search(v) or _AWS_DOC.search(v):
         return True
     low = v.lower()

@@ -279,7 +279,7 @@ class FileScanner:
     def _note_encrypted(enc: list[ciphertext.Span], buf: bytes, base: int, own_start: int,
                         own_end: int, lines: _Lines, path: str, into: list) -> None:
         for s, _e, kind, key in enc:
-            if own_start <= s < own_end:  # chunks overlap: each span is listed by one chunk
+            if own_start <= s < own_end and len(into) < ciphertext.MAX_LISTED:  # chunks overlap: each span is listed by one chunk
                 into.append(ciphertext.Encrypted(path, lines.locate(buf, base, s)[0], kind, key))
 
     def scan_path(self, path: str, follow: bool = True) -> FileResult:

@@ -68,7 +68,10 @@ class TextContext:
             return None
         if self.python and whole and self._inside_triple_quotes(buf, rel):
             return "docstring"
-        line = buf.rfind(b"\n", 0, rel) + 1
+        nl = buf.rfind(b"\n", max(0, rel - 4096), rel)
+        if nl < 0 and rel > 4096:
+            return None  # a line of minified code: never a comment line
+        line = nl + 1
         if _COMMENT_LEAD.match(buf, line) and not buf.startswith(b"#!", line):
             return "comment"
         return None
