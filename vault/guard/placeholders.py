@@ -38,8 +38,9 @@ _LONG_WORD = re.compile(r"example|placeholder|change_?me|replace_?me|redacted|in
 # Short stand-in words: only at a word edge (`YOUR_TOKEN_HERE`, `paste-here`).
 _WORDS = r"your|here|replace|change_?me|placeholder|example|redacted|dummy|xxxx|insert|paste|todo|fixme|sample"
 _EDGE_WORD = re.compile(rf"(?:^|[^a-z0-9])(?:{_WORDS})|(?:{_WORDS})(?:[^a-z0-9]|$)|^(?:{_WORDS})")
-# Keyboard sequences that documentation uses as fake values (`abcd1234`, `abcdef123456`).
-_SEQUENCE = re.compile(r"abcdef|abcd.{0,8}1234|1234.{0,8}abcd", re.I)
+# Keyboard sequences that documentation starts fake values with (`abcd1234…`, `abcdef…`);
+# only at the start: `tok_0123456789abcdef…` may be a real value a test stored in a vault.
+_SEQUENCE = re.compile(r"abcdef|abcd.{0,8}1234|1234.{0,8}abcd", re.I).match
 _HAS_DIGIT = re.compile(r"\d").search
 MAX_WORDY = 512  # longest value the stand-in word rules read
 _B64 = re.compile(r"^[A-Za-z0-9+/]{4,1024}={0,2}$")
@@ -91,7 +92,7 @@ def _plain_placeholder(v: str, decoded: bool = False) -> bool:
         return True
     if decoded:
         return _stand_in_compound(low) if len(v) <= 40 else False
-    if _SEQUENCE.search(v):
+    if _SEQUENCE(v):
         return True
     if len(set(v)) <= 2 or (len(v) >= 8 and len(set(low)) <= 3):
         return True  # `xxxxxxxx`, `abababab`, `XXXX-XXXX`
