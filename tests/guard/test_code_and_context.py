@@ -45,6 +45,9 @@ CODE: list[tuple[str, str, bool]] = [
     ("passwd: HTTPPasswordMgr", "request.pyi", False),
     ('FORCE_CHANGE_PASSWORD = "FORCE_CHANGE_PASSWORD"', "models.py", False),
     ('"IAMUserChangePassword": "arn:aws:iam::aws:policy/IAMUserChangePassword",', "policies.json", False),
+    ("Authorization: 'AWS4-HMAC-SHA256 Credential=ABCDEF/20121226/us-east-1/sqs/aws4_request'",
+     "aws4.js", False),  # a signing scheme's name, not a credential
+    (f"Authorization: AWS4x{PW}", "call.sh", True),
     # literals stay findings, quoted or in config files
     (f'password = "{PW}"', "db.py", True),
     (f"DB_PASSWORD={PW}", ".env", True),

@@ -33,6 +33,9 @@ _CONSTANT = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$|^[A-Za-z_]\w*(?:\.[A-Za
 _PROVIDER_PREFIXES = ("gh", "github_pat_", "glpat-", "xox", "sk_", "rk_", "npm_", "AKIA", "ASIA")
 _PROVIDER_HEAD = re.compile(r"^(?:github_pat_|[sr]k_(?:live|test)_|[a-z]{3,5}[_-]|A[KS]IA)")
 _DOC_TOKENS = frozenset({"AKIAIOSFODNN7EXAMPLE", "sk_test_4eC39HqLyjWDarjtT1zdp7dc"})
+# Request-signing schemes whose name the authz reader takes for the value; what follows them
+# (`Credential=AKIA…/…, Signature=…`) is a per-request signature and a key id.
+_SIGNING_SCHEME = re.compile(r"^(?:AWS4|GOOG4|OSS4)-(?:HMAC|ECDSA)-[A-Z0-9-]{1,20}$")
 _WRITE_SCOPE = re.compile(r"^(create|update|delete|write|manage)[:_]")
 
 
@@ -191,6 +194,8 @@ class Bearer(Detector):
                 return None
             return Verdict("high", {"scheme": "basic"})
         if c.source in ("bearer", "authz"):
+            if _SIGNING_SCHEME.match(c.value):
+                return None  # `Authorization: AWS4-HMAC-SHA256 Credential=…`: a scheme's name
             if not filters.looks_random(c.value, min_len=16, min_entropy=3.0):
                 return None
             return Verdict("high", {"scheme": "bearer" if c.source == "bearer" else "raw"})
