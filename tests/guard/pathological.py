@@ -76,6 +76,16 @@ SHAPES: dict[str, Callable[[int], bytes]] = {
     "provider-aws-near-b64": lambda n: b"AKIAQ3E7Q3E7Q3E7Q3E7 " + _repeat(b"Ab1/", n - 21),
     "putty-headers": lambda n: _repeat(b"PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\n", n),
     "putty-lines": lambda n: _repeat(b"PuTTY-User-Key-File-2: a\nEncryption: none\nPrivate-Lines: 1\n", n),
+    # ciphertext markers (vault/guard/ciphertext.py): spans never closed, never long enough
+    "age-begin": lambda n: _repeat(b"-----BEGIN AGE ENCRYPTED FILE-----", n),
+    "pgp-begin": lambda n: _repeat(b"-----BEGIN PGP MESSAGE-----", n),
+    "sealed-kind": lambda n: _repeat(b"kind: SealedSecret ", n),
+    "sealed-block": lambda n: b"kind: SealedSecret\nspec:\n  encryptedData:\n" + _repeat(b"    k: v\n", n - 42),
+    "sops-enc": lambda n: _repeat(b"ENC[AES256_GCM,data:", n),
+    "ansible-header": lambda n: b"x\n" + _repeat(b"$ANSIBLE_VAULT;1.1;AES256\n", n - 2),
+    "dotenvx-short": lambda n: _repeat(b"token=encrypted:", n),
+    "encrypted-spans-and-candidates": lambda n: _repeat(
+        b"encrypted:QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlq api_token=q8Zr2Lm5Xc7Vb9Nk3Pw6 ", n),
 }
 
 # Credential-file grammars (vault/guard/credfiles.py) run on files of up to 1 MB named like

@@ -22,6 +22,14 @@ FRAGMENTS = [b'"key"', b'"value"', b'"type"', b'"secret"', b":", b",", b'"', b"\
              # decode.py: Kubernetes Secret data, data URLs, base64 of anchors and of a token
              b"kind: Secret\n", b"data:\n", b'"data": {', b"  k: ", b"data:text/plain;base64,",
              b"dG9rZW4", b"LS0tLS1CRUdJTi", b"=", b"YXBpX3Rva2VuPXE4WnIyTG01WGM3VmI5TmszUHc2"]
+# Ciphertext markers and the shapes around them (vault/guard/ciphertext.py)
+CIPHER_FRAGMENTS = [b"ENC[AES256_GCM,data:", b",iv:", b",tag:", b",type:str]", b"QUJD" * 8,
+                    b"-----BEGIN AGE ENCRYPTED FILE-----", b"-----END AGE ENCRYPTED FILE-----",
+                    b"-----BEGIN PGP MESSAGE-----", b"-----END PGP MESSAGE-----",
+                    b"$ANSIBLE_VAULT;1.1;AES256\n", b"  6162636465\n", b"!vault |\n",
+                    b"encrypted:", b"kind: SealedSecret\n", b"  encryptedData:\n", b"    k: ",
+                    b'"encryptedData": {', b"\n---\n", b"\x00GITCRYPT\x00", b"age-encryption.org/v1\n",
+                    b"token=", b"\n", b" ", b"}"]
 
 
 def _ok(data: bytes) -> None:
@@ -220,3 +228,19 @@ def test_whole_file_read_matches_the_chunked_reader(tmp_path_factory, parts: lis
         SCANNER._scan_stream(readers._Limited(f, os.fstat(f.fileno()).st_size), slow)
     assert (fast.nbytes, fast.kind, fast.error) == (slow.nbytes, slow.kind, slow.error)
     assert [f.to_json() for f in fast.findings] == [f.to_json() for f in slow.findings]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(CIPHER_FRAGMENTS) | st.binary(max_size=12), max_size=80))
+def test_ciphertext_soup(parts: list[bytes]) -> None:
+    """Ciphertext markers in any order: no crash, spans inside the buffer, sorted, disjoint."""
+    from vault.guard import ciphertext
+
+    data = b"".join(parts)
+    _ok(data)
+    spans = ciphertext.spans(data)
+    for i, (s, e, _, _) in enumerate(spans):
+        assert 0 <= s < e <= len(data)
+        assert i + 1 == len(spans) or e <= spans[i + 1][0]
+    for e in SCANNER.encrypted:
+        assert e.line >= 1

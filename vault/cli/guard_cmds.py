@@ -111,13 +111,14 @@ def audit_cmd(paths: tuple[str, ...], as_json: bool, as_sarif: bool, baseline: s
     if as_sarif:
         click.echo(report.render_sarif(findings, result.stats, result.errors), nl=False)
     elif as_json:
-        click.echo(report.render_json(findings, result.stats, result.errors, result.suppressed), nl=False)
+        click.echo(report.render_json(findings, result.stats, result.errors, result.suppressed,
+                                      result.encrypted), nl=False)
     elif staged and not result.failed and not result.errors:
         pass  # a git hook that lets a commit through says nothing
     else:
         colour = is_tty(sys.stdout)
         click.echo(report.render_text(findings, result.stats, result.errors,
-                                      click.style if colour else None), nl=False)
+                                      click.style if colour else None, result.encrypted), nl=False)
         if result.suppressed:
             click.echo(f"({result.suppressed} known findings silenced by {baseline})")
         if staged and result.failed:

@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from vault.guard import filters, providers
+from vault.guard import codevalue, filters, providers
 from vault.guard.model import Candidate
 from vault.store.model import jwt_claims as _decode_claims
 
@@ -33,6 +33,9 @@ _PROVIDER_PREFIXES = tuple(sorted({a.decode() for a, f in providers.ANCHORS if n
     "sk_", "rk_", "sk-"}))
 _PROVIDER_HEAD = re.compile(r"^(?:github_pat_|[sr]k_(?:live|test)_|sk-(?:proj-|ant-api03-)?|"
                             r"[a-z]{3,5}[_-]|A[KS]IA|AIza|PMAK-|SG\.)")
+# Request-signing schemes whose name the authz reader takes for the value; what follows them
+# (`Credential=AKIA…/…, Signature=…`) is a per-request signature and a key id.
+_SIGNING_SCHEME = re.compile(r"^(?:AWS4|GOOG4|OSS4)-(?:HMAC|ECDSA)-[A-Z0-9-]{1,20}$")
 _WRITE_SCOPE = re.compile(r"^(create|update|delete|write|manage)[:_]")
 
 
@@ -255,6 +258,8 @@ class Bearer(Detector):
                 return None
             return Verdict("high", {"scheme": "basic"})
         if c.source in ("bearer", "authz"):
+            if _SIGNING_SCHEME.match(c.value):
+                return None  # `Authorization: AWS4-HMAC-SHA256 Credential=…`: a scheme's name
             if not filters.looks_random(c.value, min_len=16, min_entropy=3.0):
                 return None
             return Verdict("high", {"scheme": "bearer" if c.source == "bearer" else "raw"})
@@ -413,8 +418,11 @@ BY_ID: dict[str, Detector] = {d.id: d for d in REGISTRY}
 
 
 def classify(c: Candidate, ctx: Context) -> tuple[Detector, Verdict] | None:
-    if c.source == "kv" and not c.quoted and _CONSTANT.match(c.value):
-        return None  # `client_secret = AUTH0_CLIENT_SECRET`: a name, the value is elsewhere
+    if c.source == "kv" and not c.quoted and (
+            _CONSTANT.match(c.value) or codevalue.is_expression(c.value, c.follows)):
+        return None  # `client_secret = AUTH0_CLIENT_SECRET`, `pw = get_password()`: code
+    if c.source in ("kv", "pair") and codevalue.names_itself(c.key, c.value):
+        return None  # `"IAMUserChangePassword": "arn:aws:iam::aws:policy/IAMUserChangePassword"`
     for det in REGISTRY:
         v = det.classify(c, ctx)
         if v is not None:

@@ -37,6 +37,7 @@ class ScanResult:
     findings: list[Finding] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
     stats: ScanStats = field(default_factory=ScanStats)
+    encrypted: list = field(default_factory=list)  # ciphertext.Encrypted: info, never findings
 
 
 def _matcher(excludes: tuple[str, ...]) -> Callable[[str, str], bool]:
@@ -135,7 +136,7 @@ def _scan_batch(paths: list[str]) -> tuple[int, int, int, list[FileResult]]:
     kept: list[FileResult] = []
     for p in paths:
         fr = _worker.scan_path(p)
-        if fr.findings or fr.error or fr.skipped:
+        if fr.findings or fr.error or fr.skipped or fr.encrypted:  # encrypted: listed as info
             kept.append(fr)
         else:
             files += 1
@@ -180,6 +181,7 @@ def scan(paths: Iterable[str], cfg: ScanConfig, excludes: tuple[str, ...] = (),
         if fr.error:
             file_errors.append(fr.error)
         result.findings.extend(fr.findings)
+        result.encrypted.extend(fr.encrypted)
 
     if not pooled:
         scanner = FileScanner(cfg)
@@ -196,6 +198,7 @@ def scan(paths: Iterable[str], cfg: ScanConfig, excludes: tuple[str, ...] = (),
     result.stats.errors = len(result.errors)
     result.stats.seconds = time.perf_counter() - t0
     result.findings.sort(key=lambda f: (f.path, f.line, f.column))
+    result.encrypted.sort(key=lambda e: (e.path, e.line))
     return result
 
 

@@ -322,7 +322,7 @@ class Extractor:
             out.extend(handlers[name](buf, p))
             if self._hit > p:
                 reach[name] = self._hit + base
-            if also_kv and at >= reach.get("kv", -1):
+            if also_kv and not self.binary and at >= reach.get("kv", -1):
                 self._hit = -1
                 out.extend(self._kv(buf, p))
                 if self._hit > p:
@@ -538,7 +538,8 @@ class Extractor:
 
             value = unquote(value)
         quoted = v0 > 0 and buf[v0 - 1] in b"\"'`"
-        return [Candidate(value, v0, v1, "kv", key=key, encoding=enc, quoted=quoted)]
+        follows = "" if quoted else _s(buf[v1:v1 + 18].lstrip(b" \t")[:2])  # codevalue reads it
+        return [Candidate(value, v0, v1, "kv", key=key, encoding=enc, quoted=quoted, follows=follows)]
 
     def _value_ahead(self, buf: bytes, p: int) -> bool:
         """Can a pair whose key holds `p` have its `"value"` ahead? PAIR_RE puts it within

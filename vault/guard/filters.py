@@ -7,6 +7,8 @@ import re
 from collections import Counter
 from functools import lru_cache
 
+from vault.guard.placeholders import is_placeholder  # the one placeholder filter
+
 _WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
 
 # Head nouns that make a key secret: `api_token`, `clientSecret`, `DB_PASSWORD`.
@@ -24,6 +26,10 @@ NOT_SECRET_TAILS = frozenset({
     "header", "field", "param", "hint", "policy", "version", "at", "in", "cache", "store",
     "size", "lifetime", "format", "location", "ref", "env", "var", "key_id", "kind", "mode",
 })
+# `NextToken`, `nextPageToken`, `ContinuationToken`, `ChangeToken`: pagination cursors and
+# idempotency markers that APIs return in every listing, not credentials.
+CURSOR_WORDS = frozenset({"next", "prev", "previous", "page", "continuation", "pagination",
+                          "cursor", "forward", "backward", "change", "idempotency", "sync"})
 
 
 def key_words(key: str) -> list[str]:
@@ -56,6 +62,8 @@ def secret_key_kind(key: str | None) -> str | None:
         return "password"
     if head == "auth" and not (len(words) == 1 or words[-2] in ("basic", "raw", "http", "proxy")):
         return None  # `signup_auth`, `oauth_basic_auth`: names and flags, rarely values
+    if head in ("token", "tokens") and any(w in CURSOR_WORDS for w in words[:-1]):
+        return None
     if head in SECRET_HEADS:
         return "secret"
     if head == "key" and len(words) > 1 and words[-2] in KEY_MODIFIERS:
@@ -63,23 +71,6 @@ def secret_key_kind(key: str | None) -> str | None:
     return None
 
 
-_PLACEHOLDER_EXACT = re.compile(
-    r"^(x+|\*+|\.+|-+|_+|0+|1234\d*|null|none|nil|undefined|true|false|changeme|change_?me|"
-    r"secret|password|passwd|token|todo|tbd|fixme|redacted|example|sample|test|dummy|fake|"
-    r"placeholder|empty|required|optional|string|bearer|value)$", re.I)
-_PLACEHOLDER_PART = re.compile(r"\*\*\*|<|>|\{\{|\}\}|\$\{|\$\(|%s|%\(|\.\.\.|…")
-# Stand-in words count only at a word edge (`YOUR_TOKEN_HERE`, `paste-here`): inside a random
-# token they occur by chance (`…k2TodoQ…`) and must not hide it.
-_WORDS = r"your|here|replace|change_?me|placeholder|example|redacted|dummy|xxxx|insert|paste|todo|fixme|sample"
-# The reference form of the rule; `_has_standin_word` gives the same answer in C-speed passes
-# (this regex tries 14 words at every position: ~45 ns a character, 0.7 ms for a 16 KB value).
-_PLACEHOLDER_WORD = re.compile(rf"(?:^|[^a-z0-9])(?:{_WORDS})|(?:{_WORDS})(?:[^a-z0-9]|$)|^(?:{_WORDS})")
-_STANDIN = tuple(w.replace("_?", "_") for w in _WORDS.split("|")) + ("changeme",)
-_STANDIN_ROOTS = tuple(w[:6] for w in _STANDIN)  # `change` covers changeme and change_me
-_NOT_WORD = re.compile(r"[^a-z0-9_]")
-_ROOT_SEARCH = re.compile("|".join(_STANDIN_ROOTS)).search  # one call on a short value
-_CODE_REF = re.compile(r"^(\$[A-Za-z_]|process\.env|os\.environ|os\.getenv|env\(|getenv|"
-                       r"secrets\.|vars\.|!Ref|!Sub|vault:)", re.I)
 _DOTTED_CODE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+(\(\))?$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
@@ -88,44 +79,6 @@ _HASH_PREFIX = re.compile(r"^(sha1|sha256|sha384|sha512|md5|sha)[:\-]", re.I)
 HAS_SPACE = re.compile(r"\s").search
 _HAS_DIGIT = re.compile(r"\d").search
 _HAS_ALPHA = re.compile(r"[^\W\d_]").search
-
-
-def is_placeholder(value: str) -> bool:
-    """Templates (`{{x}}`, `${X}`), references (`$TOKEN`, `process.env.X`) and stand-ins."""
-    v = value.strip().strip("'\"")
-    if not v:
-        return True
-    if _PLACEHOLDER_EXACT.match(v) or _PLACEHOLDER_PART.search(v) or _CODE_REF.match(v):
-        return True
-    low = v.lower()
-    # Inserting camelCase edges only splits words, so a word absent from `low` is absent after
-    if _has_root(low) and _has_standin_word(_camel_edges(v, low)):
-        return True
-    rest = v.replace(v[0], "")  # at most two distinct characters, in two C passes
-    return not rest or not rest.replace(rest[0], "")
-
-
-def _has_root(low: str) -> bool:
-    """Does a stand-in word's root occur anywhere? A regex of alternatives costs ~45 ns a
-    character but one call; a `str.find` per root costs ~0.3 ns a character but 15 calls."""
-    if len(low) <= 256:
-        return _ROOT_SEARCH(low) is not None
-    return any(w in low for w in _STANDIN_ROOTS)
-
-
-def _has_standin_word(edged: str) -> bool:
-    """`_PLACEHOLDER_WORD.search(edged)`, in linear C passes: with every character outside
-    [a-z0-9_] made NUL and NUL at both ends, a stand-in word sits at a word edge exactly when
-    NUL or `_` touches it on one side (the words themselves hold only [a-z_])."""
-    t = "\0" + _NOT_WORD.sub("\0", edged) + "\0"
-    return any(e + w in t or w + e in t for w in _STANDIN for e in ("\0", "_"))
-
-
-def _camel_edges(v: str, low: str) -> str:
-    """`yourApiKeyHere` -> `your_api_key_here`, so camelCase words have edges too."""
-    if v.isupper() or v.islower() or _HAS_DIGIT(v):
-        return low  # digits: a token, whose case changes are noise
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z][a-z])", "_", v).lower()
 
 
 def entropy(value: str) -> float:

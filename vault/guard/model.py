@@ -25,6 +25,7 @@ class Candidate:
     key_kind: str | None = ""  # cache of filters.secret_key_kind(key); "" = not computed
     quoted: bool = True  # False: an unquoted value, which in code is a reference, not a literal
     facts: dict[str, Any] | None = None  # what the reader knows besides (credential files: host)
+    follows: str = ""  # unquoted values: the bytes after the value (`(`, `[`, `;`): code or not
 
     def __repr__(self) -> str:  # never show the value
         return f"Candidate(source={self.source!r}, key={self.key!r}, start={self.start})"
@@ -71,6 +72,7 @@ class FileResult:
     binary: bool = False
     kind: str = "text"
     skipped: str | None = None  # "special" (device, FIFO, /proc …) or "large" (over the size cap)
+    encrypted: list[Any] = field(default_factory=list)  # ciphertext.Encrypted: info, not findings
 
 
 @dataclass

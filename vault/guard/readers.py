@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from vault import crypto
 from vault.formats import postman_env
-from vault.guard import credfiles, decode, detectors
+from vault.guard import ciphertext, codevalue, credfiles, decode, detectors, situation
 from vault.guard.extract import LOOKAHEAD, LOOKBACK, Extractor
 from vault.guard.model import (
     Candidate,
@@ -244,15 +244,23 @@ class FileScanner:
         self._allows = _Allowed()
         self.unexamined = 0  # of the last scan_bytes: anchors too dense to examine
         self._real_dirs: dict[str, tuple[str, bool]] = {}  # for is_pseudo (audit only)
+        self.encrypted: list[ciphertext.Encrypted] = []  # of the last scan_bytes: ciphertext seen
 
     def _findings(self, cands: list[Candidate], buf: bytes, base: int, lines: _Lines,
-                  path: str, seen: set[int]) -> list[Finding]:
+                  path: str, seen: set[int], enc: list[ciphertext.Span] | None = None) -> list[Finding]:
         out: list[Finding] = []
         allows = self._allows
+        in_path = situation.path_context(path)  # test folder, documentation …: lowers severity
+        in_text = situation.TextContext(path)
+        in_code = codevalue.is_code_file(path)
         for c in sorted(_merge(cands), key=lambda c: c.start):
             start = c.start + base
             if start in seen:
                 continue
+            if enc and ciphertext.covers(enc, c.start):
+                continue  # ciphertext meant to be committed: listed apart, not a finding
+            if in_code and c.source == "kv" and not c.quoted and codevalue.is_reference(c.value):
+                continue  # `password: SecretStr`, `user, password = proxy_auth`: a name in code
             in_vault = self.cfg.in_vault(c.value) if (self.cfg.known or c.source != "run") else None
             if c.source == "run":
                 if not in_vault:
@@ -279,24 +287,30 @@ class FileScanner:
                 facts.update(c.facts)
             if in_vault is not None:
                 facts["in_vault"] = in_vault
+            severity = verdict.severity
+            where = in_path or in_text(buf, c.start, base == 0)
+            if where:
+                facts["context"] = where
+                severity = situation.lowered(det.id, severity, facts, where)
             line, col = lines.locate(buf, base, c.start)
-            out.append(Finding(path, line, col, det.id, verdict.severity, preview(c.value),
+            out.append(Finding(path, line, col, det.id, severity, preview(c.value),
                                self.cfg.fingerprint(c.value), facts, start, c.end - c.start))
         return out
 
     def _region(self, dec: decode.Decoder | None, cands: list[Candidate], buf: bytes, lo: int, hi: int,
-                base: int, lines: _Lines, path: str, seen: set[int]) -> list[Finding]:
+                base: int, lines: _Lines, path: str, seen: set[int],
+                enc: list[ciphertext.Span] | None = None) -> list[Finding]:
         """Findings of [lo, hi) of `buf`: the plain candidates, then what base64 values there
         decode to (vault/guard/decode.py), each reported at its encoded run."""
         if dec is None:
-            return self._findings(cands, buf, base, lines, path, seen) if cands else []
+            return self._findings(cands, buf, base, lines, path, seen, enc) if cands else []
         groups, replaced = dec.scan(buf, lo, hi, base)
         if replaced:
             cands = [c for c in cands if c.start not in replaced]
-        out = self._findings(cands, buf, base, lines, path, seen) if cands else []
+        out = self._findings(cands, buf, base, lines, path, seen, enc) if cands else []
         for group in groups:  # one finding per encoded value: its first view that classifies
             for c in group:
-                got = self._findings([c], buf, base, lines, path, seen)
+                got = self._findings([c], buf, base, lines, path, seen, enc)
                 if got:
                     out.extend(got)
                     break
@@ -312,15 +326,39 @@ class FileScanner:
             data = data.decode("utf-16", "replace").encode("utf-8")
             binary = False
         binary = is_binary(head) if binary is None else binary
+        self.encrypted = []
+        self.unexamined = 0
+        kind = ciphertext.whole_file(head)
+        if kind:
+            self.encrypted.append(ciphertext.Encrypted(path, 1, kind))
+            return []
         ex = self.cfg.extractor(_scope(head), binary)
         lines = _Lines()
         dec = self._decoder(binary)
         cands = ex.extract(data, 0, len(data), whole=True)
         if not binary:  # `.netrc`, `.npmrc`, …: the file's grammar as well (credfiles.py)
             cands = credfiles.merge(cands, credfiles.candidates(path, data))
-        found = self._region(dec, cands, data, 0, len(data), 0, lines, path, set())
+        enc = self._encrypted_spans(data, cands, path, binary)
+        found = self._region(dec, cands, data, 0, len(data), 0, lines, path, set(), enc)
+        self._note_encrypted(enc, data, 0, 0, len(data), lines, path, self.encrypted)
         self.unexamined = ex.unexamined + (dec.unexamined if dec else 0)
         return found
+
+    @staticmethod
+    def _encrypted_spans(buf: bytes, cands: list[Candidate], path: str,
+                         binary: bool) -> list[ciphertext.Span]:
+        """Ciphertext spans of a text buffer: looked for in config and data files, and in
+        source files only when they gave candidates (a tree of code pays nothing)."""
+        if binary or not (cands or not codevalue.is_code_file(path)):
+            return []
+        return ciphertext.spans(buf)
+
+    @staticmethod
+    def _note_encrypted(enc: list[ciphertext.Span], buf: bytes, base: int, own_start: int,
+                        own_end: int, lines: _Lines, path: str, into: list) -> None:
+        for s, _e, kind, key in enc:
+            if own_start <= s < own_end and len(into) < ciphertext.MAX_LISTED:  # chunks overlap: each span is listed by one chunk
+                into.append(ciphertext.Encrypted(path, lines.locate(buf, base, s)[0], kind, key))
 
     def scan_path(self, path: str, follow: bool = True) -> FileResult:
         """`follow=False` (watch): a symlink is not opened (O_NOFOLLOW), it is an error."""
@@ -370,6 +408,7 @@ class FileScanner:
         if utf16:  # decoded first, as _scan_stream does: the sniffed head is then text
             data = data.decode("utf-16", "replace").encode("utf-8")
         res.findings = self.scan_bytes(data, res.path, binary=res.binary)
+        res.encrypted = list(self.encrypted)
         if self.unexamined and not utf16:
             res.error = FileError(res.path, UNEXAMINED)
 
@@ -384,10 +423,16 @@ class FileScanner:
             res.kind = "utf-16"
             data = (head + rest).decode("utf-16", "replace").encode("utf-8")
             res.findings = self.scan_bytes(data, res.path, binary=False)
+            res.encrypted = list(self.encrypted)
             return
         binary = is_binary(head)
         res.binary = binary
         res.kind = "binary" if binary else "text"
+        kind = ciphertext.whole_file(head)
+        if kind:  # encrypted from the first byte (git-crypt, age, ansible-vault): nothing to read
+            res.encrypted.append(ciphertext.Encrypted(res.path, 1, kind))
+            res.nbytes = len(head) + max(0, getattr(f, "left", 0))
+            return
         ex = self.cfg.extractor(_scope(head), binary)
         lines = _Lines()
         dec = self._decoder(binary)
@@ -405,8 +450,12 @@ class FileScanner:
                 cands = ex.extract(buf, own - base, own_end - base, whole=eof and base == 0, base=base)
                 if eof and base == 0 and not binary:  # the whole file: its grammar as well
                     cands = credfiles.merge(cands, credfiles.candidates(res.path, buf))
+                enc = self._encrypted_spans(buf, cands, res.path, binary)
                 res.findings.extend(self._region(dec, cands, buf, own - base, own_end - base, base,
-                                                 lines, res.path, seen))
+                                                 lines, res.path, seen, enc))
+                if enc:
+                    self._note_encrypted(enc, buf, base, own - base, own_end - base, lines,
+                                         res.path, res.encrypted)
             if eof:
                 res.nbytes = end
                 if ex.unexamined or (dec and dec.unexamined):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -19,7 +19,8 @@ SEVERITY_HELP = {
     "critical": "live and powerful: a private key, or an Auth0 Management token with write/delete scopes",
     "high": "a live credential: JWT, bearer token, client secret, secret Postman variable",
     "medium": "a likely secret: random value in a secret field, a password",
-    "low": "an expired token: rotate anyway if it was ever shared",
+    "low": "an expired token, or a finding in a test folder, documentation or docstring "
+           "(context=…): rotate anyway if it was ever shared",
 }
 
 
@@ -46,11 +47,13 @@ def describe_facts(facts: dict[str, Any]) -> str:
         parts.append(f"commit={facts['commit'][:12]}")
         if facts.get("in_worktree") is not None:
             parts.append("still in work tree" if facts["in_worktree"] else "removed from work tree")
+    if "context" in facts:
+        parts.append(f"context={facts['context']}")  # why the severity is low (situation.py)
     return "  ".join(parts)
 
 
 def render_text(findings: list[Finding], stats: ScanStats, errors: list[FileError],
-                style: Callable[..., str] | None = None) -> str:
+                style: Callable[..., str] | None = None, encrypted: Sequence[Any] = ()) -> str:
     style = style or (lambda s, **_: s)
     by_file: dict[str, list[Finding]] = {}
     for f in findings:
@@ -64,6 +67,7 @@ def render_text(findings: list[Finding], stats: ScanStats, errors: list[FileErro
             lines.append(f"  {sev} {f.line}:{f.column}  {f.detector}  {f.preview}  "
                          f"{describe_facts(f.facts)}".rstrip())
         lines.append("")
+    lines.extend(_encrypted_text(encrypted))
     counts = {s: sum(1 for f in findings if f.severity == s) for s in reversed(SEVERITY_RANK)}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     mb = stats.bytes / 1e6
@@ -79,13 +83,25 @@ def render_text(findings: list[Finding], stats: ScanStats, errors: list[FileErro
     return "\n".join(lines) + "\n"
 
 
+def _encrypted_text(encrypted: Sequence[Any]) -> list[str]:
+    """The "encrypted (not a leak)" part: information, never a finding, never the exit status."""
+    if not encrypted:
+        return []
+    out = [f"encrypted (not a leak): {len(encrypted)} value{'s' if len(encrypted) != 1 else ''} "
+           "or file" + ("s" if len(encrypted) != 1 else "")]
+    out.extend(f"  {e.path}:{e.line}  {e.kind}" + (f"  key={e.key}" if e.key else "")
+               for e in encrypted)
+    return [*out, ""]
+
+
 def render_json(findings: list[Finding], stats: ScanStats, errors: list[FileError],
-                suppressed: int = 0) -> str:
+                suppressed: int = 0, encrypted: Sequence[Any] = ()) -> str:
     doc = {
         "tool": "tokensafe", "version": _version(),
         "findings": [f.to_json() for f in sorted(findings, key=sort_key)],
         "errors": [e.to_json() for e in errors],
-        "stats": {**stats.to_json(), "suppressed": suppressed},
+        "encrypted": [e.to_json() for e in encrypted],  # ciphertext meant to be committed
+        "stats": {**stats.to_json(), "suppressed": suppressed, "encrypted": len(encrypted)},
     }
     return json.dumps(doc, indent=2) + "\n"
 

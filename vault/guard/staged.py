@@ -46,6 +46,7 @@ def scan_staged(cfg: ScanConfig) -> ScanResult:
         result.stats.files += 1
         result.stats.bytes += size
         result.findings.extend(scanner.scan_bytes(data, path))
+        result.encrypted.extend(scanner.encrypted)
     result.stats.errors = len(result.errors)
     result.stats.seconds = time.perf_counter() - t0
     return result

@@ -111,6 +111,7 @@ class AuditResult:
     suppressed: int = 0  # findings the baseline silenced
     baseline_written: int | None = None  # with update_baseline: how many fingerprints were saved
     failed: bool = False  # a finding at or above fail_on remains (exit 1)
+    encrypted: list = field(default_factory=list)  # ciphertext meant to be committed: info only
 
 
 def audit(ctx: Context, opts: AuditOptions,
@@ -147,7 +148,8 @@ def audit(ctx: Context, opts: AuditOptions,
         kept, suppressed = findings, 0
     threshold = SEVERITY_RANK[opts.fail_on]
     failed = any(SEVERITY_RANK[f.severity] >= threshold for f in kept)
-    return AuditResult(kept, result.stats, result.errors, suppressed, failed=failed)
+    return AuditResult(kept, result.stats, result.errors, suppressed, failed=failed,
+                       encrypted=result.encrypted)
 
 
 def check_named_paths(paths: Sequence[str]) -> None:

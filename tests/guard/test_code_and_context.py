@@ -1,0 +1,164 @@
+"""Code is not a secret; context (test folder, documentation, docstring) lowers severity
+and names itself in the finding, except for a live Auth0 Management token."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.guard.tokens import NOW, auth0_mgmt, client_secret, opaque
+from vault.guard import codevalue, situation
+from vault.guard.readers import FileScanner, ScanConfig
+
+SCANNER = FileScanner(ScanConfig(b"k" * 32, now=NOW))
+PW = "Zr8q2LmK9vXw3Bn7Tq"  # a real-looking password
+PEM = ("-----BEGIN RSA PRIVATE KEY-----\n" + "\n".join(["MIIEowIBAAKCAQEAw" + opaque(47)] * 6)
+       + "\n-----END RSA PRIVATE KEY-----\n")
+
+
+def found(text: str, path: str = "app.cfg") -> list[tuple[str, str]]:
+    return [(f.detector, f.severity) for f in SCANNER.scan_bytes(text.encode(), path)]
+
+
+# (source line, file name, is a finding) -- code that names where a secret comes from
+CODE: list[tuple[str, str, bool]] = [
+    ("password = get_password(user, host)", "db.py", False),
+    ("const password = getPassword(key, alg);", "pbes2kw.js", False),
+    ("w.password=encodeURIComponent(decodeURIComponent(w.password))", "index.js", False),
+    ("i.password=t.slice(s+1),x=1", "bundle.min.js", False),
+    ("c->password = g_strdup(value);", "conn.c", False),
+    ("self->password = conn->password;", "conn.c", False),
+    ("token = os.environ[\"API_TOKEN\"]", "settings.py", False),
+    ("api_token = config['api_token']", "settings.py", False),
+    ("password = prefix + suffix", "x.py", False),
+    ("var pw = (lm_password!=null)?lm_password:create_LM_hashed_password_v1(password);", "ntlm.js", False),
+    ("exports.create_NT_hashed_password = create_NT_hashed_password_v1;", "ntlm.js", False),
+    ("password:t.password||n.password", "min.js", False),
+    ("password: FilterOrBool = False,", "dialogs.py", False),
+    ("    password: SecretStr", "types.py", False),
+    ("username, password = proxy_auth", "socks.py", False),
+    ("passwd: HTTPPasswordMgr", "request.pyi", False),
+    ('FORCE_CHANGE_PASSWORD = "FORCE_CHANGE_PASSWORD"', "models.py", False),
+    ('"IAMUserChangePassword": "arn:aws:iam::aws:policy/IAMUserChangePassword",', "policies.json", False),
+    ("Authorization: 'AWS4-HMAC-SHA256 Credential=ABCDEF/20121226/us-east-1/sqs/aws4_request'",
+     "aws4.js", False),  # a signing scheme's name, not a credential
+    (f"Authorization: AWS4x{PW}", "call.sh", True),
+    # literals stay findings, quoted or in config files
+    (f'password = "{PW}"', "db.py", True),
+    (f"DB_PASSWORD={PW}", ".env", True),
+    (f"password: {PW}", "values.yaml", True),
+    (f"client_secret = '{client_secret()}'", "settings.py", True),
+    (f"token = {opaque()}", "app.ini", True),
+    (f"token = {opaque()};", "notes.conf", True),  # a random token before `;` is not a name
+]
+
+
+@pytest.mark.parametrize("line,path,expected", CODE, ids=[f"{i}" for i in range(len(CODE))])
+def test_code_is_not_a_secret(line: str, path: str, expected: bool) -> None:
+    assert bool(found(line, path)) is expected, found(line, path)
+
+
+RANDOM = "GhtxsG98dvLUC6AWONKrk2LCOff9hTGI6Kdw3yZf"  # fixed: parametrize ids must agree across workers
+
+
+@pytest.mark.parametrize("value,follows,expected", [
+    ("get_password", "(u", True), ("encodeURIComponent", "(d", True), ("os.environ", "[\"", True),
+    ("conn-", ">p", True), ("prefix", "+ ", True), ("t.password||n.password", "", True),
+    ("a.b??c", "", True), ("getPassword", "", False), (PW, "(", False), (RANDOM, ";", False),
+    ("Xy7!p@ss+w0rd", "", False),
+    ("WnE4I21QMnZMOXhLdw==", "", False), ("a==b", "", True),  # base64 padding is not `==`
+])
+def test_is_expression_table(value: str, follows: str, expected: bool) -> None:
+    assert codevalue.is_expression(value, follows) is expected
+
+
+@pytest.mark.parametrize("path,context", [
+    ("repo/tests/keys.py", "test folder"), ("repo/test/unit/sig.test.js", "test folder"),
+    ("a/fixtures/creds.json", "test folder"), ("pkg/testdata/x.env", "test folder"),
+    ("src/test_auth.py", "test file"), ("pkg/auth_test.go", "test file"),
+    ("web/login.spec.ts", "test file"), ("README.md", "documentation"),
+    ("docs/setup.yaml", "documentation"), ("awscli/examples/iam/create.rst", "documentation"),
+    ("pkg-1.0.dist-info/METADATA", "documentation"), ("botocore/data/sts/examples-1.json", "example"),
+    ("repo/examples/app.env", "example"), ("repo/.env", None), ("notes.txt", None),
+    ("src/testament.py", None), ("contest/app.env", None),
+])
+def test_path_context(path: str, context: str | None) -> None:
+    assert situation.path_context(path) == context
+
+
+def test_context_lowers_severity_and_names_itself() -> None:
+    key = PEM
+    assert found(key, "srv/id_rsa") == [("private-key", "critical")]
+    [f] = SCANNER.scan_bytes(key.encode(), "repo/test/keys/id_rsa")
+    assert (f.severity, f.facts["context"]) == ("low", "test folder")
+    readme = "Use it like this:\n\n    Authorization: Bearer " + opaque() + "\n"
+    [f] = SCANNER.scan_bytes(readme.encode(), "README.md")
+    assert (f.detector, f.severity, f.facts["context"]) == ("bearer", "low", "documentation")
+    assert found(readme, "call.sh") == [("bearer", "high")]
+
+
+def test_docstring_and_comment_context() -> None:
+    url = f"postgres://app:{PW}@db.internal:5432/app"
+    doc = f'def connect():\n    """Connect.\n\n    >>> connect("{url}")\n    """\n    return 1\n'
+    [f] = SCANNER.scan_bytes(doc.encode(), "db.py")
+    assert (f.severity, f.facts["context"]) == ("low", "docstring")
+    code = f'def connect():\n    """Connect."""\n    return connect_to("{url}")\n'
+    [f] = SCANNER.scan_bytes(code.encode(), "db.py")
+    assert f.severity == "high" and "context" not in f.facts
+    js = f"// e.g. {url}\nconnect(process.env.DB_URL)\n"
+    [f] = SCANNER.scan_bytes(js.encode(), "db.js")
+    assert (f.severity, f.facts["context"]) == ("low", "comment")
+    # a commented-out secret in a config file is a disabled setting: still a leak
+    assert found(f"# DATABASE_URL={url}\n", "app.env") == [("url-credentials", "high")]
+
+
+def test_live_auth0_management_token_is_never_lowered() -> None:
+    live = auth0_mgmt("read:users delete:users")
+    for path in ("repo/tests/postman/env.json", "README.md", "fixtures/x.json", "test_api.py"):
+        [f] = SCANNER.scan_bytes(f"AUTH0_MGMT_TOKEN={live}\n".encode(), path)
+        assert (f.detector, f.severity) == ("auth0-management-token", "critical"), path
+        assert f.facts.get("context")  # the context is still named
+    expired = auth0_mgmt(exp=NOW - 60)
+    [f] = SCANNER.scan_bytes(f"AUTH0_MGMT_TOKEN={expired}\n".encode(), "tests/env.json")
+    assert f.severity == "low"
+
+
+def test_in_vault_values_are_never_lowered() -> None:
+    import hashlib
+    import hmac
+
+    vkey = b"v" * 32
+    tok = opaque()
+    fp = hmac.new(vkey, tok.encode(), hashlib.sha256).hexdigest()
+    sc = FileScanner(ScanConfig(b"k" * 32, vkey, frozenset({fp}), now=NOW))
+    [f] = sc.scan_bytes(f"API_TOKEN={tok}\n".encode(), "tests/conf.env")
+    assert f.facts["in_vault"] is True and f.severity != "low"
+
+
+def test_end_to_end_context_in_text_and_json(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "id_rsa").write_text(PEM)
+    live = auth0_mgmt("read:users delete:users")
+    (tmp_path / "tests" / "postman_env.json").write_text(
+        json.dumps({"_postman_variable_scope": "environment",
+                    "values": [{"key": "mgmt", "value": live, "type": "secret"}]}))
+    env = {**os.environ, "TOKENSAFE_GUARD_KEY": str(tmp_path / "gk"), "HOME": str(tmp_path)}
+    cmd = [sys.executable, "-c", "from vault.cli import main; main()", "audit"]
+    r = subprocess.run([*cmd, "--json", str(tmp_path / "tests")], capture_output=True, text=True, env=env)
+    assert r.returncode == 1, r.stderr
+    got = {Path(f["path"]).name: (f["severity"], f["facts"].get("context"))
+           for f in json.loads(r.stdout)["findings"]}
+    assert got == {"id_rsa": ("low", "test folder"), "postman_env.json": ("critical", "test folder")}
+    assert live not in r.stdout + r.stderr
+    r = subprocess.run([*cmd, str(tmp_path / "tests")], capture_output=True, text=True, env=env)
+    assert "context=test folder" in r.stdout and live not in r.stdout + r.stderr
+    # --fail-on medium: the lowered key alone no longer fails the run
+    (tmp_path / "tests" / "postman_env.json").unlink()
+    r = subprocess.run([*cmd, "--fail-on", "medium", str(tmp_path / "tests")],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stdout
