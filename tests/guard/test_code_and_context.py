@@ -162,3 +162,39 @@ def test_end_to_end_context_in_text_and_json(tmp_path: Path) -> None:
     r = subprocess.run([*cmd, "--fail-on", "medium", str(tmp_path / "tests")],
                        capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stdout
+
+
+@pytest.mark.parametrize("path,roots,want", [
+    ("/home/u/tests/app/config.env", ("/home/u/tests/app",), "app/config.env"),
+    ("/home/u/tests/app/tests/k.env", ("/home/u/tests/app",), "app/tests/k.env"),
+    ("tests/k.env", ("tests",), "tests/k.env"),
+    ("./src/k.env", (".",), "src/k.env"),
+    ("src/tests/k.env", ("src", "src/tests"), "tests/k.env"),  # the longest root
+    ("/etc/k.env", ("/",), "etc/k.env"),
+    ("blob.env", ("/somewhere",), "blob.env"),  # under no root: as given
+])
+def test_context_is_read_below_the_named_root(path: str, roots: tuple[str, ...], want: str) -> None:
+    from vault.guard import situation
+
+    assert situation.below_root(path, roots) == want
+
+
+def test_a_project_inside_a_tests_folder_is_not_a_test(tmp_path) -> None:
+    """The installed command: `audit ~/tests/app` reports app's keys at their own severity,
+    and `audit ~/tests/app/tests` (a test folder named) lowers them."""
+    import json as _json
+    import subprocess
+
+    app = tmp_path / "tests" / "app"
+    (app / "tests").mkdir(parents=True)
+    line = f"client_secret = '{client_secret()}'\n"
+    (app / "settings.py").write_text(line)
+    (app / "tests" / "settings.py").write_text(line)
+    doc = _json.loads(subprocess.run(["tokensafe", "audit", "--json", str(app)], capture_output=True,
+                                     text=True, timeout=120).stdout)
+    sev = {Path(f["path"]).parent.name: (f["severity"], f["facts"].get("context")) for f in doc["findings"]}
+    assert sev["app"][1] is None and sev["app"][0] != "low", sev
+    assert sev["tests"] == ("low", "test folder"), sev
+    doc = _json.loads(subprocess.run(["tokensafe", "audit", "--json", str(app / "tests")],
+                                     capture_output=True, text=True, timeout=120).stdout)
+    assert [(f["severity"], f["facts"].get("context")) for f in doc["findings"]] == [("low", "test folder")]

@@ -49,6 +49,9 @@ class ScanConfig:
     now: float | None = None
     deep: bool = False  # also look for vault values standing bare, not under a key
     max_size: int | None = None  # bytes; larger files are skipped (the service sets the default)
+    # The paths the user named: a finding's test/doc context is read below them (and from
+    # the folder named), never from where they sit (`~/tests/myproject/...` is not a test)
+    roots: tuple[str, ...] = ()
 
     def extractor(self, scope: str | None, binary: bool) -> Extractor:
         runs = None
@@ -250,7 +253,7 @@ class FileScanner:
                   path: str, seen: set[int], enc: list[ciphertext.Span] | None = None) -> list[Finding]:
         out: list[Finding] = []
         allows = self._allows
-        in_path = situation.path_context(path)  # test folder, documentation …: lowers severity
+        in_path = situation.path_context(situation.below_root(path, self.cfg.roots))  # test folder, documentation …: lowers severity
         in_text = situation.TextContext(path)
         in_code = codevalue.is_code_file(path)
         for c in sorted(_merge(cands), key=lambda c: c.start):

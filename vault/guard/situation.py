@@ -9,8 +9,9 @@ in `facts["context"]`, so that the real alarms stay high. Two kinds are never lo
   projects are exactly where exports get saved;
 - a value that is in your vault (`in_vault`): by definition a real secret.
 
-The path is judged as given (the folder names in it), the docstring and comment contexts
-from the bytes around the value.
+The path is judged below the folder the user named (`below_root`), and by that folder's own
+name: `audit tests/` is a test folder, `audit ~/tests/app` is not. The docstring and comment
+contexts come from the bytes around the value.
 """
 
 from __future__ import annotations
@@ -33,6 +34,23 @@ CODE_EXTS = (".py", ".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", ".c", ".h", ".
 _COMMENT_LEAD = re.compile(rb"[ \t]{0,256}(?:#|//|/\*|\*|<!--)")
 
 NEVER_LOWERED = "auth0-management-token"
+
+
+def below_root(path: str, roots: tuple[str, ...]) -> str:
+    """`path` from the longest named root it lies under, keeping that root's own last name
+    (not `.` or `..`); unchanged when it lies under none (a file named alone, a blob)."""
+    best = ""
+    for r in roots:
+        r = r.replace("\\", "/").rstrip("/") or "/"
+        if (path == r or path.startswith(r if r == "/" else r + "/")) and len(r) > len(best):
+            best = r
+    if not best:
+        return path
+    name = best.rsplit("/", 1)[-1]
+    rest = path[len(best):].lstrip("/")
+    if name in ("", ".", ".."):
+        return rest
+    return f"{name}/{rest}" if rest else name
 
 
 def path_context(path: str) -> str | None:

@@ -132,10 +132,14 @@ def audit(ctx: Context, opts: AuditOptions,
 
         result = scan_history(cfg, opts.paths[0] if opts.paths else ".", opts.git_range, opts.workers)
     else:
-        from vault.guard.engine import scan
+        import dataclasses
 
-        result = scan(tuple(opts.paths) or (".",), cfg, tuple(opts.exclude), workers=opts.workers,
-                      progress=progress)
+        from vault.guard.engine import scan
+        from vault.guard.model import display_path
+
+        roots = tuple(opts.paths) or (".",)
+        cfg = dataclasses.replace(cfg, roots=tuple(display_path(p) for p in roots))
+        result = scan(roots, cfg, tuple(opts.exclude), workers=opts.workers, progress=progress)
     findings = result.findings
     if opts.baseline is not None:
         if opts.update_baseline:
@@ -306,6 +310,13 @@ def watch(ctx: Context, opts: WatchOptions, on_finding: Callable[[Finding], None
         ctx.warn("the vault stays locked: values already in it are not recognised as such")
         known = None
     cfg = scan_config(ctx, deep=known is not None, max_size=opts.max_size, known=known)
+    import dataclasses
+    import os
+
+    from vault.guard.model import display_path
+
+    cfg = dataclasses.replace(cfg, roots=tuple(display_path(r) for d in dirs
+                                               for r in (str(d), os.path.abspath(d))))
     qdir = (opts.quarantine_dir or watcher.quarantine_dir()) if opts.action == "quarantine" else None
     scrub_fn = None
     if opts.action == "scrub":
