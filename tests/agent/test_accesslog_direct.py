@@ -68,6 +68,29 @@ def test_direct_get_run_set_rm_are_logged(session: Session, vault: Path) -> None
     assert [p.name for p in files_containing(vault.parent, PLANTED.encode())] == []  # sealed, not plain
 
 
+def test_a_new_data_key_keeps_the_log_verifiable(session: Session, vault: Path) -> None:
+    """`passwd` makes a new data key; the log's key is fixed in the vault before that, so the
+    chain made under the old one still verifies (it failed on record 1)."""
+    new = {"TOKENSAFE_PASSPHRASE": "a new passphrase, long enough"}
+    ok(session("get", "api_token"))
+    ok(session("passwd", env={"TOKENSAFE_NEW_PASSPHRASE": new["TOKENSAFE_PASSPHRASE"]}))
+    ok(session("get", "api_token", env=new))
+    assert len(records(vault)) >= 2
+    r = session("log", "--verify", env=new)
+    assert r.returncode == 0, r.stderr
+
+
+def test_an_agents_clients_never_get_the_log_key(agents: Agents, monkeypatch: pytest.MonkeyPatch) -> None:
+    ok(agents.session("set", "extra", input="extra-value-0123456789\n"))  # a write fixes the log key
+    agents.unlock()
+    monkeypatch.setenv("XDG_RUNTIME_DIR", agents.session.env["XDG_RUNTIME_DIR"])
+    from vault.agent import client
+
+    reply = client.ask(str(agents.vault), {"op": "read"}, lambda _m: None)
+    assert reply is not None and "fingerprint_key" in reply["vault"] and "log_key" not in reply["vault"]
+    assert agents.nopass("log", "--verify").returncode == 0
+
+
 def test_a_write_leaves_the_log_head_in_the_vault(session: Session, vault: Path) -> None:
     from tests.conftest import PASSPHRASE
     from vault.store.unlock import Unlocker

@@ -109,7 +109,7 @@ class Agent:
         self.store = Context(vault).store
         self.store.unlocker = HeldKey(key)  # type: ignore[assignment]
         data = self.store.read().data  # proves the key opens this vault
-        self.log = accesslog.AccessLog(accesslog.log_path(vault), accesslog.mac_key(bytes(key)))
+        self.log = accesslog.AccessLog(accesslog.log_path(vault), accesslog.mac_key(bytes(key), data.log_key))
         self.saved_head = data.log_head
         self._log_lock = threading.Lock()
         self.stopping = threading.Event()
@@ -310,7 +310,7 @@ class Agent:
             self._failed(peer, req, "read", "*", ["*"], e)
             raise
         self._record(peer, req, "read", "*", ["*"], "ok")
-        send(conn, {"ok": True, "vault": data.to_bytes().decode()})
+        send(conn, {"ok": True, "vault": data.to_bytes(with_log_key=False).decode()})
 
     def _op_edit(self, conn: socket.socket, reader: Any, peer: dict[str, Any], req: dict[str, Any]) -> None:
         try:
@@ -318,12 +318,13 @@ class Agent:
                 before = VaultData.from_bytes(opened.data.to_bytes())
                 # Whoever edits sees every value: that is a read, logged before the answer.
                 self._record(peer, req, "read", "*", ["*"], "ok (to edit)")
-                send(conn, {"ok": True, "vault": opened.data.to_bytes().decode()})
+                send(conn, {"ok": True, "vault": opened.data.to_bytes(with_log_key=False).decode()})
                 answer = receive(reader)
                 if answer.get("op") != "commit" or not isinstance(answer.get("vault"), str):
                     raise _Aborted
                 after = VaultData.from_bytes(answer["vault"].encode())
                 after.log_head = accesslog.sync_head(self.log.path) or before.log_head
+                after.log_key = before.log_key  # the client never saw it
                 opened.data = after
         except _Aborted:
             return

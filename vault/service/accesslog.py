@@ -67,10 +67,12 @@ def log_files(path: Path) -> list[Path]:
     return [p for p in [*rotated, path] if p.exists()]
 
 
-def mac_key(data_key: bytes) -> bytes:
+def mac_key(data_key: bytes, log_key: bytes = b"") -> bytes:
+    """The vault's fixed log key once a write has stored one (`VaultData.log_key`); before
+    that, the one it is made from: HKDF of the data key."""
     from vault import crypto
 
-    return crypto.hkdf(data_key, crypto.HKDF_ACCESS_LOG_INFO)
+    return log_key or crypto.hkdf(data_key, crypto.HKDF_ACCESS_LOG_INFO)
 
 
 def _mac(key: bytes, prev: str, body: str) -> str:

@@ -63,7 +63,7 @@ def start_agent(ctx: Context, for_s: float, idle_s: float) -> AgentStatus:
         return current
     protocol.check_private_dir(protocol.runtime_dir(), create=True)
     opened = ctx.store.read()  # prompts here, in the foreground, if a secret is needed
-    ctx.log_access(opened.data_key, "unlock", "", [], "ok")  # who left a key-holding agent behind
+    ctx.log_access(accesslog.mac_key(opened.data_key, opened.data.log_key), "unlock", "", [], "ok")  # who left a key-holding agent behind
     env = {k: v for k, v in os.environ.items() if k not in _SCRUB_ENV}
     proc = subprocess.Popen(
         [sys.executable, "-m", "vault.agent", "--vault", str(ctx.path), "--for", repr(for_s), "--idle", repr(idle_s)],
@@ -149,8 +149,8 @@ def verify_log(ctx: Context) -> accesslog.Verdict:
     if reply is not None:
         return accesslog.Verdict(**reply["verdict"])
     opened = ctx.store.read()
-    return accesslog.verify(accesslog.log_path(ctx.path), accesslog.mac_key(opened.data_key),
-                            opened.data.log_head)
+    return accesslog.verify(accesslog.log_path(ctx.path),
+                            accesslog.mac_key(opened.data_key, opened.data.log_key), opened.data.log_head)
 
 
 def require_intact(verdict: accesslog.Verdict) -> None:

@@ -156,7 +156,7 @@ class Context:
         if data is not None:
             return data
         opened = self.store.read()
-        self.log_access(opened.data_key, "read", "*", ["*"], "ok")
+        self.log_access(accesslog_key(opened), "read", "*", ["*"], "ok")
         return opened.data
 
     def value(self, name: str, env: str | None = None) -> str:
@@ -176,9 +176,9 @@ class Context:
             value = opened.data.env(env).get(name).value.reveal()
         except TokensafeError as e:
             with suppress(TokensafeError, OSError):  # the error itself is the answer; log it if we can
-                self.log_access(opened.data_key, "get", env_name, [name], f"error: {type(e).__name__}")
+                self.log_access(accesslog_key(opened), "get", env_name, [name], f"error: {type(e).__name__}")
             raise
-        self.log_access(opened.data_key, "get", env_name, [name], "ok")
+        self.log_access(accesslog_key(opened), "get", env_name, [name], "ok")
         return value
 
     @contextmanager
@@ -201,16 +201,16 @@ class Context:
             opened.data.log_head = self._log_io(lambda: accesslog.sync_head(log)) or opened.data.log_head
             after = accesslog.snapshot(opened.data)
         envs, names = accesslog.changed(before, after)
-        self.log_access(opened.data_key, "write", ",".join(envs), names, "ok")
+        self.log_access(accesslog_key(opened), "write", ",".join(envs), names, "ok")
 
-    def log_access(self, data_key: bytes, verb: str, env: str, names: list[str], outcome: str) -> None:
+    def log_access(self, key: bytes, verb: str, env: str, names: list[str], outcome: str) -> None:
         """Append a record for this process's own read or write (FileSystemError if it cannot)."""
         from vault.agent.client import invoking_command
         from vault.service import accesslog
 
         fields = {"verb": verb, "env": env, "names": names, "command": invoking_command(),
                   "pid": os.getpid(), "uid": os.getuid(), "exe": _own_exe(), "outcome": outcome}
-        log = accesslog.AccessLog(accesslog.log_path(self.path), accesslog.mac_key(data_key), read_tail=False)
+        log = accesslog.AccessLog(accesslog.log_path(self.path), key, read_tail=False)
         self._log_io(lambda: log.append(fields))
 
     @staticmethod
@@ -241,3 +241,10 @@ class Context:
 
             with contextlib.suppress(OSError):
                 os.close(self.passphrase_fd)
+
+
+def accesslog_key(opened) -> bytes:
+    """The access log's MAC key of an opened vault (its fixed log key, or the legacy one)."""
+    from vault.service import accesslog
+
+    return accesslog.mac_key(opened.data_key, opened.data.log_key)

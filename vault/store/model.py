@@ -201,6 +201,9 @@ class VaultData:
     originals: dict[str, dict[str, Any]] = field(default_factory=dict)
     # The access log's last record this vault has seen: {"seq": n, "mac": hex} (SECURITY.md).
     log_head: dict[str, Any] = field(default_factory=dict)
+    # The access log's MAC key: fixed once, so a new data key (`passwd`, `keys rm`) does not
+    # break the chain made before it. Never sent to an agent's clients (`to_bytes(False)`).
+    log_key: bytes = field(default=b"", repr=False)
 
     def env(self, name: str | None = None) -> Environment:
         name = name or self.current
@@ -219,7 +222,7 @@ class VaultData:
     def all_values(self) -> list[str]:
         return [e.value.reveal() for env in self.environments.values() for e in env.entries.values()]
 
-    def to_bytes(self) -> bytes:
+    def to_bytes(self, with_log_key: bool = True) -> bytes:
         doc = {
             "current": self.current,
             "environments": {
@@ -231,6 +234,8 @@ class VaultData:
         }
         if self.log_head:  # absent until an agent logs: vaults that never used one are unchanged
             doc["log_head"] = self.log_head
+        if self.log_key and with_log_key:
+            doc["log_key"] = base64.b64encode(self.log_key).decode()
         return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
 
     @classmethod
@@ -242,7 +247,7 @@ class VaultData:
         }
         return cls(doc.get("current", "default"), envs,
                    base64.b64decode(doc.get("fingerprint_key", "")), doc.get("originals", {}),
-                   dict(doc.get("log_head") or {}))
+                   dict(doc.get("log_head") or {}), base64.b64decode(doc.get("log_key", "")))
 
     def __repr__(self) -> str:
         return f"VaultData(current={self.current!r}, environments={sorted(self.environments)})"

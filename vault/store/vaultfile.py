@@ -270,6 +270,10 @@ class VaultStore:
             doc = self.document()
             if doc.generation != opened.token:
                 opened = self._reopen(doc, opened)
+            if not opened.data.log_key:
+                # Fixed now, from the data key the log was keyed with so far (SECURITY.md,
+                # "The access log"): a `passwd` in this edit must not re-key the log.
+                opened.data.log_key = crypto.hkdf(opened.data_key, crypto.HKDF_ACCESS_LOG_INFO)
             yield opened
             self._write(opened, doc.generation)
 
