@@ -163,11 +163,11 @@ class Context:
         """The plaintext value of NAME in ENV (default: the current one); an agent sends only that."""
         from vault.agent import client
 
+        if type(self).read is not Context.read:  # a subclass reads elsewhere (--remote); its read() logs
+            return self.read().env(env).get(name).value.reveal()  # never the local agent's value
         value = client.try_value(self, name, env)
         if value is not None:
             return value
-        if type(self).read is not Context.read:  # a subclass reads elsewhere (--remote); its read() logs
-            return self.read().env(env).get(name).value.reveal()
         from vault.errors import TokensafeError
 
         opened = self.store.read()
