@@ -185,3 +185,18 @@ def test_the_budget_compare_is_the_budget_rule(calls: int, cands: int, at: int) 
     over = (calls >= extract.ANCHOR_BUDGET_BASE + at // extract.CALL_DENSITY
             or cands >= extract.CANDIDATE_BASE + at // extract.CANDIDATE_DENSITY)
     assert over == (at < extract._budget_opens_at(calls, cands))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from([b"passw", b"api_key", b"token", b"x", b".", b"-", b"%26", b"\"", b"'",
+                                 b" ", b"=", b"==", b":", b":=", b"=>", b"%3D", b"\\\"", b"a" * 60]),
+                max_size=12).map(b"".join))
+def test_a_kv_key_is_the_identifier_it_starts(buf: bytes) -> None:
+    """`_kv` drops an anchor whose identifier is no secret-like key before matching the value:
+    sound only because KV_RE's key, where it matches, is exactly that identifier."""
+    for s in range(len(buf)):
+        span = extract._kv_match(buf, s)
+        if span is None or (s and extract._IDENT_RUN.match(buf[s - 1:s]).end()):
+            continue  # an identifier starts only after a non-identifier byte
+        e = extract._IDENT_RUN.match(buf, s).end()
+        assert buf[span[0]:span[1]] == buf[s:e]

@@ -513,6 +513,10 @@ class Extractor:
         # 3. An assignment: KEY=value, key: value, "key": "value", key = 'value'.
         if not assigns:
             return []
+        # KV_RE's key can only be this identifier (it ends where the run ends): a key that is
+        # not secret-like is dropped before the value is matched (`"value": "passw==` × n).
+        if not self.keep_all and filters.secret_key_kind(_s(buf[s:e])) is None:
+            return []
         span = _kv_match(buf, s)
         if span is None or span[1] <= p:
             return []
