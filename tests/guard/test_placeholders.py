@@ -57,6 +57,9 @@ TABLE: list[tuple[str, bool]] = [
     ("this1234is5678my91011example1213client1415secret", True),
     ("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", True), ("abcd1234defg5678", True),
     ("abcdef12345124", True),
+    # default logins of sample credential files, versions, a vendor's documented example
+    ("admin", True), ("root", True), ("guest", True), ("9.1.3", True), ("1.0", True),
+    ("sk_test_4eC39HqLyjWDarjtT1zdp7dc", True), ("admin-8Kq2Zr7xLp", False), ("9.1.3.4.5.6a", False),
     # Kubernetes Secret `data:` placeholders: base64 of a stand-in
     (b64("changeme"), True), (b64("password"), True), (b64("<your-password>"), True),
     (b64("REPLACE_ME"), True), (b64("${DB_PASSWORD}"), True), (b64("secret123"), True),

@@ -117,6 +117,8 @@ def spans(buf: bytes) -> list[Span]:
             continue  # inside a span already found (a PGP block inside a sops file …)
         kind = MARKERS[i][1]
         got = _SPAN_OF[kind](buf, p)
+        if got is not None and got[0] < reach:
+            continue  # a SealedSecret's span starts at its encryptedData, maybe before the marker
         if got is not None:
             out.append((got[0], got[1], kind, _key_before(buf, got[0])))
             reach = got[1]

@@ -59,6 +59,8 @@ class Detector(ABC):
     title: ClassVar[str]
     description: ClassVar[str]
     default_severity: ClassVar[str]
+    # False: what it claims is dropped, not reported (no other detector sees it either)
+    reports: ClassVar[bool] = True
 
     @abstractmethod
     def classify(self, c: Candidate, ctx: Context) -> Verdict | None:
@@ -218,9 +220,11 @@ class ProviderToken(Detector):
     id = "provider-token"
     title = "Vendor-prefixed token that fails its checksum"
     description = ("A token with a vendor's prefix and shape (`ghp_`, `npm_`) whose published "
-                   "CRC32 checksum does not match: mistyped, truncated or made up; low. (Until "
-                   "0.x this id named every vendor token; each format now has its own id.)")
+                   "CRC32 checksum does not match: mistyped, truncated or made up — not a live "
+                   "token, so claimed and not reported. (Until 0.x this id named every vendor "
+                   "token; each format now has its own id.)")
     default_severity = "low"
+    reports = False
 
     def classify(self, c: Candidate, ctx: Context) -> Verdict | None:
         got = _provider_match(c)
@@ -426,5 +430,5 @@ def classify(c: Candidate, ctx: Context) -> tuple[Detector, Verdict] | None:
     for det in REGISTRY:
         v = det.classify(c, ctx)
         if v is not None:
-            return det, v
+            return (det, v) if det.reports else None
     return None
