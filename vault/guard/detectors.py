@@ -361,7 +361,8 @@ class HighEntropy(Detector):
             return None
         words = filters.head_words(c.key or "")
         strong = bool(words) and words[-1] not in ("token", "tokens", "auth")
-        return Verdict("medium") if filters.looks_random(c.value, 16, 3.3, strong) else None
+        # under a key that names a secret outright (api_key, client_secret) 12 characters do
+        return Verdict("medium") if filters.looks_random(c.value, 12 if strong else 16, 3.3, strong) else None
 
 
 class UrlCredentials(Detector):
@@ -423,7 +424,8 @@ BY_ID: dict[str, Detector] = {d.id: d for d in REGISTRY}
 
 def classify(c: Candidate, ctx: Context) -> tuple[Detector, Verdict] | None:
     if c.source == "kv" and not c.quoted and (
-            _CONSTANT.match(c.value) or codevalue.is_expression(c.value, c.follows)):
+            (_CONSTANT.match(c.value) and codevalue.looks_like_name(c.value))  # not `SG.x7Q….k2P…`
+            or codevalue.is_expression(c.value, c.follows)):
         return None  # `client_secret = AUTH0_CLIENT_SECRET`, `pw = get_password()`: code
     if c.source in ("kv", "pair") and codevalue.names_itself(c.key, c.value):
         return None  # `"IAMUserChangePassword": "arn:aws:iam::aws:policy/IAMUserChangePassword"`
