@@ -114,3 +114,10 @@ def test_kubernetes_secret_placeholder_data() -> None:
             f"  password: {b64('changeme')}\n  api_token: {b64('<your-token>')}\n"
             f"  client_secret: {b64('REPLACE_ME')}\n")
     assert SCANNER.scan_bytes(text.encode(), "secret.yaml") == []
+
+
+def test_a_random_token_ending_in_a_stand_in_word_is_not_a_placeholder() -> None:
+    """Found by the random test above in CI: a token whose last letters spell `paste`."""
+    assert not is_placeholder("LhjGZhB0qSw2clEoRS73Y1w1KLCL7zgCbrkpasTE")
+    assert not is_placeholder("q8Zr2Lm5Xc7Vb9Nk3PwTodo")
+    assert is_placeholder("YOUR_TOKEN_HERE") and is_placeholder("yourApiKeyHere")

@@ -38,10 +38,13 @@ _CODE_REF = re.compile(r"^(\$[A-Za-z_]|process\.env|os\.environ|os\.getenv|env\(
                        r"secrets\.|vars\.|!Ref|!Sub|vault:)", re.I)
 # Long stand-in words: anywhere (a random token holds them by chance < 1e-8 of the time).
 _LONG_WORD = re.compile(r"example|placeholder|change_?me|replace_?me|redacted|insert_?your|"
-                        r"your_?(?:api|access|secret|client|auth|own)", re.I)
+                        r"your_?(?:api|access|secret|client|auth|own)|x{8}", re.I)  # 8 x: never chance
 # Short stand-in words: only at a word edge (`YOUR_TOKEN_HERE`, `paste-here`).
 _WORDS = r"your|here|replace|change_?me|placeholder|example|redacted|dummy|xxxx|insert|paste|todo|fixme|sample"
 _EDGE_WORD = re.compile(rf"(?:^|[^a-z0-9])(?:{_WORDS})|(?:{_WORDS})(?:[^a-z0-9]|$)|^(?:{_WORDS})")
+# In a random-looking value a word counts only with an edge on both sides (`…_yOuRz…` and
+# `…kpasTE` are chance), and `xxxx` (`-XxxX…`) only as a run of 8 (_LONG_WORD)
+_TOKEN_EDGE_WORD = re.compile(rf"(?:^|[^a-z0-9])(?:{_WORDS.replace('|xxxx', '')})(?:[^a-z0-9]|$)")
 # Keyboard sequences that documentation starts fake values with (`abcd1234…`, `abcdef…`);
 # only at the start: `tok_0123456789abcdef…` may be a real value a test stored in a vault.
 _SEQUENCE = re.compile(r"abcdef|abcd.{0,8}1234|1234.{0,8}abcd", re.I).match
@@ -92,7 +95,10 @@ def _plain_placeholder(v: str, decoded: bool = False) -> bool:
     if _LONG_WORD.search(v):
         return True
     low = v.lower()
-    if _EDGE_WORD.search(_camel_edges(v, low)):
+    # Short stand-in words (`here`, `todo`, `paste`) count at a word edge; in a long value of
+    # mixed case with digits (a random token) the ends are edges only by chance (`…kpasTE`).
+    tokenish = len(v) >= 16 and _HAS_DIGIT(v) and v != low and v != v.upper()
+    if (_TOKEN_EDGE_WORD if tokenish else _EDGE_WORD).search(_camel_edges(v, low)):
         return True
     if decoded:
         return _stand_in_compound(low) if len(v) <= 40 else False
