@@ -121,3 +121,17 @@ def test_a_random_token_ending_in_a_stand_in_word_is_not_a_placeholder() -> None
     assert not is_placeholder("LhjGZhB0qSw2clEoRS73Y1w1KLCL7zgCbrkpasTE")
     assert not is_placeholder("q8Zr2Lm5Xc7Vb9Nk3PwTodo")
     assert is_placeholder("YOUR_TOKEN_HERE") and is_placeholder("yourApiKeyHere")
+
+
+@pytest.mark.parametrize("pw,found", [("test", False), ("root", False), ("changeme", False),
+                                      ("Zq8#mP2vL9xKw", True)])
+def test_a_docker_auth_placeholder_is_no_finding_of_any_detector(pw: str, found: bool) -> None:
+    """`"auth": base64("user:test")` in a sample config.json: neither the grammar, nor
+    docker-auth, nor the generic high-entropy detector reports it; a real password is high."""
+    import json
+
+    from vault.guard.readers import FileScanner, ScanConfig
+
+    doc = json.dumps({"auths": {"r.example.com": {"auth": b64("admin:" + pw)}}}, indent=1).encode()
+    got = FileScanner(ScanConfig(b"k" * 32)).scan_bytes(doc, "config.json")
+    assert [(f.detector, f.severity) for f in got] == ([("docker-auth", "high")] if found else [])

@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from vault.guard import filters
 from vault.guard.model import Candidate
 
 MAX_BYTES = 1024 * 1024  # credential files are small; a bigger one gets the anchored scan only
@@ -234,6 +235,9 @@ def docker_config(data: bytes) -> list[Candidate]:
                 dec = _b64(raw[1:-1])
                 if dec is None or b":" not in dec:
                     continue
+                pw = dec.partition(b":")[2].decode("utf-8", "replace")
+                if len(pw) < 4 or filters.is_placeholder(pw):
+                    continue  # `user:test`, `user:changeme`: a sample config (as docker-auth judges)
                 enc = "base64"
             c = _cand(raw[1:-1], vat + 1, field, _host(registry) or registry, "docker-config", enc)
             if c:

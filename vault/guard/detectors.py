@@ -45,6 +45,11 @@ class Verdict:
     facts: dict[str, Any] = field(default_factory=dict)
 
 
+# What a detector returns for a value it recognises as harmless: claimed, so that no later,
+# more general detector reports it, and not a finding.
+DROP = Verdict("none")
+
+
 @dataclass
 class Context:
     """What a detector may consult besides the candidate: the clock."""
@@ -284,8 +289,10 @@ class DockerAuth(Detector):
         except (binascii.Error, ValueError):
             return None
         user, sep, pw = raw.partition(":")
-        if not sep or len(pw) < 4 or filters.is_placeholder(pw):
+        if not sep:
             return None
+        if len(pw) < 4 or filters.is_placeholder(pw):
+            return DROP  # a sample config's `user:test`: no other detector may report it
         return Verdict("high", {"encoding": "base64"})
 
 
@@ -432,5 +439,5 @@ def classify(c: Candidate, ctx: Context) -> tuple[Detector, Verdict] | None:
     for det in REGISTRY:
         v = det.classify(c, ctx)
         if v is not None:
-            return (det, v) if det.reports else None
+            return (det, v) if det.reports and v is not DROP else None
     return None
