@@ -183,3 +183,15 @@ def test_audit_lists_encrypted_apart_and_exit_status_ignores_them(tmp_path: Path
 def test_encrypted_values_in_a_source_file_with_candidates(make) -> None:
     found, enc = scan(f'client_secret = "{make()}"\ntoken = "{opaque()}"\n', "settings.py")
     assert [f.line for f in found] == [2]
+
+
+def test_an_ansible_tag_is_only_its_header_s_when_nothing_stands_between() -> None:
+    """A line between `key: !vault |` and `$ANSIBLE_VAULT` is not ciphertext (found by the
+    labelled corpus: a plaintext token there was hidden in the block's span)."""
+    tok = opaque(40)
+    text = f"a: !vault |\napi_token: {tok}\n          $ANSIBLE_VAULT;1.1;AES256\n{hexlines()}"
+    findings, enc = scan(text)
+    assert [f.line for f in findings] == [2] and len(enc) == 1
+    text = f"a: !vault |\n          $ANSIBLE_VAULT;1.1;AES256\n{hexlines()}api_token: {tok}\n"
+    findings, enc = scan(text)
+    assert len(findings) == 1 and [e.key for e in enc] == ["a"]

@@ -141,6 +141,9 @@ def _armour(end_marker: bytes) -> Any:
     return span
 
 
+_TAG_TO_HEADER = re.compile(rb"[ \t]{0,64}\|[-+]?[ \t]{0,64}\r?\n[ \t]{0,64}")
+
+
 def _ansible(buf: bytes, p: int) -> tuple[int, int] | None:
     m = _VAULT_HEADER.match(buf, p)
     if not m:
@@ -156,6 +159,8 @@ def _ansible(buf: bytes, p: int) -> tuple[int, int] | None:
         return None
     # `password: !vault |` on the line before: the tag is part of the value
     tag = buf.rfind(b"!vault", max(0, p - 256), p)
+    if tag >= 0 and not _TAG_TO_HEADER.fullmatch(buf, tag + 6, p):
+        tag = -1  # another line between the tag and the header: not this block's tag
     return (tag if tag >= 0 else p, e)
 
 

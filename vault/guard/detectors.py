@@ -369,7 +369,7 @@ class HighEntropy(Detector):
         words = filters.head_words(c.key or "")
         strong = bool(words) and words[-1] not in ("token", "tokens", "auth")
         # under a key that names a secret outright (api_key, client_secret) 12 characters do
-        return Verdict("medium") if filters.looks_random(c.value, 12 if strong else 16, 3.3, strong) else None
+        return Verdict("medium") if filters.looks_random(c.value, 12, 3.3, strong) else None
 
 
 class UrlCredentials(Detector):

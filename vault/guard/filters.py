@@ -40,7 +40,8 @@ def key_words(key: str) -> list[str]:
 def head_words(key: str) -> tuple[str, ...]:
     """Key words without trailing noise: `token_value` -> (token,)."""
     words = key_words(key)
-    while len(words) > 1 and words[-1] in ("value", "b64", "base64", "raw", "str"):
+    # `unencrypted`: sops's suffix for a key it leaves in plaintext (`api_token_unencrypted`)
+    while len(words) > 1 and words[-1] in ("value", "b64", "base64", "raw", "str", "unencrypted"):
         words.pop()
     return tuple(words)
 
