@@ -100,10 +100,10 @@ def netrc(data: bytes) -> list[Candidate]:
     out: list[Candidate] = []
     host: str | None = None
     want: str | None = None  # the keyword whose value comes next
-    skip_to = -1  # end of a comment or a macro body
-    for m in _NETRC_TOKEN.finditer(data):
-        if m.start() < skip_to:
-            continue
+    skip_to = 0  # the end of a comment or a macro body: the next token is searched from there
+    search = _NETRC_TOKEN.search
+    while (m := search(data, skip_to)) is not None:
+        skip_to = m.end()
         if len(out) >= MAX_CANDIDATES:
             break
         tok = m.group()
