@@ -105,7 +105,7 @@ def _plain_placeholder(v: str, decoded: bool = False) -> bool:
     if _SEQUENCE(v):
         return True
     if len(set(v)) <= 2 or (len(v) >= 8 and len(set(low)) <= 3):
-        return True  # one or two characters repeated (`abababab`), or a masked value of few
+        return True  # one or two characters repeated (`abababab`), or three at most (a mask)
     if _LEET_TAIL.sub("", low).translate(_LEET) in _CORE:
         return True  # `P@55w0rd!`, `s3cr3t123`: the stand-in word in leetspeak
     return len(v) <= 40 and _stand_in_compound(low)
