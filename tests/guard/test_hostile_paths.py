@@ -200,3 +200,10 @@ def test_a_kv_key_is_the_identifier_it_starts(buf: bytes) -> None:
             continue  # an identifier starts only after a non-identifier byte
         e = extract._IDENT_RUN.match(buf, s).end()
         assert buf[span[0]:span[1]] == buf[s:e]
+
+
+def test_identifier_bytes_are_the_identifier_patterns_class() -> None:
+    """`_kv` skips reading back when the byte before the anchor is not in _IDENT_BYTES: sound
+    only if that set is exactly what _IDENT_RUN matches."""
+    for b in range(256):
+        assert bool(extract._IDENT_RUN.fullmatch(bytes([b]))) == (b in extract._IDENT_BYTES), b

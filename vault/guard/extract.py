@@ -60,6 +60,7 @@ CANDIDATE_DENSITY = 512
 _B64URL = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 _B64ANY = _B64URL | frozenset(b"+/=")
 _IDENT_RUN = re.compile(rb"[A-Za-z0-9_.\-]{0,100}")
+_IDENT_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")  # _IDENT_RUN's
 _AFTER_KEY = frozenset(b"\"'%:= \t\\")  # quote, URL escape, separator, space, JSON escape
 
 # Every quantifier is bounded and, where it cannot give back usefully, possessive: a match
@@ -493,15 +494,18 @@ class Extractor:
         near = None if assigns else self._pair_key_near(buf, p)
         if near is False:
             return []
-        s = p - _IDENT_RUN.match(buf[max(0, p - 100):p][::-1]).end()  # type: ignore[union-attr]
+        if p and buf[p - 1] in _IDENT_BYTES:
+            s = p - _IDENT_RUN.match(buf[max(0, p - 100):p][::-1]).end()  # type: ignore[union-attr]
+        else:
+            s = p  # the anchor starts the identifier (`"passw`, ` token`): nothing to read back
         if s > 0 and buf[s - 1] == 0x25 and p - s >= 2:
             s += 2  # `%26client_secret`: the ident starts after the URL escape
         before = buf[s - 1] if s > 0 else 0
         if before == 0x24 or (before == 0x7B and s >= 2 and buf[s - 2] in b"{$"):
             return []  # `{{auth0_token}}`, `${TOKEN}`, `$TOKEN`: templates
         # 2. The anchor inside a pair's key: {"key": "auth0_token", "value": "…"}.
-        if ((before == 0x22 or before == 0x20) and self._value_ahead(buf, p)
-                and (near or near is None and self._pair_key_near(buf, p))):
+        if ((before == 0x22 or before == 0x20)
+                and (near or near is None and self._pair_key_near(buf, p)) and self._value_ahead(buf, p)):
             lo_from = max(0, p - 210)
             k = max(buf.rfind(b'"key"', lo_from, p), buf.rfind(b'"name"', lo_from, p))
             if k >= 0:
