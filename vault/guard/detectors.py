@@ -64,8 +64,6 @@ class Detector(ABC):
     title: ClassVar[str]
     description: ClassVar[str]
     default_severity: ClassVar[str]
-    # False: what it claims is dropped, not reported (no other detector sees it either)
-    reports: ClassVar[bool] = True
 
     @abstractmethod
     def classify(self, c: Candidate, ctx: Context) -> Verdict | None:
@@ -229,13 +227,12 @@ class ProviderToken(Detector):
                    "token, so claimed and not reported. (Until 0.x this id named every vendor "
                    "token; each format now has its own id.)")
     default_severity = "low"
-    reports = False
 
     def classify(self, c: Candidate, ctx: Context) -> Verdict | None:
         got = _provider_match(c)
         if got is None or got[1]:
             return None
-        return Verdict("low", {"provider": got[0].provider, "checksum": "mismatch"})
+        return DROP
 
 
 class AwsSecretKey(Detector):
@@ -439,5 +436,5 @@ def classify(c: Candidate, ctx: Context) -> tuple[Detector, Verdict] | None:
     for det in REGISTRY:
         v = det.classify(c, ctx)
         if v is not None:
-            return (det, v) if det.reports and v is not DROP else None
+            return None if v is DROP else (det, v)
     return None
