@@ -13,7 +13,11 @@ Goal: through the agent ≤ `pass show`.
 runs (the shim's bash and `pyenv exec` cost tens of milliseconds that no ordinary install pays).
 Every `get` here also appends its access-log record (the agent's, or the command's own).
 
-Usage: python3 bench/bench_agent.py [-n 40]
+Usage: python3 bench/bench_agent.py [-n 40] [--exe PATH]
+
+--exe: the `tokensafe` script to time, e.g. one installed with `pip install .` in a fresh venv
+(an editable install's finder, and any `.pth` file the interpreter's site-packages holds, run on
+every start-up of that interpreter: the floor row times the same interpreter as the script).
 """
 
 from __future__ import annotations
@@ -53,6 +57,13 @@ def entry_script() -> str:
     return exe
 
 
+def script_interpreter(exe: str) -> str:
+    """The interpreter named on the script's `#!` line (the floor row times that one)."""
+    with open(exe, "rb") as f:
+        first = f.readline().decode(errors="replace").strip()
+    return first[2:].split()[0] if first.startswith("#!") and first[2:].strip() else sys.executable
+
+
 def run_once(cmd: str, env: dict[str, str]) -> float:
     t = time.perf_counter()
     r = subprocess.run(["sh", "-c", cmd], env=env, capture_output=True)
@@ -75,10 +86,13 @@ def interleaved(rows: list[tuple[str, str, dict[str, str], int]], n: int) -> dic
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", type=int, default=40, help="runs per command (median reported)")
+    ap.add_argument("--exe", help="the tokensafe script to time (default: the one on PATH)")
     args = ap.parse_args()
     n = args.n
-    exe = entry_script()
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(__file__).resolve().parents[1] / "vault")],
+    exe = args.exe or entry_script()
+    python = script_interpreter(exe)
+    print(f"tokensafe: {exe}\ninterpreter: {python}")
+    subprocess.run([python, "-m", "compileall", "-q", str(Path(__file__).resolve().parents[1] / "vault")],
                    check=True, capture_output=True)
     with tempfile.TemporaryDirectory(prefix="tokensafe-bench-") as tmp:
         home = Path(tmp)
@@ -100,7 +114,7 @@ def main() -> None:
             try:
                 out = subprocess.run([exe, "get", "tok"], env=agent, capture_output=True, check=True).stdout
                 assert out.strip() == SECRET.encode(), "get through the agent returned something else"
-                rows = [("python3 -c pass | cat  (interpreter floor)", f"{sys.executable} -c pass | cat", base, n),
+                rows = [("python3 -c pass | cat  (interpreter floor)", f"{python} -c pass | cat", base, n),
                         ("tokensafe get tok | cat  (through the agent)", f"{exe} get tok | cat", agent, n),
                         ("tokensafe get tok | cat  (passphrase, Argon2id)", f"{exe} get tok | cat",
                          passphrase, max(5, n // 8)),

@@ -5,15 +5,18 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import stat
 import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
 from tests.agent.conftest import Agents, pid_alive
-from tests.conftest import PLANTED, files_containing
+from tests.conftest import PLANTED, create_passphrase_vault, files_containing
 
 
 def test_unlock_once_then_get_without_a_passphrase(agents: Agents) -> None:
@@ -341,3 +344,65 @@ def test_concurrent_unlocks_share_one_agent(agents: Agents) -> None:
     assert pids == {st["pid"]}
     mine = [p for p in os.listdir("/proc") if p.isdigit() and _is_agent_of(int(p), agents.vault)]
     assert mine == [str(st["pid"])]
+
+
+# `get` through the agent: its own lean path ---------------------------------------------
+
+LEAN_CHECK = """
+import sys
+before = set(sys.modules)
+from vault.cli import run
+rc = run(sys.argv[1:])
+sys.stdout.flush()
+sys.stderr.write("\\nNEW:" + ",".join(sorted(set(sys.modules) - before)))
+sys.exit(rc)
+"""
+# What a `get` through the agent must not import: each costs milliseconds that `pass show` does not.
+NOT_ON_THE_AGENT_PATH = ("click", "json", "typing", "pathlib", "platformdirs", "cryptography", "importlib",
+                         "vault.service.context", "vault.store.vaultfile", "vault.store.unlock")
+
+
+def lean_get(agents: Agents, *args: str, env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess, set[str]]:
+    r = subprocess.run([sys.executable, "-c", LEAN_CHECK, "get", *args], capture_output=True, timeout=60,
+                       env={**agents.nopass.env, **(env or {})}, cwd=agents.nopass.cwd)
+    err, _, new = r.stderr.decode().rpartition("\nNEW:")
+    return subprocess.CompletedProcess(r.args, r.returncode, r.stdout, err.encode()), set(new.split(","))
+
+
+def test_get_through_the_agent_imports_only_its_lean_path(agents: Agents) -> None:
+    agents.unlock()
+    r, new = lean_get(agents, "auth0_token")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.decode() == PLANTED + "\n"
+    assert "vault.agent.client" in new  # it did ask the agent
+    assert not {m for m in new if m.split(".")[0] in NOT_ON_THE_AGENT_PATH or m in NOT_ON_THE_AGENT_PATH}
+    r, _ = lean_get(agents, "-n", "--env", "dev", "auth0_token")
+    assert r.returncode == 0 and r.stdout.decode() == PLANTED
+    missing, new = lean_get(agents, "no_such_name")  # the agent's error, with its own exit status
+    assert missing.returncode == 4 and b"no_such_name" in missing.stderr
+    agents.session.assert_no_leak(PLANTED)
+    assert PLANTED.encode() not in missing.stderr
+
+
+def test_get_through_the_agent_finds_the_default_vault(session, home: Path) -> None:
+    """No --vault and no TOKENSAFE_VAULT: the fast path's default path is the agent's."""
+    data = home / "xdg-data"
+    vault = data / "tokensafe" / "vault.tokensafe"
+    create_passphrase_vault(vault, entries={"auth0_token": PLANTED})
+    runtime = Path(tempfile.mkdtemp(prefix="tsa-", dir="/tmp"))
+    env = {k: v for k, v in session.env.items() if k != "TOKENSAFE_VAULT"}
+    env.update(XDG_DATA_HOME=str(data), XDG_RUNTIME_DIR=str(runtime))
+    exe = shutil.which("tokensafe")
+    assert exe
+    try:  # Session would add its TOKENSAFE_VAULT back
+        r = subprocess.run([exe, "unlock", "--for", "1m"], env=env, capture_output=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        nopass = {k: v for k, v in env.items() if k != "TOKENSAFE_PASSPHRASE"}
+        r = subprocess.run([sys.executable, "-c", LEAN_CHECK, "get", "auth0_token"], env=nopass,
+                           capture_output=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.decode() == PLANTED + "\n"
+        assert "platformdirs" not in r.stderr.decode().rpartition("\nNEW:")[2].split(",")
+    finally:
+        subprocess.run([exe, "lock"], env=env, capture_output=True, timeout=60)
+        shutil.rmtree(runtime, ignore_errors=True)

@@ -124,3 +124,84 @@ def test_changed_names() -> None:
     b.ensure_env("prod")
     assert accesslog.changed(accesslog.snapshot(a), accesslog.snapshot(b)) == (["dev", "prod"], ["y"])
     assert accesslog.changed(accesslog.snapshot(a), accesslog.snapshot(a)) == ([], [])
+
+
+# the wire format without `json`: the same bytes and values as json's own codec -----------
+
+MESSAGES = [
+    {"op": "get", "name": "auth0_token", "env": None, "command": "tokensafe get"},
+    {"ok": True, "value": "é ☃ \U0001f511 \"quoted\" \\ \n\t\x00\x7f"},
+    {"ok": False, "error": "NotFoundError", "message": "no tok", "hint": None},
+    {"pid": 12, "started": 1.5, "n": -3, "big": 10**30, "t": True, "f": False},
+    {"nested": {"a": [1, 2.5, None, "x"]}, "op": "status"},
+    {},
+]
+
+
+@pytest.mark.parametrize("message", MESSAGES)
+def test_encode_writes_what_json_writes(message: dict) -> None:
+    import json
+
+    assert protocol.encode(message) == json.dumps(message, separators=(",", ":")).encode() + b"\n"
+    assert protocol.decode(protocol.encode(message)) == message
+
+
+@pytest.mark.parametrize("line", [b'{"a":1} \r\n', b' [1,"x",{"b":null}]\n', b'"\\ud83d\\udd11"\n',
+                                  b'{"a":1e400,"b":-0.0,"c":12345678901234567890}\n'])
+def test_decode_reads_what_json_reads(line: bytes) -> None:
+    import json
+
+    assert protocol.decode(line) == json.loads(line)
+
+
+@pytest.mark.parametrize("line", [b"", b"\n", b"{", b'{"a":1}{"b":2}\n', b'{"a":NaN}\n', b'{"a":Infinity}\n',
+                                  b"{'a':1}\n", b'{"a":"\xff"}\n', b'{"a":"\x01"}\n', b"nul\n", b"[1,]\n"])
+def test_decode_refuses_what_is_not_one_json_value(line: bytes) -> None:
+    with pytest.raises(ValueError):
+        protocol.decode(line)
+
+
+def test_receive_turns_garbage_and_deep_nesting_into_peer_gone() -> None:
+    class Lines:
+        def __init__(self, line: bytes) -> None:
+            self.line = line
+
+        def readline(self, limit: int) -> bytes:
+            return self.line
+
+    for line in (b"[" * 100_000 + b"\n", b"\xff\xfe\n", b"[1]\n", b'{"a":NaN}\n'):
+        with pytest.raises(protocol.PeerGone):
+            protocol.receive(Lines(line))
+
+
+# the default vault path without platformdirs ------------------------------------------------
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the worked-out case is Linux's XDG rule")
+@pytest.mark.parametrize("xdg", [None, "/srv/data", "/srv/data/", "", "   ", "relative/share"])
+def test_default_vault_file_is_platformdirs_answer(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                   xdg: str | None) -> None:
+    from platformdirs import user_data_dir
+
+    from vault.store.paths import default_vault_file
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("ANDROID_DATA", raising=False)
+    if xdg is None:
+        monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_DATA_HOME", xdg)
+    expected = os.path.join(user_data_dir("tokensafe", appauthor=False), "vault.tokensafe")
+    assert os.path.normpath(default_vault_file()) == os.path.normpath(expected)
+
+
+def test_resolve_vault_file_expands_home_and_links(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from vault.service.context import Context
+    from vault.store.paths import resolve_vault_file
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    real = tmp_path / "real" / "v.tokensafe"
+    real.parent.mkdir()
+    (tmp_path / "link").symlink_to(real.parent)
+    for given in ("~/link/v.tokensafe", str(tmp_path / "link" / "v.tokensafe"), None):
+        assert resolve_vault_file(given) == str(Context(given).path)
+    assert resolve_vault_file("~/link/v.tokensafe") == str(real)

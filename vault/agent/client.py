@@ -12,25 +12,25 @@ On the start-up path of `get`: stdlib only, and a single `lstat` when no agent r
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
-from collections.abc import Callable
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from vault.agent import protocol
 from vault.errors import FileSystemError, PolicyError
 
+TYPE_CHECKING = False  # see protocol: `get` through the agent imports neither typing nor pathlib
 if TYPE_CHECKING:
     import socket
+    from collections.abc import Callable
+    from pathlib import Path
+    from typing import Any
 
     from vault.service.context import Context
     from vault.store.model import VaultData
 
 TIMEOUT_S = 10.0
 _noted = False
-_given_up: set[Path] = set()  # agents that failed this process once: not asked again
+_given_up: set[str] = set()  # vaults whose agent failed this process once: not asked again
 
 
 def _note(warn: Callable[[str], None], why: str) -> None:
@@ -52,12 +52,12 @@ def invoking_command(argv: list[str] | None = None) -> str:
     return f"tokensafe {sub}".strip()[:200]
 
 
-def _remove_if_stale(vault_path: Path) -> bool:
+def _remove_if_stale(vault_path: str | Path) -> bool:
     """Remove the socket if no agent holds the vault's agent lock; True if it was stale."""
     import fcntl
 
     try:
-        fd = os.open(protocol.pid_lock_path(vault_path), os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fd = os.open(protocol.lock_file(vault_path), os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError:
         fd = -1
     try:
@@ -66,27 +66,29 @@ def _remove_if_stale(vault_path: Path) -> bool:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 return False  # an agent holds it: starting up or busy, not stale
+        import contextlib  # not on `get`'s path: only for a stale socket
+
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(protocol.socket_path(vault_path))
+            os.unlink(protocol.socket_file(vault_path))
         return True
     finally:
         if fd >= 0:
             os.close(fd)
 
 
-def connect(vault_path: Path, warn: Callable[[str], None] | None = None,
+def connect(vault_path: str | Path, warn: Callable[[str], None] | None = None,
             timeout: float = TIMEOUT_S) -> socket.socket | None:
     """A connection to the vault's agent, or None if none runs (a stale socket is removed)."""
-    path = protocol.socket_path(vault_path)
-    if vault_path in _given_up or not os.path.lexists(path):
+    path = protocol.socket_file(vault_path)
+    if os.fspath(vault_path) in _given_up or not os.path.lexists(path):
         return None
     import _socket  # not `socket`: see protocol.LineReader
 
-    protocol.check_private_dir(path.parent)
+    protocol.check_private_dir(os.path.dirname(path))
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     sock.settimeout(timeout)
     try:
-        sock.connect(str(path))
+        sock.connect(path)
     except (ConnectionRefusedError, FileNotFoundError):
         sock.close()
         if _remove_if_stale(vault_path) and warn is not None:
@@ -117,7 +119,7 @@ def exchange(sock: socket.socket, message: dict[str, Any]) -> tuple[dict[str, An
         raise protocol.PeerGone(e.strerror or type(e).__name__) from None
 
 
-def ask(vault_path: Path, message: dict[str, Any], warn: Callable[[str], None] | None = None,
+def ask(vault_path: str | Path, message: dict[str, Any], warn: Callable[[str], None] | None = None,
         timeout: float = TIMEOUT_S) -> dict[str, Any] | None:
     """One request and its answer (errors raised as their vault.errors class); None: no agent."""
     sock = connect(vault_path, warn, timeout)
@@ -126,7 +128,7 @@ def ask(vault_path: Path, message: dict[str, Any], warn: Callable[[str], None] |
     try:
         reply, _ = exchange(sock, message)
     except protocol.PeerGone as e:
-        _given_up.add(vault_path)  # a frozen agent costs one timeout per command, not one per question
+        _given_up.add(os.fspath(vault_path))  # a frozen agent costs one timeout per command, not one per question
         if warn is not None:
             _note(warn, f"stopped while answering ({e})")
         return None
@@ -144,7 +146,13 @@ def ask(vault_path: Path, message: dict[str, Any], warn: Callable[[str], None] |
 
 def try_value(ctx: Context, name: str, env: str | None) -> str | None:
     """NAME's value through the agent (only that value crosses the socket); None: no agent."""
-    reply = ask(ctx.path, {"op": "get", "name": name, "env": env, "command": invoking_command()}, ctx.warn)
+    return value_at(ctx.path, name, env, ctx.warn)
+
+
+def value_at(vault_path: str | Path, name: str, env: str | None,
+             warn: Callable[[str], None] | None) -> str | None:
+    """`try_value` for a resolved vault path: what `get`'s fast path asks before it builds a Context."""
+    reply = ask(vault_path, {"op": "get", "name": name, "env": env, "command": invoking_command()}, warn)
     if reply is None:
         return None
     from vault.secret import Secret
@@ -178,6 +186,8 @@ class EditSession:
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         try:
             if exc_type is not None:
+                import contextlib
+
                 with contextlib.suppress(OSError):
                     protocol.send(self.sock, {"op": "abort"})
                 return
@@ -205,7 +215,7 @@ def open_edit(ctx: Context) -> EditSession | None:
         reply, reader = exchange(sock, {"op": "edit", "command": invoking_command()})
     except protocol.PeerGone as e:
         sock.close()
-        _given_up.add(ctx.path)
+        _given_up.add(os.fspath(ctx.path))
         _note(ctx.warn, f"stopped while answering ({e})")
         return None
     if not reply.get("ok"):

@@ -13,53 +13,75 @@ the rest of the lookup).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from vault import errors
 
+TYPE_CHECKING = False  # typing and pathlib cost `get` through the agent ~10 ms of imports
 if TYPE_CHECKING:
     import socket
+    from pathlib import Path
+    from typing import Any
 
 MAX_LINE = 64 << 20  # a whole vault's JSON must fit; anything larger is a broken peer
 SOCKET_SUFFIX = ".sock"
 
 
-def runtime_dir() -> Path:
+def runtime_folder() -> str:
     """The folder of agent sockets (not created or checked here)."""
     base = os.environ.get("XDG_RUNTIME_DIR")
     if base and os.path.isabs(base):
-        return Path(base) / "tokensafe"
-    return Path("/tmp") / f"tokensafe-{os.getuid()}"
+        return os.path.join(base, "tokensafe")
+    return f"/tmp/tokensafe-{os.getuid()}"
 
 
-def vault_tag(vault_path: Path) -> str:
+def vault_tag(vault_path: str | os.PathLike[str]) -> str:
     """A short stable name for a vault (its resolved path, hashed): one agent per vault."""
     try:
         from _blake2 import blake2b  # the C module itself: hashlib costs milliseconds to import
     except ImportError:  # pragma: no cover - CPython always has it
         from hashlib import blake2b
-    return blake2b(os.fsencode(str(vault_path)), digest_size=10).hexdigest()
+    return blake2b(os.fsencode(os.fspath(vault_path)), digest_size=10).hexdigest()
 
 
-def socket_path(vault_path: Path) -> Path:
-    return runtime_dir() / f"agent-{vault_tag(vault_path)}{SOCKET_SUFFIX}"
+def socket_file(vault_path: str | os.PathLike[str]) -> str:
+    return os.path.join(runtime_folder(), f"agent-{vault_tag(vault_path)}{SOCKET_SUFFIX}")
 
 
-def pid_lock_path(vault_path: Path) -> Path:
+def lock_file(vault_path: str | os.PathLike[str]) -> str:
     """Held (flock) by the running agent for its whole life: a second agent cannot start."""
-    return runtime_dir() / f"agent-{vault_tag(vault_path)}.lock"
+    return os.path.join(runtime_folder(), f"agent-{vault_tag(vault_path)}.lock")
 
 
-def check_private_dir(path: Path, create: bool = False) -> Path:
+# The same as Paths, for the agent and the service (the client's fast path keeps to strings).
+
+def runtime_dir() -> Path:
+    from pathlib import Path
+
+    return Path(runtime_folder())
+
+
+def socket_path(vault_path: str | os.PathLike[str]) -> Path:
+    from pathlib import Path
+
+    return Path(socket_file(vault_path))
+
+
+def pid_lock_path(vault_path: str | os.PathLike[str]) -> Path:
+    from pathlib import Path
+
+    return Path(lock_file(vault_path))
+
+
+def check_private_dir(path: str | Path, create: bool = False) -> str | Path:
     """`path` is a folder of ours that no one else can enter; else PolicyError (9).
 
     With `create`, a missing folder is made 0700 (its parent must exist).
     """
     if create:
+        import contextlib  # the agent's side only: clients never create the folder
+
         with contextlib.suppress(FileExistsError):
             os.mkdir(path, 0o700)
     st = os.lstat(path)
@@ -76,10 +98,10 @@ def check_private_dir(path: Path, create: bool = False) -> Path:
 def peer_credentials(sock: socket.socket) -> tuple[int, int, int]:
     """(pid, uid, gid) of the process at the other end, from the kernel (SO_PEERCRED)."""
     import _socket
-    import struct
+    import sys
 
-    raw = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, struct.calcsize("3i"))
-    pid, uid, gid = struct.unpack("3i", raw)
+    raw = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, 12)  # struct ucred: 3 C ints
+    pid, uid, gid = (int.from_bytes(raw[i:i + 4], sys.byteorder, signed=True) for i in (0, 4, 8))
     return pid, uid, gid
 
 
@@ -110,10 +132,77 @@ class LineReader:
         return line
 
 
-def send(sock: socket.socket, message: dict[str, Any]) -> None:
+# JSON through CPython's C codec (`_json`), which `json` itself uses: importing `json` also
+# compiles its regular expressions, a tenth of what a `get` through the agent costs.
+
+def encode(message: dict[str, Any]) -> bytes:
+    """One message as a line of compact JSON (what `json.dumps(separators=(",", ":"))` writes)."""
+    try:
+        from _json import encode_basestring_ascii as quote
+    except ImportError:  # pragma: no cover - CPython has it
+        quote = None
+    parts = []
+    for key, value in message.items():
+        if quote is None or type(key) is not str:
+            break
+        if value is None or type(value) is bool:
+            text = "null" if value is None else "true" if value else "false"
+        elif type(value) is int:
+            text = str(value)
+        elif type(value) is str:
+            text = quote(value)
+        else:  # nested or float: the general encoder
+            break
+        parts.append(f"{quote(key)}:{text}")
+    else:
+        return ("{" + ",".join(parts) + "}\n").encode()
     import json
 
-    sock.sendall(json.dumps(message, separators=(",", ":")).encode() + b"\n")
+    return json.dumps(message, separators=(",", ":")).encode() + b"\n"
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not in the protocol")
+
+
+class _DecoderSettings:
+    """What `json.JSONDecoder` hands its C scanner: strict strings, plain dicts, no NaN."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = staticmethod(_no_constant)
+
+
+_scan_once: Any = None
+
+
+def decode(line: bytes) -> Any:
+    """The JSON value of one line (what `json.loads` returns); ValueError if it is not JSON."""
+    global _scan_once
+    if _scan_once is None:
+        try:
+            from _json import make_scanner
+        except ImportError:  # pragma: no cover - CPython has it
+            import json
+
+            _scan_once = json.JSONDecoder().scan_once
+        else:
+            _scan_once = make_scanner(_DecoderSettings())
+    text = line.decode("utf-8").strip(" \t\r\n")  # UnicodeDecodeError is a ValueError
+    try:
+        value, end = _scan_once(text, 0)
+    except StopIteration:
+        raise ValueError("not a JSON value") from None
+    if end != len(text):
+        raise ValueError("more than one JSON value")
+    return value
+
+
+def send(sock: socket.socket, message: dict[str, Any]) -> None:
+    sock.sendall(encode(message))
 
 
 class PeerGone(Exception):
@@ -122,14 +211,12 @@ class PeerGone(Exception):
 
 def receive(reader: Any) -> dict[str, Any]:
     """One message from `reader` (a socket's binary makefile); PeerGone on EOF or garbage."""
-    import json
-
     line = reader.readline(MAX_LINE + 1)
     if not line.endswith(b"\n"):
         raise PeerGone("the connection closed mid-message" if line else "the connection closed")
     try:
-        message = json.loads(line)
-    except ValueError:
+        message = decode(line)
+    except (ValueError, RecursionError):
         raise PeerGone("a message that is not JSON") from None
     if not isinstance(message, dict):
         raise PeerGone("a message that is not a JSON object")

@@ -37,13 +37,9 @@ def _own_exe() -> str:
 
 def resolve_vault_path(vault_path: str | os.PathLike[str] | None) -> Path:
     """The vault file: the given path (`~` expanded), else the platform default; symlinks resolved."""
-    from vault.store.paths import default_vault_path
+    from vault.store.paths import resolve_vault_file
 
-    path = Path(vault_path).expanduser() if vault_path else default_vault_path()
-    # A symlinked vault is written where it really lives: an atomic replace of the link
-    # itself would fork the vault, and a lock beside the link would not serialise writers
-    # that use the real path.
-    return Path(os.path.realpath(path))
+    return Path(resolve_vault_file(vault_path))
 
 
 def _ignore(_: str) -> None:

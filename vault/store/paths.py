@@ -3,13 +3,48 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
+import sys
+
+TYPE_CHECKING = False  # `get` through the agent resolves the vault path without pathlib
+if TYPE_CHECKING:
+    from pathlib import Path
+
+VAULT_NAME = "vault.tokensafe"
+
+
+def default_vault_file() -> str:
+    """The platform's default vault file: platformdirs' user data folder for "tokensafe".
+
+    On Linux the two usual cases (XDG_DATA_HOME unset, or an absolute path) are the XDG rule
+    itself, worked out here: platformdirs imports typing, which costs `get` ~5 ms. Every
+    other case (other systems, an empty or relative XDG_DATA_HOME, whose reading changed
+    between platformdirs versions) is platformdirs' answer.
+    """
+    xdg = os.environ.get("XDG_DATA_HOME")
+    if sys.platform == "linux" and "ANDROID_DATA" not in os.environ and (xdg is None or xdg.startswith("/")):
+        home = os.path.expanduser("~")
+        if xdg is not None or home.startswith("/"):
+            return os.path.join(xdg or os.path.join(home, ".local", "share"), "tokensafe", VAULT_NAME)
+    from platformdirs import user_data_dir
+
+    return os.path.join(user_data_dir("tokensafe", appauthor=False), VAULT_NAME)
+
+
+def resolve_vault_file(vault_path: str | os.PathLike[str] | None) -> str:
+    """The vault file: the given path (`~` expanded), else the platform default; symlinks resolved.
+
+    A symlinked vault is written where it really lives: an atomic replace of the link itself
+    would fork the vault, and a lock beside the link would not serialise writers that use
+    the real path.
+    """
+    given = os.path.expanduser(os.fspath(vault_path)) if vault_path else default_vault_file()
+    return os.path.realpath(given)
 
 
 def default_vault_path() -> Path:
-    from platformdirs import user_data_dir
+    from pathlib import Path
 
-    return Path(user_data_dir("tokensafe", appauthor=False)) / "vault.tokensafe"
+    return Path(default_vault_file())
 
 
 def sidecar(path: Path, suffix: str) -> Path:
@@ -31,6 +66,6 @@ def fingerprints_path(path: Path) -> Path:
 
 def display(path: Path) -> str:
     """A path for messages, with the home folder shortened."""
-    home = str(Path.home())
+    home = os.path.expanduser("~")
     s = os.fspath(path)
     return "~" + s[len(home):] if home != "/" and s.startswith(home + os.sep) else s
