@@ -139,6 +139,35 @@ def test_audit_staged(session, tmp_path: Path) -> None:
     session.assert_no_leak(tok)
 
 
+def test_audit_staged_runs_no_program_the_repository_names_and_reads_the_hook_index(
+        session, tmp_path: Path) -> None:
+    """A cloned repository's fsmonitor/pager/textconv never run; a hook's GIT_INDEX_FILE is the index scanned."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = ["git", "-C", str(repo), "-c", "user.email=t@e", "-c", "user.name=t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    marker, script = tmp_path / "pwned", tmp_path / "evil.sh"
+    script.write_text(f"#!/bin/sh\necho ran >> {marker}\ncat\n")
+    script.chmod(0o755)
+    tok = "tsPLANTED" + opaque(40)
+    (repo / "leak.env").write_text(f"API_TOKEN={tok}\n")
+    # A second index, as `git commit -a` hands a pre-commit hook: it alone holds leak.env.
+    temp_index = tmp_path / "index.commit"
+    subprocess.run([*git, "add", "leak.env"], check=True, env={**os.environ, "GIT_INDEX_FILE": str(temp_index)})
+    (repo / ".gitattributes").write_text("* diff=x\n")
+    for k, v in (("core.fsmonitor", str(script)), ("core.pager", str(script)), ("diff.x.textconv", str(script))):
+        subprocess.run([*git, "config", k, v], check=True)
+    session.cwd = repo
+    r = session("audit", "--staged", "--json")  # the repository's own index: nothing staged
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["findings"] == []
+    r = session("audit", "--staged", "--json", env={"GIT_INDEX_FILE": str(temp_index)})
+    assert r.returncode == 1, r.stderr
+    assert [f["path"] for f in json.loads(r.stdout)["findings"]] == ["leak.env"]
+    assert not marker.exists()
+    session.assert_no_leak(tok)
+
+
 def test_inline_allow_and_exclude(session, tmp_path: Path) -> None:
     (tmp_path / "a.env").write_text(f"API_TOKEN={opaque()}  # tokensafe:allow\n")
     (tmp_path / "vendor").mkdir()

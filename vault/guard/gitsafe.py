@@ -25,8 +25,15 @@ def reason(stderr_lines: list[str]) -> str:
     return (fatal or stderr_lines or [""])[-1]
 
 
-def env() -> dict[str, str]:
-    e = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+# Where a commit in progress is: git sets these for hooks (GIT_INDEX_FILE names a temporary
+# index under `git commit -a` or a partial commit), so `audit --staged` must see them.
+COMMIT_IN_PROGRESS = ("GIT_INDEX_FILE", "GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR",
+                      "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES")
+
+
+def env(keep: tuple[str, ...] = ()) -> dict[str, str]:
+    """The environment of a git call: none of the caller's GIT_* but `keep`'s, no config but the repository's."""
+    e = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in keep}
     e.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_TERMINAL_PROMPT="0",
              GIT_PAGER="cat", GIT_OPTIONAL_LOCKS="0", GIT_NO_REPLACE_OBJECTS="1", LC_ALL="C")
     return e
@@ -37,11 +44,12 @@ def argv(repo: str | None, *args: str) -> list[str]:
     return ["git", "--no-pager", *where, *SAFE_CONFIG, *args]
 
 
-def run(repo: str | None, *args: str, input: bytes | None = None, hint: str = "") -> bytes:
+def run(repo: str | None, *args: str, input: bytes | None = None, hint: str = "",
+        keep_env: tuple[str, ...] = ()) -> bytes:
     """git's stdout; UsageError (exit 2) when git is missing or fails, with git's last line."""
     try:
         return subprocess.run(argv(repo, *args), input=input, capture_output=True, check=True,
-                              env=env(), stdin=None if input is not None else subprocess.DEVNULL).stdout
+                              env=env(keep_env), stdin=None if input is not None else subprocess.DEVNULL).stdout
     except FileNotFoundError:
         raise UsageError("git is not installed", "install git, or audit paths instead") from None
     except subprocess.CalledProcessError as e:

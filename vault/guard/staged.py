@@ -1,25 +1,23 @@
-"""`audit --staged`: scan what git is about to commit (the index), not the work tree."""
+"""`audit --staged`: scan what git is about to commit (the index), not the work tree.
+
+git runs as for `audit --git` (vault.guard.gitsafe: none of the programs a repository's config
+names, no global config), but with the variables that say which index a commit in progress
+uses, since a pre-commit hook may be handed a temporary one.
+"""
 
 from __future__ import annotations
 
-import subprocess
 import time
 
-from vault.errors import UsageError
+from vault.guard import gitsafe
 from vault.guard.engine import ScanResult
 from vault.guard.model import FileError, display_path
 from vault.guard.readers import FileScanner, ScanConfig
 
 
 def _git(*args: str, input: bytes | None = None) -> bytes:
-    try:
-        return subprocess.run(["git", *args], input=input, capture_output=True, check=True).stdout
-    except FileNotFoundError:
-        raise UsageError("git is not installed", "install git, or audit paths instead") from None
-    except subprocess.CalledProcessError as e:
-        msg = e.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise UsageError(f"git failed: {msg[-1] if msg else e.returncode}",
-                         "run `tokensafe audit --staged` inside a git work tree") from None
+    return gitsafe.run(None, *args, input=input, keep_env=gitsafe.COMMIT_IN_PROGRESS,
+                       hint="run `tokensafe audit --staged` inside a git work tree")
 
 
 def scan_staged(cfg: ScanConfig) -> ScanResult:
