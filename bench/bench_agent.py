@@ -13,8 +13,11 @@ Goal: through the agent ≤ `pass show`.
 runs (the shim's bash and `pyenv exec` cost tens of milliseconds that no ordinary install pays).
 Every `get` here also appends its access-log record (the agent's, or the command's own).
 
-Usage: python3 bench/bench_agent.py [-n 40] [--exe PATH]
+Usage: python3 bench/bench_agent.py [-n 40] [--exe PATH] [--instructions]
 
+--instructions: also count the instructions each command executes (valgrind's callgrind, every
+process of the command line, none of an agent's): a figure that a shared machine's load does
+not move, where wall times on a busy machine can differ by 2x from run to run.
 --exe: the `tokensafe` script to time, e.g. one installed with `pip install .` in a fresh venv
 (an editable install's finder, and any `.pth` file the interpreter's site-packages holds, run on
 every start-up of that interpreter: the floor row times the same interpreter as the script).
@@ -73,6 +76,25 @@ def run_once(cmd: str, env: dict[str, str]) -> float:
     return took * 1000
 
 
+def instructions(cmd: str, env: dict[str, str]) -> int | None:
+    """Instructions executed by `sh -c cmd` and all its children (callgrind), or None without valgrind."""
+    if not shutil.which("valgrind"):
+        return None
+    with tempfile.TemporaryDirectory(prefix="tokensafe-cg-") as out:
+        r = subprocess.run(["valgrind", "--tool=callgrind", "--trace-children=yes",
+                            f"--callgrind-out-file={out}/cg.%p", "sh", "-c", cmd],
+                           env=env, capture_output=True)
+        if r.returncode != 0:
+            raise SystemExit(f"{cmd!r} failed under valgrind: {r.stderr.decode()[-300:]}")
+        total = 0
+        for f in Path(out).iterdir():
+            for line in f.read_text(errors="replace").splitlines():
+                if line.startswith("summary:") or line.startswith("totals:"):
+                    total += int(line.split()[1])
+                    break
+        return total
+
+
 def interleaved(rows: list[tuple[str, str, dict[str, str], int]], n: int) -> dict[str, list[float]]:
     """Round i runs every row whose share of n rounds includes i: A B C D A B C D …"""
     times: dict[str, list[float]] = {label: [] for label, *_ in rows}
@@ -87,6 +109,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-n", type=int, default=40, help="runs per command (median reported)")
     ap.add_argument("--exe", help="the tokensafe script to time (default: the one on PATH)")
+    ap.add_argument("--instructions", action="store_true",
+                    help="also count instructions per command with valgrind (callgrind)")
     args = ap.parse_args()
     n = args.n
     exe = args.exe or entry_script()
@@ -134,6 +158,15 @@ def main() -> None:
                     print(f"  through the agent against pass show (medians):  {via - ps:+7.1f} ms (goal: ≤ 0)")
                 else:
                     print("  pass show: not installed (apt-get install pass gnupg), no comparison")
+                if args.instructions:
+                    counts = {label: instructions(cmd, env) for label, cmd, env, _ in rows
+                              if "Argon2id" not in label}  # the KDF alone is hundreds of millions
+                    if None in counts.values():
+                        print("instructions: valgrind is not installed (apt-get install valgrind)")
+                    else:
+                        print("instructions executed, every process of the command line (callgrind, once each):")
+                        for label, count in counts.items():
+                            print(f"  {label:<48} {count / 1e6:7.1f} M")
             finally:
                 subprocess.run([exe, "lock"], env=agent, capture_output=True)
                 if "GNUPGHOME" in pass_env:  # the gpg-agent that `pass show` started

@@ -406,3 +406,20 @@ def test_get_through_the_agent_finds_the_default_vault(session, home: Path) -> N
     finally:
         subprocess.run([exe, "lock"], env=env, capture_output=True, timeout=60)
         shutil.rmtree(runtime, ignore_errors=True)
+
+
+def test_get_through_the_agent_writes_a_large_value_whole_and_keeps_its_status(agents: Agents) -> None:
+    """The fast path ends the process without the interpreter's teardown: its output is all there first."""
+    agents.unlock()
+    big = "tsBIG" + "0123456789abcdef" * 40_000  # 640 KB: many pipe buffers
+    assert agents.nopass("set", "big", input=big + "\n").returncode == 0
+    r = agents.nopass("get", "big")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == big.encode() + b"\n" and r.stderr == b""
+    exe = shutil.which("tokensafe")
+    assert exe
+    # A reader that stops early: no error, no traceback, status 0 (as without the agent).
+    p = subprocess.run(f"'{exe}' get big | head -c 5", shell=True, env=agents.nopass.env,
+                       capture_output=True, timeout=60)
+    assert p.stdout == b"tsBIG" and b"Traceback" not in p.stderr and b"error" not in p.stderr
+    assert agents.nopass("get", "missing_name").returncode == 4

@@ -64,6 +64,9 @@ def through_agent(name: str, vault_path: str | None = None, env_name: str | None
     if value is None:
         return False
     write_out(value if no_newline else value + "\n")
+    from vault.cli import lean
+
+    lean.nothing_to_finalize = True  # the socket is closed; nothing else was opened
     return True
 
 

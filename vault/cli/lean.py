@@ -13,6 +13,11 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import IO, Any
 
+# Set by a fast path that finished with nothing to close or clean up (no vault lock, no
+# temporary file, no child, no thread; its output flushed): the entry point may then end
+# the process without the interpreter's teardown (`os._exit`).
+nothing_to_finalize = False
+
 
 def path_click_refuses(path: str) -> bool:
     """What click.Path(dir_okay=False) would reject: a directory, or a file we cannot read.
