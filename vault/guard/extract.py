@@ -308,7 +308,9 @@ class Extractor:
             if skip_kv and name == "kv":
                 continue
             at = p + base
-            also_kv = name == "pem"  # `private_key = …`: also an assignment (kv's own reach)
+            # `private_key = …`: also an assignment (kv's own reach); never in a binary, where
+            # kv does not run (symbol tables put `…PrivateKey` names beside arbitrary bytes)
+            also_kv = name == "pem" and not binary
             if at < reach.get(name, -1):
                 # inside a value this handler already read (for pem: a region without END)
                 if not also_kv or at < reach.get("kv", -1):
@@ -323,7 +325,7 @@ class Extractor:
             out.extend(handlers[name](buf, p))
             if self._hit > p:
                 reach[name] = self._hit + base
-            if also_kv and not self.binary and at >= reach.get("kv", -1):
+            if also_kv and at >= reach.get("kv", -1):
                 self._hit = -1
                 out.extend(self._kv(buf, p))
                 if self._hit > p:
