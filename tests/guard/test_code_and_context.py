@@ -45,6 +45,14 @@ CODE: list[tuple[str, str, bool]] = [
     ("passwd: HTTPPasswordMgr", "request.pyi", False),
     ('FORCE_CHANGE_PASSWORD = "FORCE_CHANGE_PASSWORD"', "models.py", False),
     ('"IAMUserChangePassword": "arn:aws:iam::aws:policy/IAMUserChangePassword",', "policies.json", False),
+    # an ARN's resource type is not a key, in JSON, IAM policies or escaped CLI arguments
+    ('"ARN": "arn:aws:secretsmanager:us-west-2:123456789012:secret:MyTestSecret-a1b2c3",', "x.json", False),
+    ('"Resource":"arn:*:secretsmanager:*:*:secret:eks-local.cluster.x-k8s.io/*",', "policies.py", False),
+    ('--v "{\\"ARN\\": \\"arn:aws:secretsmanager:us-west-2:1:secret:greengrass-TwilioAuthToken-ntSlp6\\"}"',
+     "create.rst", False),
+    (f"secret:{PW}4", "conf.yaml", True),  # a key after a colon, in no ARN, is still read
+    (f"scope:secret:{PW}4", "conf.yaml", True),
+    (f'"arn:aws:iam::1:role/x" secret:{PW}4', "notes.txt", True),  # the ARN is another word
     ("Authorization: 'AWS4-HMAC-SHA256 Credential=ABCDEF/20121226/us-east-1/sqs/aws4_request'",
      "aws4.js", False),  # a signing scheme's name, not a credential
     (f"Authorization: AWS4x{PW}", "call.sh", True),
