@@ -94,6 +94,12 @@ def test_is_expression_table(value: str, follows: str, expected: bool) -> None:
     ("pkg-1.0.dist-info/METADATA", "documentation"), ("botocore/data/sts/examples-1.json", "example"),
     ("repo/examples/app.env", "example"), ("repo/.env", None), ("notes.txt", None),
     ("src/testament.py", None), ("contest/app.env", None),
+    ("site-packages/moto/moto_proxy/ca.key", "dependency"),
+    ("app/.venv/lib/python3.11/site-packages/pkg/README.md", "dependency"),  # named first
+    ("usr/lib/python3/dist-packages/x/k.pem", "dependency"),
+    ("newman/node_modules/node-oauth1/test/sig.test.js", "dependency"),
+    ("repo/vendor/github.com/x/y/key.go", "dependency"), ("src/vendors/k.env", None),
+    ("src/my_node_modules_notes/k.env", None),
 ])
 def test_path_context(path: str, context: str | None) -> None:
     assert situation.path_context(path) == context
@@ -108,6 +114,20 @@ def test_context_lowers_severity_and_names_itself() -> None:
     [f] = SCANNER.scan_bytes(readme.encode(), "README.md")
     assert (f.detector, f.severity, f.facts["context"]) == ("bearer", "low", "documentation")
     assert found(readme, "call.sh") == [("bearer", "high")]
+
+
+def test_dependency_folder_lowers_and_names_itself() -> None:
+    """A private key in an installed package (moto ships its proxy's CA key) is someone
+    else's published test material: low, context named; the same key in your src/ stays
+    critical, and a live Auth0 Management token stays critical in a dependency too."""
+    [f] = SCANNER.scan_bytes(PEM.encode(), "site-packages/moto/moto_proxy/ca.key")
+    assert (f.detector, f.severity, f.facts["context"]) == ("private-key", "low", "dependency")
+    [f] = SCANNER.scan_bytes(PEM.encode(), "repo/node_modules/pkg/lib/ca.key")
+    assert (f.severity, f.facts["context"]) == ("low", "dependency")
+    assert found(PEM, "repo/src/ca.key") == [("private-key", "critical")]
+    live = auth0_mgmt("read:users delete:users")
+    [f] = SCANNER.scan_bytes(f"AUTH0_MGMT_TOKEN={live}\n".encode(), "repo/node_modules/x/env.sh")
+    assert (f.severity, f.facts["context"]) == ("critical", "dependency")
 
 
 def test_docstring_and_comment_context() -> None:
