@@ -63,6 +63,9 @@ SHAPES: dict[str, Callable[[int], bytes]] = {
     # look-back, pair pattern) that finds nothing, one per 15 bytes
     "key-quote-anchor": lambda n: _repeat(b'"key": "api_key', n),
     "value-passw-eq": lambda n: _repeat(b'"value": "passw==', n),  # a kv match at every anchor
+    # a key after `:` reads its word back (is it an ARN?): at most 256 bytes a look
+    "arn-secret": lambda n: _repeat(b"arn:a:secret:", n),
+    "colon-secret-word": lambda n: _repeat(b"x:secret:=", n),
     # decode.py: base64 of anchors (one endless run, or a run per anchor), Kubernetes data
     "b64-anchor-run": lambda n: _repeat(b"dG9rZW4", n),
     "b64-anchor-runs": lambda n: _repeat(b"dG9rZW4 ", n),

@@ -45,6 +45,14 @@ CODE: list[tuple[str, str, bool]] = [
     ("passwd: HTTPPasswordMgr", "request.pyi", False),
     ('FORCE_CHANGE_PASSWORD = "FORCE_CHANGE_PASSWORD"', "models.py", False),
     ('"IAMUserChangePassword": "arn:aws:iam::aws:policy/IAMUserChangePassword",', "policies.json", False),
+    # an ARN's resource type is not a key, in JSON, IAM policies or escaped CLI arguments
+    ('"ARN": "arn:aws:secretsmanager:us-west-2:123456789012:secret:MyTestSecret-a1b2c3",', "x.json", False),
+    ('"Resource":"arn:*:secretsmanager:*:*:secret:eks-local.cluster.x-k8s.io/*",', "policies.py", False),
+    ('--v "{\\"ARN\\": \\"arn:aws:secretsmanager:us-west-2:1:secret:greengrass-TwilioAuthToken-ntSlp6\\"}"',
+     "create.rst", False),
+    (f"secret:{PW}4", "conf.yaml", True),  # a key after a colon, in no ARN, is still read
+    (f"scope:secret:{PW}4", "conf.yaml", True),
+    (f'"arn:aws:iam::1:role/x" secret:{PW}4', "notes.txt", True),  # the ARN is another word
     ("Authorization: 'AWS4-HMAC-SHA256 Credential=ABCDEF/20121226/us-east-1/sqs/aws4_request'",
      "aws4.js", False),  # a signing scheme's name, not a credential
     (f"Authorization: AWS4x{PW}", "call.sh", True),
@@ -86,6 +94,12 @@ def test_is_expression_table(value: str, follows: str, expected: bool) -> None:
     ("pkg-1.0.dist-info/METADATA", "documentation"), ("botocore/data/sts/examples-1.json", "example"),
     ("repo/examples/app.env", "example"), ("repo/.env", None), ("notes.txt", None),
     ("src/testament.py", None), ("contest/app.env", None),
+    ("site-packages/moto/moto_proxy/ca.key", "dependency"),
+    ("app/.venv/lib/python3.11/site-packages/pkg/README.md", "dependency"),  # named first
+    ("usr/lib/python3/dist-packages/x/k.pem", "dependency"),
+    ("newman/node_modules/node-oauth1/test/sig.test.js", "dependency"),
+    ("repo/vendor/github.com/x/y/key.go", "dependency"), ("src/vendors/k.env", None),
+    ("src/my_node_modules_notes/k.env", None),
 ])
 def test_path_context(path: str, context: str | None) -> None:
     assert situation.path_context(path) == context
@@ -100,6 +114,20 @@ def test_context_lowers_severity_and_names_itself() -> None:
     [f] = SCANNER.scan_bytes(readme.encode(), "README.md")
     assert (f.detector, f.severity, f.facts["context"]) == ("bearer", "low", "documentation")
     assert found(readme, "call.sh") == [("bearer", "high")]
+
+
+def test_dependency_folder_lowers_and_names_itself() -> None:
+    """A private key in an installed package (moto ships its proxy's CA key) is someone
+    else's published test material: low, context named; the same key in your src/ stays
+    critical, and a live Auth0 Management token stays critical in a dependency too."""
+    [f] = SCANNER.scan_bytes(PEM.encode(), "site-packages/moto/moto_proxy/ca.key")
+    assert (f.detector, f.severity, f.facts["context"]) == ("private-key", "low", "dependency")
+    [f] = SCANNER.scan_bytes(PEM.encode(), "repo/node_modules/pkg/lib/ca.key")
+    assert (f.severity, f.facts["context"]) == ("low", "dependency")
+    assert found(PEM, "repo/src/ca.key") == [("private-key", "critical")]
+    live = auth0_mgmt("read:users delete:users")
+    [f] = SCANNER.scan_bytes(f"AUTH0_MGMT_TOKEN={live}\n".encode(), "repo/node_modules/x/env.sh")
+    assert (f.severity, f.facts["context"]) == ("critical", "dependency")
 
 
 def test_docstring_and_comment_context() -> None:

@@ -75,6 +75,19 @@ def test_binary_files_only_strong_shapes(tmp_path: Path) -> None:
     assert res.stats.binary == 1
 
 
+def test_binary_private_names_are_not_assignments(tmp_path: Path) -> None:
+    """A compiled library's symbol table (`private`, then `curveEcPrivateKey:` beside
+    arbitrary bytes): a `private` anchor with no PEM after it must not fall back to reading an
+    assignment, which binaries never get. The same bytes as text still give the finding."""
+    body = b"private\x00" * 3 + b"\x00curveEcPrivateKey:" + opaque(24).encode() + b"\x00"
+    p = tmp_path / "_rust.abi3.so"
+    p.write_bytes(b"\x7fELF\x02\x01\x01\x00" + body)
+    assert run(p).findings == []
+    p = tmp_path / "keys.txt"
+    p.write_bytes(body.replace(b"\x00", b"\n"))
+    assert [f.detector for f in run(p).findings] == ["high-entropy"]
+
+
 def test_errors_are_reported_and_the_run_goes_on(tmp_path: Path) -> None:
     good = tmp_path / "good.env"
     good.write_text(f"API_TOKEN={opaque()}\n")

@@ -91,6 +91,8 @@ _KV_SEP = rb"(?:\\?[\"']|%22|%27)?[ \t]{0,16}+(?:=|:|%3[AaDd])"
 # `_IDENT_RUN` and, if it follows, that separator: one match decides both in `_kv`
 _IDENT_SEP = re.compile(rb"(?P<id>[A-Za-z0-9_.\-]{0,100}+)(?:" + _KV_SEP + rb")?")
 _PAIR_KEY = re.compile(rb"\"(?:key|name)\"").search  # what case 2 of `_kv` looks back for
+# The bytes before a key, reversed, up to where the word holding it starts: is it an ARN?
+_WORD_BACK = re.compile(rb"[^\s\"'`,;=(){}\[\]<>]{0,256}+")
 # In URL-encoded text a value ends at an encoded quote, ampersand, comma or brace.
 _URL_END = re.compile(rb"%(?:22|27|26|2[Cc]|7[Dd]|5[Dd]|20)")
 # A Postman/HAR pair: {"key"|"name": "K", "value": "V"[, "type": "T"]}
@@ -142,6 +144,15 @@ def _kv_match(buf: bytes, s: int) -> tuple[int, int, int, int] | None:
         return h.start("k"), h.end("k"), v0, v1
     m = KV_RE.match(buf, s)
     return None if m is None else (m.start("k"), m.end("k"), m.start("v"), m.end("v"))
+
+
+def _in_arn(buf: bytes, s: int) -> bool:
+    """Does the word that ends at `s` (a `:` before a key) start `arn:`? Then the key is a
+    segment of an AWS resource name and what follows it a resource id (IAM policies, AWS
+    API examples hold thousands), never an assignment."""
+    w = buf[max(0, s - 256):s][::-1]
+    n = _WORD_BACK.match(w).end()  # type: ignore[union-attr]
+    return n >= 4 and w[n - 4:n] == b":nra"
 
 
 def _group_anchors() -> tuple[list[tuple[bytes, str]], list[tuple[re.Pattern[bytes], str]]]:
@@ -308,7 +319,9 @@ class Extractor:
             if skip_kv and name == "kv":
                 continue
             at = p + base
-            also_kv = name == "pem"  # `private_key = …`: also an assignment (kv's own reach)
+            # `private_key = …`: also an assignment (kv's own reach); never in a binary, where
+            # kv does not run (symbol tables put `…PrivateKey` names beside arbitrary bytes)
+            also_kv = name == "pem" and not binary
             if at < reach.get(name, -1):
                 # inside a value this handler already read (for pem: a region without END)
                 if not also_kv or at < reach.get("kv", -1):
@@ -323,7 +336,7 @@ class Extractor:
             out.extend(handlers[name](buf, p))
             if self._hit > p:
                 reach[name] = self._hit + base
-            if also_kv and not self.binary and at >= reach.get("kv", -1):
+            if also_kv and at >= reach.get("kv", -1):
                 self._hit = -1
                 out.extend(self._kv(buf, p))
                 if self._hit > p:
@@ -503,6 +516,8 @@ class Extractor:
         before = buf[s - 1] if s > 0 else 0
         if before == 0x24 or (before == 0x7B and s >= 2 and buf[s - 2] in b"{$"):
             return []  # `{{auth0_token}}`, `${TOKEN}`, `$TOKEN`: templates
+        if before == 0x3A and _in_arn(buf, s):
+            return []  # `arn:aws:secretsmanager:…:secret:db-creds`: a resource type, not a key
         # 2. The anchor inside a pair's key: {"key": "auth0_token", "value": "…"}.
         if ((before == 0x22 or before == 0x20)
                 and (near or near is None and self._pair_key_near(buf, p)) and self._value_ahead(buf, p)):

@@ -1,8 +1,10 @@
 """Where a finding sits: context lowers severity, it never hides a finding.
 
 A key in a `tests/` or `fixtures/` folder, an example in a README, a `.rst` page or a
-docstring, a URL with `user:pass@` in a code comment: reported `low`, with the context named
-in `facts["context"]`, so that the real alarms stay high. Two kinds are never lowered:
+docstring, a URL with `user:pass@` in a code comment, anything inside an installed
+dependency (`site-packages/`, `node_modules/`, `vendor/`: other people's published code,
+whose keys are their test material, not the user's secrets): reported `low`, with the context
+named in `facts["context"]`, so that the real alarms stay high. Two kinds are never lowered:
 
 - a live (unexpired) Auth0 Management API token: it is the credential tokensafe exists to
   keep out of files, it works the same wherever the file is, and test folders of Postman
@@ -21,6 +23,9 @@ import re
 TEST_DIRS = frozenset({"test", "tests", "testing", "__tests__", "spec", "specs", "fixtures",
                        "fixture", "__fixtures__", "testdata", "test_data", "test-data",
                        "__mocks__", "mocks", "unittest", "unittests"})
+# Folders package managers install other projects into; the user's own code is outside them.
+DEPENDENCY_DIRS = frozenset({"site-packages", "dist-packages", "node_modules", "bower_components",
+                             "jspm_packages", "vendor"})
 DOC_DIRS = frozenset({"docs", "doc", "documentation", "man"})
 EXAMPLE_DIRS = frozenset({"examples", "example", "samples", "sample"})
 DOC_EXTS = (".md", ".rst", ".adoc", ".markdown", ".rdoc", ".pod")  # not .txt: notes files hold real tokens
@@ -54,10 +59,13 @@ def below_root(path: str, roots: tuple[str, ...]) -> str:
 
 
 def path_context(path: str) -> str | None:
-    """"test folder", "test file", "documentation" or "example" from the path, else None."""
+    """"dependency", "test folder", "test file", "documentation" or "example" from the path,
+    else None. A dependency is named first: it says whose file it is, which the others do not."""
     parts = path.replace("\\", "/").split("/")
     name = parts[-1]
     dirs = [d.lower() for d in parts[:-1]]
+    if any(d in DEPENDENCY_DIRS for d in dirs):
+        return "dependency"
     if any(d in TEST_DIRS for d in dirs):
         return "test folder"
     if _TEST_FILE.match(name):
