@@ -98,7 +98,7 @@ def secret_key_kind(key: str | None) -> str | None:
     if head == "key" and len(words) > 1 and words[-2] in KEY_MODIFIERS:
         return "secret"
     if head == "pass" and len(words) > 1 and words[-2] not in PASS_NOT_CREDENTIAL:
-        return "pass"  # detectors.Password: a password, but the value must not read as a name
+        return "pass"  # detectors.Password: a password, if the value has a digit or a symbol
     if (head == "key" and len(words) > 1 and words[-2] not in ENV_KEY_NOT_SECRET
             and ENV_KEY_NAME.match(key.rsplit(".", 1)[-1])):
         return "env-key"  # detectors.HighEntropy: a random value, not a hash, not a name
@@ -117,6 +117,8 @@ def dotted_name(v: str) -> bool:
         return False
     words = (_DIGITS.sub("", part) for part in v.removesuffix("()").split("."))  # `b64encode`
     return any(len(w) >= 4 and codevalue.looks_like_name(w) for w in words)
+
+
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _HASH_PREFIX = re.compile(r"^(sha1|sha256|sha384|sha512|md5|sha)[:\-]", re.I)
