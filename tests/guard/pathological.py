@@ -54,6 +54,9 @@ SHAPES: dict[str, Callable[[int], bytes]] = {
     "provider-stripe": lambda n: _repeat(b"sk_live_", n),
     "percent-kv": lambda n: _repeat(b"token%3D%22", n),
     "api-key-variants": lambda n: _repeat(b"api_key=apikey=api-key=", n),
+    "pass-key-anchors": lambda n: _repeat(b"ADMIN_PASS=STRIPE_KEY=", n),  # `_pass`, `_key`
+    "pass-key-values": lambda n: _repeat(b'X_PASS="q8Zr2-Lm5!" Y_KEY=q8Zr2Lm5Xc7Vb9 ', n),
+    "k8s-data-template-lines": lambda n: b"kind: Secret\ndata:\n" + _repeat(b"  {{ x }}\n", n - 19),
     "mixed-anchors": lambda n: _repeat(b"Bearer token=eyJsecret:", n),
     "run-chars": lambda n: _repeat(b"a", n),
     "private-key-eq": lambda n: _repeat(b"private_key=", n),

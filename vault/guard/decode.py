@@ -60,6 +60,7 @@ _YAML_ENTRY = re.compile(
     rb"(?P<vq>[\"']?)(?P<v>[A-Za-z0-9+/]{0,%d}+={0,2})(?P=vq)[ \t]{0,64}+(?:#[^\n]{0,1024}+)?\r?(?:\n|\Z)"
     % MAX_BLOB_CHARS)
 _BLANK_LINE = re.compile(rb"[ \t]{0,256}+(?:#[^\n]{0,1024}+)?\r?\n")
+_INDENT = re.compile(rb"[ \t]{0,256}+")
 _JSON_OPEN = re.compile(rb"[ \t]{0,8}:[ \t\r\n]{0,256}+\{")
 _JSON_ENTRY = re.compile(
     rb"[ \t\r\n]{0,256}+\"(?P<k>[A-Za-z0-9._\-]{1,253})\"[ \t\r\n]{0,64}:[ \t\r\n]{0,64}"
@@ -269,16 +270,27 @@ class Decoder:
             return p + 5  # `data: x` on one line: not a map of values
         width = len(indent)
         pos = nl + 1
+        level = -1  # the entries' indentation, once one is read
         while pos < len(buf):
             blank = _BLANK_LINE.match(buf, pos)
             if blank:
                 pos = blank.end()
                 continue
             m = _YAML_ENTRY.match(buf, pos)
-            if not m or len(m.group("i")) <= width or not self._spend(pos + base):
+            if m and len(m.group("i")) > width and level in (-1, len(m.group("i"))):
+                if not self._spend(pos + base):
+                    break
+                level = len(m.group("i"))
+                self._value(buf, m.start("v"), m.end("v"), m.group("k"), groups, replaced)
+                pos = m.end()
+                continue
+            # Not an entry. A Helm template keeps reading: a `{{ … }}` value or directive, or
+            # a deeper line (a block scalar's body), is stepped over; any other line ends the block.
+            at = _INDENT.match(buf, pos).end()  # type: ignore[union-attr]
+            if not (buf.startswith(b"{{", at) or at - pos > width) or not self._spend(pos + base):
                 break
-            self._value(buf, m.start("v"), m.end("v"), m.group("k"), groups, replaced)
-            pos = m.end()
+            nl = buf.find(b"\n", at)
+            pos = len(buf) if nl < 0 else nl + 1
         return pos
 
     def _json_block(self, buf: bytes, pos: int, base: int,

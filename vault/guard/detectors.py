@@ -37,6 +37,9 @@ _PROVIDER_HEAD = re.compile(r"^(?:github_pat_|[sr]k_(?:live|test)_|sk-(?:proj-|a
 # (`Credential=AKIA…/…, Signature=…`) is a per-request signature and a key id.
 _SIGNING_SCHEME = re.compile(r"^(?:AWS4|GOOG4|OSS4)-(?:HMAC|ECDSA)-[A-Z0-9-]{1,20}$")
 _WRITE_SCOPE = re.compile(r"^(create|update|delete|write|manage)[:_]")
+# A value under a `*_pass` key is taken for a password only with a digit or a symbol besides
+# the `_-.` that join words
+_PASS_CHARS = re.compile(r"[^A-Za-z_.\-]").search
 
 
 @dataclass
@@ -326,21 +329,25 @@ class ClientSecret(Detector):
     def classify(self, c: Candidate, ctx: Context) -> Verdict | None:
         if c.source not in ("kv", "pair") or _key_kind(c) != "client-secret":
             return None
-        return Verdict("high") if filters.looks_random(c.value, 16, 3.0, strong_key=True) else None
+        # 12 characters as for HighEntropy's strong keys (`api_key`): a 14-character secret is no less one
+        return Verdict("high") if filters.looks_random(c.value, 12, 3.0, strong_key=True) else None
 
 
 class Password(Detector):
     id = "password"
     title = "Password"
-    description = "A literal value assigned to a password field."
+    description = "A literal value assigned to a password field (`*password`, `*_pass`, …)."
     default_severity = "medium"
 
     def classify(self, c: Candidate, ctx: Context) -> Verdict | None:
-        if c.source not in ("kv", "pair") or _key_kind(c) != "password":
+        kind = _key_kind(c)
+        if c.source not in ("kv", "pair") or kind not in ("password", "pass"):
             return None
         v = c.value
-        if len(v) < 6 or filters.is_placeholder(v) or filters._DOTTED_CODE.match(v):
+        if len(v) < 6 or filters.is_placeholder(v) or filters.dotted_name(v):
             return None
+        if kind == "pass" and not _PASS_CHARS(v):
+            return None  # `*_pass` also names stages and results: `RENDER_PASS = "shadow-map"`
         if v.isdigit() or (v.isalpha() and v.islower() and len(v) < 10):
             return None  # ports, flags, words: not worth a finding alone
         if not c.quoted and v.isalpha() and v.isupper():
@@ -354,19 +361,27 @@ class HighEntropy(Detector):
     id = "high-entropy"
     title = "High-entropy value in a secret field"
     description = ("A random-looking value assigned to a secret-like key (token, secret, api_key, "
-                   "credentials); thresholds tuned on the labelled corpus.")
+                   "credentials, an environment variable `NAME_KEY`); thresholds tuned on the "
+                   "labelled corpus.")
     default_severity = "medium"
 
     def classify(self, c: Candidate, ctx: Context) -> Verdict | None:
         if c.source not in ("kv", "pair"):
             return None
         kind = _key_kind(c)
+        if kind == "env-key":
+            # `STRIPE_KEY=…`: hex of hash lengths (digests) and names (`CACHE_KEY = "user_v2"`) are not keys
+            v = c.value
+            return Verdict("medium") if filters.looks_random(v, 12, 3.3) and not codevalue.looks_like_name(v) else None
         if kind != "secret":
             return None
         words = filters.head_words(c.key or "")
         strong = bool(words) and words[-1] not in ("token", "tokens", "auth")
-        # under a key that names a secret outright (api_key, client_secret) 12 characters do
-        return Verdict("medium") if filters.looks_random(c.value, 12, 3.3, strong) else None
+        # under a key that names a secret outright (api_key, client_secret) 12 characters do;
+        # a Kubernetes Secret's `data:` holds nothing but secrets (placeholders are out already),
+        # so a password-like value with a repeated symbol (15 characters, entropy 3.2) counts there
+        k8s = c.encoding == "base64" and (c.key or "").startswith("data.")
+        return Verdict("medium") if filters.looks_random(c.value, 12, 3.0 if k8s else 3.3, strong) else None
 
 
 class UrlCredentials(Detector):

@@ -27,6 +27,7 @@ ANCHORS: tuple[tuple[bytes, str], ...] = (
     (b"eyj", "jwt"), (b"bearer", "bearer"), (b"authoriz", "authz"),
     (b"secret", "kv"), (b"token", "kv"), (b"passw", "kv"), (b"private", "pem"),
     (b"api_key", "kv"), (b"apikey", "kv"), (b"api-key", "kv"), (b'auth"', "kv"),
+    (b"_pass", "kv"), (b"_key", "kv"),  # `ADMIN_PASS=`, `STRIPE_KEY=` (filters.secret_key_kind)
     (b"://", "url"),
 )
 # Vendor prefixes, matched in their exact case (`ghp_`, `AKIA`): a token stands alone here,
@@ -463,6 +464,10 @@ class Extractor:
         return [Candidate(_s(m.group("v")), m.start("v"), m.end("v"), source)]
 
     def _kv(self, buf: bytes, p: int) -> list[Candidate]:
+        if buf[p] == 0x5F:  # `_pass`, `_key`
+            nxt = buf[p + 1:p + 6].lower()
+            if nxt == b"passw" or (nxt[:3] == b"key" and buf[max(0, p - 3):p].lower() == b"api"):
+                return []  # `_password`, `api_key`: the `passw` and `api_key` anchors read them
         # the two JSON shapes below start `"`
         word = buf[p:p + 7].lower() if p > 0 and buf[p - 1] == 0x22 else b""
         # 1. `"type": "secret"` closing a Postman variable: the pair starts at the last "key".

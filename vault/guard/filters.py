@@ -7,6 +7,7 @@ import re
 from collections import Counter
 from functools import lru_cache
 
+from vault.guard import codevalue
 from vault.guard.placeholders import is_placeholder  # the one placeholder filter
 
 _WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
@@ -30,6 +31,31 @@ NOT_SECRET_TAILS = frozenset({
 # idempotency markers that APIs return in every listing, not credentials.
 CURSOR_WORDS = frozenset({"next", "prev", "previous", "page", "continuation", "pagination",
                           "cursor", "forward", "backward", "change", "idempotency", "sync"})
+# `ADMIN_PASS`, `db_pass`, `SMTP_PASS`: a password field, unless `pass` is a stage, a filter or
+# a test outcome (`first_pass`, `render_pass`, `low_pass`, `tests_pass`).
+PASS_NOT_CREDENTIAL = frozenset({
+    "first", "second", "third", "last", "next", "prev", "previous", "single", "multi", "one",
+    "two", "three", "n", "num", "nb", "render", "shadow", "draw", "depth", "light", "blur",
+    "low", "high", "band", "all", "any", "fast", "slow", "full", "dry", "main", "final", "each",
+    "per", "sub", "compile", "lint", "test", "tests", "check", "checks", "skip", "can", "should",
+    "must", "will", "did", "does", "is", "has", "no", "not", "ok", "fail", "allow", "to", "by",
+    "boarding", "season", "hall", "mountain", "pre", "post", "opt", "optimization", "ir",
+    "analysis", "transform", "llvm", "gpu", "cpu", "shader", "frame", "current", "cur",
+})
+# An environment variable `NAME_KEY` (upper snake case, as `.env` files and CI settings write
+# them: `STRIPE_KEY`, `MAPBOX_KEY`) holds a credential unless the word before `KEY` says it
+# is public or an index into some data.
+ENV_KEY_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,250}+(?<=_KEY)\Z")
+ENV_KEY_NOT_SECRET = frozenset({
+    "public", "publishable", "pub", "sort", "primary", "foreign", "partition", "hash", "range",
+    "cache", "lookup", "map", "dict", "idempotency", "cursor", "row", "column", "index",
+    "unique", "composite", "shortcut", "hot", "storage", "translation", "i18n", "message",
+    "label", "field", "attr", "attribute", "meta", "metadata", "header", "query", "param",
+    "state", "store", "context", "event", "symbol", "prop", "property", "data", "item", "entry",
+    "record", "node", "group", "routing", "sharding", "shard", "dedup", "dedupe", "lock",
+    "counter", "queue", "stream", "topic", "bucket", "object", "s3", "gpg", "pgp", "fingerprint",
+    "verification", "verify", "ssh", "host", "known", "session", "csrf", "xsrf", "cookie",
+})
 
 
 def key_words(key: str) -> list[str]:
@@ -48,7 +74,9 @@ def head_words(key: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=8192)  # the same few hundred keys repeat across a whole scan
 def secret_key_kind(key: str | None) -> str | None:
-    """Classify a field name: client-secret | password | secret | None (not secret-like)."""
+    """Classify a field name: client-secret | password | secret | None (not secret-like), or
+    one of the weaker kinds whose values are judged more strictly: pass (`ADMIN_PASS`) and
+    env-key (`STRIPE_KEY`)."""
     if not key:
         return None
     words = head_words(key)
@@ -69,10 +97,28 @@ def secret_key_kind(key: str | None) -> str | None:
         return "secret"
     if head == "key" and len(words) > 1 and words[-2] in KEY_MODIFIERS:
         return "secret"
+    if head == "pass" and len(words) > 1 and words[-2] not in PASS_NOT_CREDENTIAL:
+        return "pass"  # detectors.Password: a password, if the value has a digit or a symbol
+    if (head == "key" and len(words) > 1 and words[-2] not in ENV_KEY_NOT_SECRET
+            and ENV_KEY_NAME.match(key.rsplit(".", 1)[-1])):
+        return "env-key"  # detectors.HighEntropy: a random value, not a hash, not a name
     return None
 
 
+_DIGITS = re.compile(r"\d+")
 _DOTTED_CODE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+(\(\))?$")
+
+
+def dotted_name(v: str) -> bool:
+    """`settings.API_KEY`, `base64.b64encode`, `amzn1.account.AF6R…`: a dotted path with a
+    name in it. A password with dots (`V8aFATZtq.hKzQo.gfJ2ja4_`) has the shape too, but
+    none of its parts reads as a word."""
+    if not _DOTTED_CODE.match(v):
+        return False
+    words = (_DIGITS.sub("", part) for part in v.removesuffix("()").split("."))  # `b64encode`
+    return any(len(w) >= 4 and codevalue.looks_like_name(w) for w in words)
+
+
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _HASH_PREFIX = re.compile(r"^(sha1|sha256|sha384|sha512|md5|sha)[:\-]", re.I)
@@ -113,7 +159,7 @@ def _looks_random(value: str, min_len: int, min_entropy: float, strong_key: bool
     v = value
     if len(v) < min_len or HAS_SPACE(v) or is_placeholder(v):
         return False
-    if _UUID.match(v) or _HASH_PREFIX.match(v) or _DOTTED_CODE.match(v):
+    if _UUID.match(v) or _HASH_PREFIX.match(v) or dotted_name(v):
         return False
     if "://" in v or v.startswith(("/", "./", "~/")) or v.count("/") > 3:
         return False
