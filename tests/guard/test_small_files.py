@@ -304,6 +304,51 @@ def test_a_failing_walk_or_progress_ends_the_pool(tmp_path: Path, monkeypatch: p
         scan([str(tmp_path)], CFG, workers=2)
 
 
+
+def test_feed_shrinks_batches_once_the_walk_is_over() -> None:
+    """Once the total is known, a batch takes at most 1/limit of what is left (floor 16 files),
+    so the last batches are small: the workers end together."""
+    from vault.guard.feed import MAX_FILES, MIN_FILES, BatchFeed
+
+    feed = BatchFeed(batch_bytes=10**9, limit=4)
+    files = [(f"s{i}", 1000) for i in range(2000)]
+    for p, n in files:
+        feed.add(p, n)
+    feed.walk_in_thread(iter(())).join()
+    got = []
+    for b in feed.batches():
+        got.append(b)
+        feed.returned()
+    sizes = [len(b) for b in got]
+    assert [p for b in got for p in b] == [p for p, _ in files]  # each once, in walk order
+    assert sizes[0] == MAX_FILES and sizes == sorted(sizes, reverse=True)
+    assert all(n >= MIN_FILES for n in sizes[:-1]) and sizes[-2] == MIN_FILES
+
+
+def test_a_worker_that_dies_or_fails_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    """A worker killed mid-batch (out of memory, say) fails the scan with a clear error; an
+    exception in a worker is raised in the caller. In processes of their own, with a timeout."""
+    import subprocess
+    import sys
+
+    for i in range(200):
+        (tmp_path / f"f{i}.txt").write_text("x = 1\n" * 500)
+    code = ("import os, sys\nfrom vault.guard import engine\nfrom vault.guard.readers import ScanConfig\n"
+            "engine.IN_PROCESS_BYTES = 0\nengine.BATCH_BYTES = 2000\nreal = engine._scan_batch\n"
+            "def bad(paths):\n"
+            "    if any(p.endswith('f77.txt') for p in paths):\n"
+            "        os._exit(9) if sys.argv[2] == 'die' else int('x')\n"
+            "    return real(paths)\n"
+            "engine._scan_batch = bad\n"
+            "try:\n    engine.scan([sys.argv[1]], ScanConfig(b'k' * 32), workers=2)\n"
+            "except (RuntimeError, ValueError) as e:\n    print(type(e).__name__, e)\n")
+    for how, said in (("die", "RuntimeError a scan worker ended before answering"),
+                      ("raise", "ValueError invalid literal for int()")):
+        r = subprocess.run([sys.executable, "-c", code, str(tmp_path), how], capture_output=True,
+                           text=True, timeout=120, cwd=ROOT)
+        assert r.stdout.startswith(said), (r.stdout, r.stderr[-500:])
+
+
 SCOPE_PARTS = [b'"_postman_variable_scope"', b": ", b'"environment"', b'"globals"', b'"collection"',
                b"https://schema.getpostman.com/json/collection/v2.1.0/", b'"_postman_id"', b"postman",
                b"POSTMAN", b"{", b"}", b",", b"\n", b'"', b"\x00", b"\xff\xfe"]

@@ -8,12 +8,14 @@ only the results that carry something (findings, an error, a skip).
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import os
 import stat
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from vault.guard.model import (
     FileError,
@@ -24,6 +26,9 @@ from vault.guard.model import (
     os_error_reason,
 )
 from vault.guard.readers import FileScanner, ScanConfig
+
+if TYPE_CHECKING:
+    from vault.guard.feed import BatchFeed
 
 # Version-control stores (compressed objects) and tool caches that only hold derived data.
 DEFAULT_EXCLUDES = (".git", ".hg", ".svn", "__pycache__", ".hypothesis", ".ruff_cache",
@@ -206,38 +211,215 @@ def _scan_pooled(first: list[tuple[str, int]], rest: Iterator[tuple[str, int]], 
                  workers: int, collect: Callable[[FileResult], None], stats: ScanStats,
                  progress: Callable[[int, int], None] | None) -> None:
     """One worker per core, fed while the walk goes on (feed.py says how)."""
-    import multiprocessing as mp
-
     from vault.guard.feed import BatchFeed
 
     feed = BatchFeed(BATCH_BYTES, limit=2 * workers)
     for p, n in first:
         feed.add(p, n)
+    forked = hasattr(os, "fork")
+    # Forked before the walk thread starts: a child never inherits a lock that thread holds.
+    pool = _ForkPool(workers, cfg, feed) if forked else None
     walker = feed.walk_in_thread(rest)
     unreported = 0  # bytes done before the walk ended, when the total was not known yet
-    # fork where available: workers start in ms and inherit the imported modules
-    methods = mp.get_all_start_methods()
-    ctx = mp.get_context("fork" if "fork" in methods else "spawn")
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(cfg,)) as pool:
-        try:
-            for clean, nbytes, binary, kept in pool.imap_unordered(_scan_batch, feed.batches()):
+    answers = pool.results() if pool is not None else _spawn_results(workers, cfg, feed)
+    try:
+        for clean, nbytes, binary, kept in answers:
+            if pool is None:
                 feed.returned()
-                stats.files += clean
-                stats.bytes += nbytes
-                stats.binary += binary
-                for fr in kept:
-                    collect(fr)
-                    nbytes += fr.nbytes
-                if progress:
-                    if feed.done:
-                        progress(nbytes + unreported, feed.total)
-                        unreported = 0
-                    else:
-                        unreported += nbytes
-        finally:
-            feed.stop()  # wakes the pool's task thread if we leave early (an error, ^C)
+            stats.files += clean
+            stats.bytes += nbytes
+            stats.binary += binary
+            for fr in kept:
+                collect(fr)
+                nbytes += fr.nbytes
+            if progress:
+                if feed.done:
+                    progress(nbytes + unreported, feed.total)
+                    unreported = 0
+                else:
+                    unreported += nbytes
+    finally:
+        feed.stop()  # wakes the task thread if we leave early (an error, ^C)
+        if pool is not None:
+            pool.close()
+        else:
+            answers.close()  # ends multiprocessing's pool
     walker.join()
     if feed.error is not None:
         raise feed.error
     if progress and unreported:
         progress(unreported, feed.total)
+
+
+def _spawn_results(workers: int, cfg: ScanConfig, feed: BatchFeed) -> Iterator[BatchAnswer]:
+    """Where there is no fork (Windows): multiprocessing's pool, workers importing afresh."""
+    import multiprocessing as mp
+
+    with mp.get_context("spawn").Pool(workers, initializer=_init_worker, initargs=(cfg,)) as pool:
+        yield from pool.imap_unordered(_scan_batch, feed.batches())
+
+
+BatchAnswer = tuple[int, int, int, list[FileResult]]
+_LEN = 8  # bytes of a message's length prefix
+
+
+class _ForkPool:
+    """Forked workers, each with a task pipe and an answer pipe; a task thread writes batches
+    (NUL-joined file names) to the worker with the fewest out, a thread per worker reads
+    answers (pickled `_scan_batch` tuples). Lighter than multiprocessing.Pool: no module
+    imports (~10 ms of every audit), no queues or locks between the processes, and a
+    worker that dies is an error here, not a hang."""
+
+    def __init__(self, workers: int, cfg: ScanConfig, feed: BatchFeed) -> None:
+        import queue
+        import threading
+
+        self.feed = feed
+        self.answers: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self.pids: list[int] = []
+        self._tasks: list[int] = []  # write ends, one per worker
+        self._out: list[int] = []  # batches a worker holds
+        self._closed = False
+        self._sent_all = False  # every batch of the feed went to a worker
+        readers: list[int] = []
+        own: list[int] = []  # every pipe end of this pool, closed in each child but its own
+        try:
+            for _ in range(workers):
+                task_r, task_w = os.pipe()
+                ans_r, ans_w = os.pipe()
+                own += [task_r, task_w, ans_r, ans_w]
+                pid = os.fork()
+                if pid == 0:  # pragma: no cover - the child; coverage does not follow a fork
+                    _worker_main(cfg, task_r, ans_w, [fd for fd in own if fd not in (task_r, ans_w)])
+                os.close(task_r)
+                os.close(ans_w)
+                own.remove(task_r)
+                own.remove(ans_w)
+                self.pids.append(pid)
+                self._tasks.append(task_w)
+                self._out.append(0)
+                readers.append(ans_r)
+        except BaseException:
+            for fd in own:
+                os.close(fd)
+            self._tasks.clear()
+            self._reap(kill=True)
+            raise
+        self._threads = [threading.Thread(target=self._read, args=(i, fd), daemon=True,
+                                          name=f"tokensafe-answers-{i}")
+                         for i, fd in enumerate(readers)]
+        self._threads.append(threading.Thread(target=self._send, daemon=True, name="tokensafe-tasks"))
+        for t in self._threads:
+            t.start()
+
+    def _send(self) -> None:
+        """Hand out the feed's batches, then tell every worker to end."""
+        try:
+            for batch in self.feed.batches():
+                with self._lock:
+                    i = min(range(len(self._out)), key=self._out.__getitem__)
+                    self._out[i] += 1
+                _write_message(self._tasks[i], b"\0".join(map(os.fsencode, batch)))
+            self._sent_all = True
+        except OSError:
+            pass  # a worker is gone: results() says so once the others end
+        finally:
+            for fd in self._tasks:
+                with contextlib.suppress(OSError):
+                    _write_message(fd, b"")  # the end: the worker exits
+
+    def _read(self, i: int, fd: int) -> None:
+        import pickle
+
+        with os.fdopen(fd, "rb") as f:
+            while True:
+                head = f.read(_LEN)
+                body = f.read(int.from_bytes(head, "big")) if len(head) == _LEN else b""
+                if not body:
+                    break
+                with self._lock:
+                    self._out[i] -= 1
+                self.feed.returned()
+                self.answers.put(pickle.loads(body))
+        self.answers.put(None)  # this worker has ended (or died)
+
+    def results(self) -> Iterator[BatchAnswer]:
+        """Answers as they come, until every worker has ended; a worker's error is raised."""
+        ended = 0
+        while ended < len(self.pids):
+            got = self.answers.get()
+            if got is None:
+                ended += 1
+                continue
+            ok, value = got
+            if not ok:
+                raise value
+            yield value
+        with self._lock:
+            lost = sum(self._out)
+        if lost or not (self._sent_all or self.feed.stopped):
+            raise RuntimeError("a scan worker ended before answering (killed, or out of memory?)")
+
+    def close(self) -> None:
+        """End the workers (at once if any is still busy: an error or ^C) and reap them."""
+        if self._closed:
+            return
+        self._closed = True
+        with self._lock:
+            busy = sum(self._out) > 0
+        self._reap(kill=busy)
+        for t in self._threads:
+            t.join()
+        for fd in self._tasks:
+            os.close(fd)
+
+    def _reap(self, kill: bool) -> None:
+        import signal
+
+        for pid in self.pids:
+            if kill:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGTERM)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+
+
+def _write_message(fd: int, data: bytes) -> None:
+    view = memoryview(len(data).to_bytes(_LEN, "big") + data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _worker_main(cfg: ScanConfig, task_r: int, ans_w: int, others: list[int]) -> None:  # pragma: no cover
+    """A forked worker: scan each batch read from `task_r`, answer on `ans_w`; never returns."""
+    import pickle
+    import signal
+
+    code = 0
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C is the parent's to handle
+        for fd in others:
+            os.close(fd)
+        _init_worker(cfg)
+        with os.fdopen(task_r, "rb") as tasks, os.fdopen(ans_w, "wb") as answers:
+            while True:
+                head = tasks.read(_LEN)
+                body = tasks.read(int.from_bytes(head, "big")) if len(head) == _LEN else b""
+                if not body:
+                    break
+                try:
+                    answer = (True, _scan_batch([os.fsdecode(p) for p in body.split(b"\0")]))
+                except Exception as e:  # a bug: raised in the parent, as multiprocessing did
+                    answer = (False, e)
+                try:
+                    data = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
+                except Exception:  # an exception that does not pickle: its type only
+                    data = pickle.dumps((False, RuntimeError(f"{type(answer[1]).__name__} in a scan worker")))
+                answers.write(len(data).to_bytes(_LEN, "big"))
+                answers.write(data)
+                answers.flush()
+    except BaseException:
+        code = 1  # the parent went away (a broken pipe) or stopped us
+    finally:
+        os._exit(code)  # never the parent's atexit handlers or buffered output

@@ -18,6 +18,10 @@ from collections.abc import Iterable, Iterator
 
 BIG = 1024 * 1024  # a file this large is a batch of its own
 MAX_FILES = 256
+# Floor of the shrinking batches at the end of a job: below it a batch costs more to send
+# and answer than to scan.
+MIN_FILES = 16
+MIN_BYTES = 128 * 1024
 
 
 class BatchFeed:
@@ -99,9 +103,15 @@ class BatchFeed:
     def _take(self) -> list[str]:
         if self._big:
             return [heapq.heappop(self._big)[2]]
+        max_files, max_bytes = MAX_FILES, self.batch_bytes
+        if self.done:
+            # What is left is known: each batch takes a share of it that shrinks as the end
+            # nears, so the workers finish together instead of one running a full batch alone.
+            max_files = min(max_files, max(MIN_FILES, len(self._small) // self.limit))
+            max_bytes = min(max_bytes, max(MIN_BYTES, self._small_bytes // self.limit))
         batch: list[str] = []
         size = 0
-        while self._small and len(batch) < MAX_FILES and size < self.batch_bytes:
+        while self._small and len(batch) < max_files and size < max_bytes:
             path, n = self._small.popleft()
             batch.append(path)
             size += n
