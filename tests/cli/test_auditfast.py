@@ -119,3 +119,19 @@ def test_plain_json_does_not_import_click(tmp_path: Path, home: Path) -> None:
     (tmp_path / "a.env").write_text(f"API_TOKEN={opaque()}\n")
     fast, _ = _both(["--json", "."], tmp_path)
     assert fast[0] == 1 and b'"detector"' in fast[1] and fast[2] == b"NOCLICK"
+
+
+def test_an_interrupt_reads_the_same_on_both_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import vault.cli
+    from vault.cli import auditfast
+
+    def interrupted(*_a: object, **_kw: object) -> int:
+        raise KeyboardInterrupt
+    monkeypatch.setattr(auditfast, "audit_command", interrupted)
+    got = []
+    for table in (dict(vault.cli.FAST), {}):
+        monkeypatch.setattr(vault.cli, "FAST", table)
+        rc = vault.cli.run(["audit", "--json", str(tmp_path)])
+        got.append((rc, *capsys.readouterr()))
+    assert got[0] == got[1] == (130, "", "\ntokensafe: error: aborted\n")

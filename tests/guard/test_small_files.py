@@ -175,6 +175,24 @@ def test_pool_batches_count_what_the_in_process_scan_counts(tmp_path: Path,
         assert sum(n for n, _ in got) == a["bytes"] and {t for _, t in got} == {got[0][1]}
 
 
+
+def test_the_spawn_pool_counts_what_the_fork_pool_counts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where there is no fork (Windows), multiprocessing's spawn pool scans the same batches."""
+    from vault.guard import engine
+
+    _tree(tmp_path)
+    cfg = ScanConfig(b"k" * 32, now=NOW, max_size=2_000_000)
+    monkeypatch.setattr(engine, "IN_PROCESS_BYTES", 0)
+    monkeypatch.setattr(engine, "BATCH_BYTES", 20_000)
+    forked = scan([str(tmp_path)], cfg, workers=2)
+    monkeypatch.setattr(engine, "FORK", False)
+    spawned = scan([str(tmp_path)], cfg, workers=2)
+    assert [f.to_json() for f in forked.findings] == [f.to_json() for f in spawned.findings]
+    assert len(forked.findings) == 12 + 14 + 1
+    a, b = forked.stats.to_json(), spawned.stats.to_json()
+    a.pop("seconds"), b.pop("seconds")
+    assert a == b
+
 def test_report_version_is_the_package_version() -> None:
     from vault.guard.report import _version
 

@@ -170,7 +170,15 @@ def fast_audit(args: list[str]) -> int | None:
     kw = parse_plain(args)
     if kw is None:
         return None
-    code = audit_command(**kw)
+    try:
+        code = audit_command(**kw)
+    except KeyboardInterrupt:  # as the click path says it: a new line, then "aborted"
+        from vault.cli import err
+        from vault.errors import ExitStatus
+
+        echo("", err=True)
+        err("aborted")
+        return ExitStatus.INTERRUPTED
     from vault.cli import lean
 
     # Workers reaped, threads joined, files closed, the report flushed: the interpreter's

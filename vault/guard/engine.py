@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 DEFAULT_EXCLUDES = (".git", ".hg", ".svn", "__pycache__", ".hypothesis", ".ruff_cache",
                     ".mypy_cache", ".tox", ".tokensafe-quarantine")
 IN_PROCESS_BYTES = 8 * 1024 * 1024
+FORK = hasattr(os, "fork")  # else (Windows) multiprocessing's spawn pool
 BATCH_BYTES = 8 * 1024 * 1024
 
 
@@ -216,9 +217,8 @@ def _scan_pooled(first: list[tuple[str, int]], rest: Iterator[tuple[str, int]], 
     feed = BatchFeed(BATCH_BYTES, limit=2 * workers)
     for p, n in first:
         feed.add(p, n)
-    forked = hasattr(os, "fork")
     # Forked before the walk thread starts: a child never inherits a lock that thread holds.
-    pool = _ForkPool(workers, cfg, feed) if forked else None
+    pool = _ForkPool(workers, cfg, feed) if FORK else None
     walker = feed.walk_in_thread(rest)
     unreported = 0  # bytes done before the walk ended, when the total was not known yet
     answers = pool.results() if pool is not None else _spawn_results(workers, cfg, feed)
