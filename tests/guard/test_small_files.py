@@ -367,6 +367,31 @@ def test_a_worker_that_dies_or_fails_is_an_error_not_a_hang(tmp_path: Path) -> N
         assert r.stdout.startswith(said), (r.stdout, r.stderr[-500:])
 
 
+
+def test_long_names_and_many_findings_fill_both_pipes_without_a_hang(tmp_path: Path) -> None:
+    """Batches of long file names (a task > a pipe's 64 KiB) and answers with many findings
+    (> 64 KiB) at once: the pool's loop writes and reads without blocking, so neither side
+    waits on the other forever. In a process of its own, with a timeout."""
+    import subprocess
+    import sys
+
+    deep = tmp_path / ("d" * 200) / ("e" * 200)
+    deep.mkdir(parents=True)
+    body = "".join(f"API_TOKEN={opaque()}\n" for _ in range(12))
+    for i in range(600):
+        (deep / f"{'f' * 150}{i}.env").write_text(body)
+    code = ("import sys\nfrom vault.guard import engine\nfrom vault.guard.readers import ScanConfig\n"
+            "cfg = ScanConfig(b'k' * 32)\n"
+            "one = engine.scan([sys.argv[1]], cfg, workers=1)\n"
+            "engine.IN_PROCESS_BYTES = 0\nengine.BATCH_BYTES = 1 << 30\n"
+            "pool = engine.scan([sys.argv[1]], cfg, workers=2)\n"
+            "same = [f.to_json() for f in one.findings] == [f.to_json() for f in pool.findings]\n"
+            "print(len(pool.findings), pool.stats.files, same)\n")
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True,
+                       timeout=120, cwd=ROOT)
+    assert r.stdout == "7200 600 True\n", r.stderr[-500:]
+
+
 SCOPE_PARTS = [b'"_postman_variable_scope"', b": ", b'"environment"', b'"globals"', b'"collection"',
                b"https://schema.getpostman.com/json/collection/v2.1.0/", b'"_postman_id"', b"postman",
                b"POSTMAN", b"{", b"}", b",", b"\n", b'"', b"\x00", b"\xff\xfe"]

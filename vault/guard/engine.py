@@ -217,15 +217,17 @@ def _scan_pooled(first: list[tuple[str, int]], rest: Iterator[tuple[str, int]], 
     feed = BatchFeed(BATCH_BYTES, limit=2 * workers)
     for p, n in first:
         feed.add(p, n)
-    # Forked before the walk thread starts: a child never inherits a lock that thread holds.
-    pool = _ForkPool(workers, cfg, feed) if FORK else None
-    walker = feed.walk_in_thread(rest)
+    walker = None
+    if FORK:
+        pool: _ForkPool | None = _ForkPool(workers, cfg)
+        answers = pool.run(feed, rest)
+    else:
+        pool = None
+        walker = feed.walk_in_thread(rest)
+        answers = _spawn_results(workers, cfg, feed)
     unreported = 0  # bytes done before the walk ended, when the total was not known yet
-    answers = pool.results() if pool is not None else _spawn_results(workers, cfg, feed)
     try:
         for clean, nbytes, binary, kept in answers:
-            if pool is None:
-                feed.returned()
             stats.files += clean
             stats.bytes += nbytes
             stats.binary += binary
@@ -239,16 +241,19 @@ def _scan_pooled(first: list[tuple[str, int]], rest: Iterator[tuple[str, int]], 
                 else:
                     unreported += nbytes
     finally:
-        feed.stop()  # wakes the task thread if we leave early (an error, ^C)
+        feed.stop()  # wakes multiprocessing's task thread if we leave early (an error, ^C)
         if pool is not None:
             pool.close()
-        else:
-            answers.close()  # ends multiprocessing's pool
-    walker.join()
-    if feed.error is not None:
-        raise feed.error
+        answers.close()
+    if walker is not None:
+        walker.join()
+        if feed.error is not None:
+            raise feed.error
     if progress and unreported:
         progress(unreported, feed.total)
+
+
+BatchAnswer = tuple[int, int, int, list[FileResult]]
 
 
 def _spawn_results(workers: int, cfg: ScanConfig, feed: BatchFeed) -> Iterator[BatchAnswer]:
@@ -256,33 +261,28 @@ def _spawn_results(workers: int, cfg: ScanConfig, feed: BatchFeed) -> Iterator[B
     import multiprocessing as mp
 
     with mp.get_context("spawn").Pool(workers, initializer=_init_worker, initargs=(cfg,)) as pool:
-        yield from pool.imap_unordered(_scan_batch, feed.batches())
+        for answer in pool.imap_unordered(_scan_batch, feed.batches()):
+            feed.returned()
+            yield answer
 
 
-BatchAnswer = tuple[int, int, int, list[FileResult]]
 _LEN = 8  # bytes of a message's length prefix
+_WALK_STEP = 64  # files walked between two looks at the workers
+_PER_WORKER = 2  # batches a worker holds: one it scans, one waiting, so it never waits for us
 
 
 class _ForkPool:
-    """Forked workers, each with a task pipe and an answer pipe; a task thread writes batches
-    (NUL-joined file names) to the worker with the fewest out, a thread per worker reads
-    answers (pickled `_scan_batch` tuples). Lighter than multiprocessing.Pool: no module
-    imports (~10 ms of every audit), no queues or locks between the processes, and a
-    worker that dies is an error here, not a hang."""
+    """Forked workers, each with a task pipe (NUL-joined file names in) and an answer pipe
+    (pickled `_scan_batch` tuples out), driven by one loop in the calling thread that walks,
+    hands out batches and reads answers (`run`). Lighter than multiprocessing.Pool: no module
+    imports (~10 ms of every audit), no threads to start (a few ms each on an idle VM) or to
+    hand the GIL between, and a worker that dies is an error here, not a hang."""
 
-    def __init__(self, workers: int, cfg: ScanConfig, feed: BatchFeed) -> None:
-        import queue
-        import threading
-
-        self.feed = feed
-        self.answers: queue.SimpleQueue = queue.SimpleQueue()
-        self._lock = threading.Lock()
+    def __init__(self, workers: int, cfg: ScanConfig) -> None:
         self.pids: list[int] = []
-        self._tasks: list[int] = []  # write ends, one per worker
-        self._out: list[int] = []  # batches a worker holds
-        self._closed = False
-        self._sent_all = False  # every batch of the feed went to a worker
-        readers: list[int] = []
+        self.tasks: list[int] = []  # write ends, non-blocking, one per worker
+        self.answers: list[int] = []  # read ends
+        self.out: list[int] = []  # batches each worker holds
         own: list[int] = []  # every pipe end of this pool, closed in each child but its own
         try:
             for _ in range(workers):
@@ -296,103 +296,120 @@ class _ForkPool:
                 os.close(ans_w)
                 own.remove(task_r)
                 own.remove(ans_w)
+                os.set_blocking(task_w, False)
+                os.set_blocking(ans_r, False)
                 self.pids.append(pid)
-                self._tasks.append(task_w)
-                self._out.append(0)
-                readers.append(ans_r)
+                self.tasks.append(task_w)
+                self.answers.append(ans_r)
+                self.out.append(0)
         except BaseException:
             for fd in own:
                 os.close(fd)
-            self._tasks.clear()
-            self._reap(kill=True)
+            self.tasks.clear()
+            self.answers.clear()
+            self.close()
             raise
-        self._threads = [threading.Thread(target=self._read, args=(i, fd), daemon=True,
-                                          name=f"tokensafe-answers-{i}")
-                         for i, fd in enumerate(readers)]
-        self._threads.append(threading.Thread(target=self._send, daemon=True, name="tokensafe-tasks"))
-        for t in self._threads:
-            t.start()
 
-    def _send(self) -> None:
-        """Hand out the feed's batches, then tell every worker to end."""
-        try:
-            for batch in self.feed.batches():
-                with self._lock:
-                    i = min(range(len(self._out)), key=self._out.__getitem__)
-                    self._out[i] += 1
-                _write_message(self._tasks[i], b"\0".join(map(os.fsencode, batch)))
-            self._sent_all = True
-        except OSError:
-            pass  # a worker is gone: results() says so once the others end
-        finally:
-            for fd in self._tasks:
-                with contextlib.suppress(OSError):
-                    _write_message(fd, b"")  # the end: the worker exits
-
-    def _read(self, i: int, fd: int) -> None:
+    def run(self, feed: BatchFeed, files: Iterator[tuple[str, int]]) -> Iterator[BatchAnswer]:
+        """Add what `files` yields to `feed` and scan its batches; answers as they come.
+        A worker's exception is raised here; so is one from `files`."""
         import pickle
+        import select
 
-        with os.fdopen(fd, "rb") as f:
+        n = len(self.pids)
+        unsent = [b""] * n  # task bytes a full pipe did not take yet
+        got = [bytearray() for _ in range(n)]
+        fd_worker = {fd: i for i, fd in enumerate(self.answers)}
+        poller = select.poll()
+        for fd in self.answers:
+            poller.register(fd, select.POLLIN)
+        waiting: set[int] = set()  # workers whose task pipe is polled for room
+        walking = True
+        while True:
+            # Fill each worker up to _PER_WORKER batches, the least loaded first.
             while True:
-                head = f.read(_LEN)
-                body = f.read(int.from_bytes(head, "big")) if len(head) == _LEN else b""
-                if not body:
+                i = min(range(n), key=self.out.__getitem__)
+                if self.out[i] >= _PER_WORKER:
                     break
-                with self._lock:
-                    self._out[i] -= 1
-                self.feed.returned()
-                self.answers.put(pickle.loads(body))
-        self.answers.put(None)  # this worker has ended (or died)
+                batch = feed.take()
+                if batch is None:
+                    break
+                data = b"\0".join(map(os.fsencode, batch))
+                unsent[i] += len(data).to_bytes(_LEN, "big") + data
+                self.out[i] += 1
+            for i in range(n):
+                if unsent[i]:
+                    unsent[i] = self._send(i, unsent[i])
+                    if unsent[i]:
+                        poller.register(self.tasks[i], select.POLLOUT)
+                        waiting.add(i)
+                if not unsent[i] and i in waiting:
+                    poller.unregister(self.tasks[i])
+                    waiting.discard(i)
+            if walking:
+                for _ in range(_WALK_STEP):
+                    f = next(files, None)
+                    if f is None:
+                        walking = False
+                        feed.finish()
+                        break
+                    feed.add(*f)
+                timeout = 0  # only look: the walk goes on
+            elif feed.empty and not any(self.out):
+                return
+            else:
+                timeout = None
+            for fd, _ in poller.poll(timeout):
+                i = fd_worker.get(fd)
+                if i is None:
+                    continue  # a task pipe with room again: written to at the top
+                buf = got[i]
+                while True:
+                    try:
+                        chunk = os.read(fd, 1 << 20)
+                    except BlockingIOError:
+                        break
+                    if not chunk:
+                        raise RuntimeError("a scan worker ended before answering (killed, or out of memory?)")
+                    buf += chunk
+                while len(buf) >= _LEN and len(buf) >= _LEN + (size := int.from_bytes(buf[:_LEN], "big")):
+                    ok, value = pickle.loads(buf[_LEN:_LEN + size])
+                    del buf[:_LEN + size]
+                    self.out[i] -= 1
+                    if not ok:
+                        raise value
+                    yield value
 
-    def results(self) -> Iterator[BatchAnswer]:
-        """Answers as they come, until every worker has ended; a worker's error is raised."""
-        ended = 0
-        while ended < len(self.pids):
-            got = self.answers.get()
-            if got is None:
-                ended += 1
-                continue
-            ok, value = got
-            if not ok:
-                raise value
-            yield value
-        with self._lock:
-            lost = sum(self._out)
-        if lost or not (self._sent_all or self.feed.stopped):
-            raise RuntimeError("a scan worker ended before answering (killed, or out of memory?)")
+    def _send(self, i: int, data: bytes) -> bytes:
+        """Write what the task pipe takes now; the rest goes once poll says there is room."""
+        try:
+            return data[os.write(self.tasks[i], data):]
+        except BlockingIOError:
+            return data
+        except BrokenPipeError:
+            raise RuntimeError("a scan worker ended before answering (killed, or out of memory?)") from None
 
     def close(self) -> None:
-        """End the workers (at once if any is still busy: an error or ^C) and reap them."""
-        if self._closed:
-            return
-        self._closed = True
-        with self._lock:
-            busy = sum(self._out) > 0
-        self._reap(kill=busy)
-        for t in self._threads:
-            t.join()
-        for fd in self._tasks:
-            os.close(fd)
-
-    def _reap(self, kill: bool) -> None:
+        """End the workers: an idle one exits when its task pipe closes, a busy one (an error,
+        ^C) is stopped; then reap them."""
         import signal
 
+        busy = any(self.out)
+        for fd in self.tasks + self.answers:
+            os.close(fd)
+        self.tasks, self.answers = [], []
         for pid in self.pids:
-            if kill:
+            if busy:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGTERM)
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
-
-
-def _write_message(fd: int, data: bytes) -> None:
-    view = memoryview(len(data).to_bytes(_LEN, "big") + data)
-    while view:
-        view = view[os.write(fd, view):]
+        self.pids = []
 
 
 def _worker_main(cfg: ScanConfig, task_r: int, ans_w: int, others: list[int]) -> None:  # pragma: no cover
-    """A forked worker: scan each batch read from `task_r`, answer on `ans_w`; never returns."""
+    """A forked worker: scan each batch read from `task_r`, answer on `ans_w`, until the task
+    pipe closes; never returns."""
     import pickle
     import signal
 
