@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import os
+import signal
 import stat
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -284,6 +285,10 @@ class _ForkPool:
         self.answers: list[int] = []  # read ends
         self.out: list[int] = []  # batches each worker holds
         own: list[int] = []  # every pipe end of this pool, closed in each child but its own
+        # ^C held back while forking: a child must not see it before it ignores it (it would
+        # unwind through the caller's code); the parent gets it once the workers are set up.
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) \
+            if hasattr(signal, "pthread_sigmask") else None
         try:
             for _ in range(workers):
                 task_r, task_w = os.pipe()
@@ -291,7 +296,7 @@ class _ForkPool:
                 own += [task_r, task_w, ans_r, ans_w]
                 pid = os.fork()
                 if pid == 0:  # pragma: no cover - the child; coverage does not follow a fork
-                    _worker_main(cfg, task_r, ans_w, [fd for fd in own if fd not in (task_r, ans_w)])
+                    _worker_main(cfg, task_r, ans_w, [fd for fd in own if fd not in (task_r, ans_w)], held)
                 os.close(task_r)
                 os.close(ans_w)
                 own.remove(task_r)
@@ -309,6 +314,9 @@ class _ForkPool:
             self.answers.clear()
             self.close()
             raise
+        finally:
+            if held is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
     def run(self, feed: BatchFeed, files: Iterator[tuple[str, int]]) -> Iterator[BatchAnswer]:
         """Add what `files` yields to `feed` and scan its batches; answers as they come.
@@ -392,8 +400,6 @@ class _ForkPool:
     def close(self) -> None:
         """End the workers: an idle one exits when its task pipe closes, a busy one (an error,
         ^C) is stopped; then reap them."""
-        import signal
-
         busy = any(self.out)
         for fd in self.tasks + self.answers:
             os.close(fd)
@@ -407,15 +413,17 @@ class _ForkPool:
         self.pids = []
 
 
-def _worker_main(cfg: ScanConfig, task_r: int, ans_w: int, others: list[int]) -> None:  # pragma: no cover
+def _worker_main(cfg: ScanConfig, task_r: int, ans_w: int, others: list[int],
+                 held: set[signal.Signals] | None) -> None:  # pragma: no cover
     """A forked worker: scan each batch read from `task_r`, answer on `ans_w`, until the task
     pipe closes; never returns."""
     import pickle
-    import signal
 
     code = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C is the parent's to handle
+        if held is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a ^C held back is dropped
         for fd in others:
             os.close(fd)
         _init_worker(cfg)
