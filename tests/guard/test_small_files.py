@@ -291,9 +291,9 @@ def test_progress_waits_for_the_total_while_the_walk_is_slow(tmp_path: Path) -> 
 
 
 def test_a_failing_walk_or_progress_ends_the_pool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """An error in the walk thread is raised in the caller; an error while results come back
-    (here ^C in progress) stops the feed, so the pool's task thread cannot hang its shutdown
-    (in a process of its own, with a timeout: a hang must fail the test, not freeze it)."""
+    """An error in the walk is raised in the caller; an error while results come back (here ^C
+    in progress) ends the pool without a hang (in a process of its own, with a timeout: a hang
+    must fail the test, not freeze it)."""
     import subprocess
     import sys
 
