@@ -24,13 +24,16 @@ TABLE = [
      {"as_json": True, "exclude": ["*.log", "vendor/"], "paths": (".",)}),
     (["--json", "--workers", "3", "--vault", "/x/v"],
      {"as_json": True, "workers": 3, "vault_path": "/x/v", "paths": ()}),
+    ([], {"paths": ()}),  # text output
+    (["."], {"paths": (".",)}),
+    (["--staged"], {"staged": True, "paths": ()}),
+    (["--baseline", "b", "--update-baseline", "."],
+     {"baseline": "b", "update_baseline": True, "paths": (".",)}),
     # Everything else goes to click, which knows --help and how to say no.
-    ([], None),  # text output: colour and a progress bar are click's
-    (["."], None),
     (["--json", "--sarif"], None),
     (["--json", "--help"], None),
-    (["--json", "--baseline", "b"], None),
-    (["--json", "--staged"], None),
+    (["--baseline", "/"], None),  # click.Path(dir_okay=False) refuses a directory
+    (["--baseline"], None),
     (["--json", "--git"], None),
     (["--json", "--deep"], None),
     (["--json", "--max-size", "1M"], None),
@@ -81,6 +84,13 @@ def tree(tmp_path: Path, home: Path) -> Path:
 
 
 FORMS = [
+    [],
+    ["--strict"],
+    ["--fail-on", "critical", "--exclude", "*.json"],
+    ["--baseline", "BASE", "--update-baseline"],
+    ["--baseline", "BASE"],
+    ["--update-baseline"],
+    ["--staged", "."],
     ["--json"],
     ["--sarif"],
     ["--json", "--fail-on", "critical"],
@@ -100,18 +110,23 @@ def _both(args: list[str], cwd: Path) -> list[tuple[int, bytes, bytes]]:
     for mode in ("fast", "click"):
         r = subprocess.run([sys.executable, "-c", DRIVER, mode, "audit", *args], capture_output=True,
                            env=env, timeout=120, cwd=cwd, stdin=subprocess.DEVNULL)
-        # the run time in the stats is the one byte-level difference two runs may have
-        out.append((r.returncode, re.sub(rb'"seconds": [0-9.e-]+', b'"seconds": _', r.stdout), r.stderr))
+        # the run time (JSON stats, text summary) is the one difference two runs may have
+        stdout = re.sub(rb'"seconds": [0-9.e-]+', b'"seconds": _', r.stdout)
+        out.append((r.returncode, re.sub(rb" in [0-9]+\.[0-9]{2} s\b", b" in _ s", stdout), r.stderr))
     return out
 
 
 @pytest.mark.parametrize("form", FORMS)
 def test_fast_path_and_click_agree(form: list[str], tree: Path) -> None:
-    fast, slow = _both([*form, str(tree)] if form[-1] != "missing-path" else form, tree)
+    base = tree.parent / "baseline"
+    form = [str(base) if a == "BASE" else a for a in form]
+    if "--update-baseline" not in form and "--baseline" in form:
+        _both(["--baseline", str(base), "--update-baseline", str(tree)], tree)
+    fast, slow = _both(form if form[-1:] in (["missing-path"], ["."]) else [*form, str(tree)], tree)
     assert slow[2].endswith(b"CLICK") and not slow[2].endswith(b"NOCLICK")
     assert (fast[0], fast[1], fast[2].removesuffix(b"NOCLICK").removesuffix(b"CLICK")) == \
         (slow[0], slow[1], slow[2].removesuffix(b"CLICK"))
-    if form[-1] != "missing-path" and "HIGH" not in form and "*.env" not in form:
+    if not {"missing-path", "HIGH", "*.env", "--staged", "--update-baseline"} & set(form):
         assert b"tokensafe: warning: skipped " in fast[2] and "dangling-ü.env: ".encode() in fast[2]
 
 
@@ -135,3 +150,21 @@ def test_an_interrupt_reads_the_same_on_both_paths(tmp_path: Path, monkeypatch: 
         rc = vault.cli.run(["audit", "--json", str(tmp_path)])
         got.append((rc, *capsys.readouterr()))
     assert got[0] == got[1] == (130, "", "\ntokensafe: error: aborted\n")
+
+
+def test_staged_reads_the_same_on_both_paths(tmp_path: Path, home: Path) -> None:
+    """The pre-commit hook's form: a commit stopped, with the hints, on either path."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
+    (repo / "app.env").write_text(f"API_TOKEN={opaque()}\n")
+    (repo / "ok.py").write_text("x = 1\n")
+    subprocess.run([*git, "add", "."], cwd=repo, check=True)
+    fast, slow = _both(["--staged"], repo)
+    assert fast[0] == slow[0] == 1 and fast[1] == slow[1] and b"app.env" in fast[1]
+    assert fast[2] == slow[2].removesuffix(b"CLICK") + b"NOCLICK"
+    assert b"commit stopped" in fast[2]
+    subprocess.run([*git, "rm", "-q", "--cached", "app.env"], cwd=repo, check=True)
+    fast, slow = _both(["--staged"], repo)
+    assert fast == (0, b"", b"NOCLICK") and slow == (0, b"", b"CLICK")  # a clean commit: silence

@@ -1,14 +1,14 @@
-"""`tokensafe audit`: its one implementation, and a click-free fast path for its plain
-machine-readable forms.
+"""`tokensafe audit`: its one implementation, and a click-free fast path for its plain forms.
 
-An audit in CI or in a hook pays its start-up on every run; importing click and building the
-command table is ~16 ms of it (a fifth of an audit of an empty folder). As for `get` and
+An audit in CI or in a git hook pays its start-up on every run; importing click and building
+the command table is ~16 ms of it (a fifth of an audit of an empty folder). As for `get` and
 `run`, the fast path understands exactly the forms below and hands anything else (--help,
-text output, --baseline, --staged, --git, --deep, --max-size, mistakes) to click; both call
-`audit_command`, so the two cannot disagree on what a command line means or does.
+--git, --deep, --max-size, mistakes) to click; both call `audit_command`, so the two cannot
+disagree on what a command line means or does. Colour and the progress bar (a terminal) import
+click when they are needed, on either path.
 
-    tokensafe audit (--json | --sarif) [--fail-on S] [--exclude GLOB]… [--strict]
-                    [--workers N] [--vault P] [PATH]…
+    tokensafe audit [--json | --sarif] [--fail-on S] [--exclude GLOB]… [--strict] [--staged]
+                    [--baseline FILE [--update-baseline]] [--workers N] [--vault P] [PATH]…
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from vault.cli.lean import is_tty, parse_plain_options
+from vault.cli.lean import is_tty, parse_plain_options, path_click_refuses
 
 # option -> (key, takes a value); --exclude may repeat, the others keep their last value.
 _OPTIONS = {
@@ -27,25 +27,43 @@ _OPTIONS = {
     "--strict": ("strict", False),
     "--workers": ("workers", True),
     "--vault": ("vault_path", True),
+    "--staged": ("staged", False),
+    "--baseline": ("baseline", True),
+    "--update-baseline": ("update_baseline", False),
 }
 _SEVERITIES = ("low", "medium", "high", "critical")  # click.Choice: exact, case-sensitive
 _UNSET = object()  # max_size not given: the service's default
 
 
 def echo(text: str, err: bool = False, nl: bool = True) -> None:
-    """What `click.echo` writes, without importing click for the common case: plain ASCII
-    (the JSON and SARIF documents always are) goes out as is; any other text (a path with an
-    escape sequence or non-ASCII characters) through click.echo itself, byte for byte."""
+    """What `click.echo` writes, without importing click for the common case. click writes a
+    str as it is to sys.stdout/stderr when the stream has an encoding other than ASCII and an
+    error handler (outside Windows), and any text that is plain ASCII comes out the same
+    whatever wrapper it picks; an escape sequence (click strips those off a non-terminal)
+    or an odd stream goes through click.echo itself, byte for byte."""
     if nl:
         text += "\n"
-    if text.isascii() and "\x1b" not in text:
-        stream = sys.stderr if err else sys.stdout
+    stream = sys.stderr if err else sys.stdout
+    if "\x1b" not in text and (text.isascii() or _written_as_is(stream)):
         stream.write(text)
         stream.flush()
         return
     import click
 
     click.echo(text, err=err, nl=False)
+
+
+def _written_as_is(stream: object) -> bool:
+    """Whether click.echo writes to `stream` itself (click._compat._force_correct_text_stream)."""
+    encoding, errors = getattr(stream, "encoding", None), getattr(stream, "errors", None)
+    if sys.platform.startswith("win") or not encoding or errors is None:
+        return False
+    import codecs
+
+    try:
+        return codecs.lookup(encoding).name != "ascii"
+    except LookupError:
+        return False
 
 
 def warn(msg: str) -> None:
@@ -147,14 +165,15 @@ class _Progress:
 
 
 def parse_plain(args: list[str]) -> dict | None:
-    """The keyword arguments of `audit_command` for a plain `audit --json|--sarif` command
-    line, else None."""
+    """The keyword arguments of `audit_command` for a plain `audit` command line, else None."""
     parsed = parse_plain_options(args, _OPTIONS, repeatable=("exclude",))
     if parsed is None:
         return None
     kw, paths = parsed
-    if kw.get("as_json", False) == kw.get("as_sarif", False):
-        return None  # text output (colour, a progress bar) or both: click decides
+    if kw.get("as_json") and kw.get("as_sarif"):
+        return None  # the full parser's path, which says they are exclusive
+    if "baseline" in kw and path_click_refuses(kw["baseline"]):
+        return None  # click.Path(dir_okay=False): a folder or an unreadable file
     if kw.get("fail_on", "low") not in _SEVERITIES:
         return None
     if "workers" in kw:
