@@ -175,6 +175,24 @@ def test_pool_batches_count_what_the_in_process_scan_counts(tmp_path: Path,
         assert sum(n for n, _ in got) == a["bytes"] and {t for _, t in got} == {got[0][1]}
 
 
+
+def test_the_spawn_pool_counts_what_the_fork_pool_counts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where there is no fork (Windows), multiprocessing's spawn pool scans the same batches."""
+    from vault.guard import engine
+
+    _tree(tmp_path)
+    cfg = ScanConfig(b"k" * 32, now=NOW, max_size=2_000_000)
+    monkeypatch.setattr(engine, "IN_PROCESS_BYTES", 0)
+    monkeypatch.setattr(engine, "BATCH_BYTES", 20_000)
+    forked = scan([str(tmp_path)], cfg, workers=2)
+    monkeypatch.setattr(engine, "FORK", False)
+    spawned = scan([str(tmp_path)], cfg, workers=2)
+    assert [f.to_json() for f in forked.findings] == [f.to_json() for f in spawned.findings]
+    assert len(forked.findings) == 12 + 14 + 1
+    a, b = forked.stats.to_json(), spawned.stats.to_json()
+    a.pop("seconds"), b.pop("seconds")
+    assert a == b
+
 def test_report_version_is_the_package_version() -> None:
     from vault.guard.report import _version
 
@@ -273,9 +291,9 @@ def test_progress_waits_for_the_total_while_the_walk_is_slow(tmp_path: Path) -> 
 
 
 def test_a_failing_walk_or_progress_ends_the_pool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """An error in the walk thread is raised in the caller; an error while results come back
-    (here ^C in progress) stops the feed, so the pool's task thread cannot hang its shutdown
-    (in a process of its own, with a timeout: a hang must fail the test, not freeze it)."""
+    """An error in the walk is raised in the caller; an error while results come back (here ^C
+    in progress) ends the pool without a hang (in a process of its own, with a timeout: a hang
+    must fail the test, not freeze it)."""
     import subprocess
     import sys
 
@@ -302,6 +320,76 @@ def test_a_failing_walk_or_progress_ends_the_pool(tmp_path: Path, monkeypatch: p
     monkeypatch.setattr(engine, "walk", broken_walk)
     with pytest.raises(OSError, match="walk failed"):
         scan([str(tmp_path)], CFG, workers=2)
+
+
+
+def test_feed_shrinks_batches_once_the_walk_is_over() -> None:
+    """Once the total is known, a batch takes at most 1/limit of what is left (floor 16 files),
+    so the last batches are small: the workers end together."""
+    from vault.guard.feed import MAX_FILES, MIN_FILES, BatchFeed
+
+    feed = BatchFeed(batch_bytes=10**9, limit=4)
+    files = [(f"s{i}", 1000) for i in range(2000)]
+    for p, n in files:
+        feed.add(p, n)
+    feed.walk_in_thread(iter(())).join()
+    got = []
+    for b in feed.batches():
+        got.append(b)
+        feed.returned()
+    sizes = [len(b) for b in got]
+    assert [p for b in got for p in b] == [p for p, _ in files]  # each once, in walk order
+    assert sizes[0] == MAX_FILES and sizes == sorted(sizes, reverse=True)
+    assert all(n >= MIN_FILES for n in sizes[:-1]) and sizes[-2] == MIN_FILES
+
+
+def test_a_worker_that_dies_or_fails_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    """A worker killed mid-batch (out of memory, say) fails the scan with a clear error; an
+    exception in a worker is raised in the caller. In processes of their own, with a timeout."""
+    import subprocess
+    import sys
+
+    for i in range(200):
+        (tmp_path / f"f{i}.txt").write_text("x = 1\n" * 500)
+    code = ("import os, sys\nfrom vault.guard import engine\nfrom vault.guard.readers import ScanConfig\n"
+            "engine.IN_PROCESS_BYTES = 0\nengine.BATCH_BYTES = 2000\nreal = engine._scan_batch\n"
+            "def bad(paths):\n"
+            "    if any(p.endswith('f77.txt') for p in paths):\n"
+            "        os._exit(9) if sys.argv[2] == 'die' else int('x')\n"
+            "    return real(paths)\n"
+            "engine._scan_batch = bad\n"
+            "try:\n    engine.scan([sys.argv[1]], ScanConfig(b'k' * 32), workers=2)\n"
+            "except (RuntimeError, ValueError) as e:\n    print(type(e).__name__, e)\n")
+    for how, said in (("die", "RuntimeError a scan worker ended before answering"),
+                      ("raise", "ValueError invalid literal for int()")):
+        r = subprocess.run([sys.executable, "-c", code, str(tmp_path), how], capture_output=True,
+                           text=True, timeout=120, cwd=ROOT)
+        assert r.stdout.startswith(said), (r.stdout, r.stderr[-500:])
+
+
+
+def test_long_names_and_many_findings_fill_both_pipes_without_a_hang(tmp_path: Path) -> None:
+    """Batches of long file names (a task > a pipe's 64 KiB) and answers with many findings
+    (> 64 KiB) at once: the pool's loop writes and reads without blocking, so neither side
+    waits on the other forever. In a process of its own, with a timeout."""
+    import subprocess
+    import sys
+
+    deep = tmp_path / ("d" * 200) / ("e" * 200)
+    deep.mkdir(parents=True)
+    body = "".join(f"API_TOKEN={opaque()}\n" for _ in range(12))
+    for i in range(600):
+        (deep / f"{'f' * 150}{i}.env").write_text(body)
+    code = ("import sys\nfrom vault.guard import engine\nfrom vault.guard.readers import ScanConfig\n"
+            "cfg = ScanConfig(b'k' * 32)\n"
+            "one = engine.scan([sys.argv[1]], cfg, workers=1)\n"
+            "engine.IN_PROCESS_BYTES = 0\nengine.BATCH_BYTES = 1 << 30\n"
+            "pool = engine.scan([sys.argv[1]], cfg, workers=2)\n"
+            "same = [f.to_json() for f in one.findings] == [f.to_json() for f in pool.findings]\n"
+            "print(len(pool.findings), pool.stats.files, same)\n")
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True,
+                       timeout=120, cwd=ROOT)
+    assert r.stdout == "7200 600 True\n", r.stderr[-500:]
 
 
 SCOPE_PARTS = [b'"_postman_variable_scope"', b": ", b'"environment"', b'"globals"', b'"collection"',

@@ -58,6 +58,7 @@ COMMANDS: dict[str, str] = {
 FAST: dict[str, str] = {
     "get": "vault.cli.getvalue:fast_get",
     "run": "vault.cli.runfast:fast_run",
+    "audit": "vault.cli.auditfast:fast_audit",
 }
 
 

@@ -1,4 +1,6 @@
-"""`audit`, `watch`, `import`, `restore`: parse, call vault.service.guard, render."""
+"""`audit`, `watch`, `import`, `restore`: parse, call vault.service.guard, render.
+
+`audit`'s body is in auditfast.py, shared with its click-free fast path."""
 
 from __future__ import annotations
 
@@ -7,8 +9,7 @@ from pathlib import Path
 
 import click
 
-from vault.cli.common import env_option, is_tty, make_context, passphrase_fd_option, vault_option
-from vault.errors import UsageError
+from vault.cli.common import env_option, make_context, passphrase_fd_option, vault_option
 
 SEVERITY_CHOICE = click.Choice(["low", "medium", "high", "critical"])
 
@@ -87,81 +88,10 @@ def audit_cmd(paths: tuple[str, ...], as_json: bool, as_sarif: bool, baseline: s
       tokensafe audit --git v1.0..HEAD ../repo
       tokensafe audit --max-size 1G ~/exports
     """
-    from vault.guard import report
-    from vault.service.guard import AuditOptions, audit
+    from vault.cli.auditfast import audit_command
 
-    if as_json and as_sarif:
-        raise UsageError("--json and --sarif are exclusive", "pick one output format")
-    opts = AuditOptions(paths, Path(baseline) if baseline else None, update_baseline, fail_on,
-                        exclude, staged, deep, workers, strict, max_size,
-                        git=git_range is not None, git_range=git_range or None)
-    opts.validate()  # before a progress bar appears
-    bar = _Progress() if not (staged or git_range is not None or as_json or as_sarif) and is_tty(sys.stderr) else None
-    try:
-        result = audit(make_context(vault_path), opts, progress=bar.update if bar else None)
-    finally:
-        if bar:
-            bar.close()
-    for e in result.errors:
-        _warn(f"skipped {e.path}: {e.reason}")
-    if result.baseline_written is not None:
-        click.echo(f"tokensafe: wrote {result.baseline_written} fingerprints to {baseline}", err=True)
-        return 0
-    findings = result.findings
-    if as_sarif:
-        click.echo(report.render_sarif(findings, result.stats, result.errors), nl=False)
-    elif as_json:
-        click.echo(report.render_json(findings, result.stats, result.errors, result.suppressed,
-                                      result.encrypted), nl=False)
-    elif staged and not result.failed and not result.errors:
-        pass  # a git hook that lets a commit through says nothing
-    else:
-        colour = is_tty(sys.stdout)
-        click.echo(report.render_text(findings, result.stats, result.errors,
-                                      click.style if colour else None, result.encrypted), nl=False)
-        if result.suppressed:
-            click.echo(f"({result.suppressed} known findings silenced by {baseline})")
-        if staged and result.failed:
-            _staged_hint(baseline)
-    if any(f.detector.startswith("auth0") and not f.facts.get("expired") for f in findings):
-        from vault.cli.auth0_cmds import LEAKED_HINT
-
-        click.echo(f"tokensafe: hint: {LEAKED_HINT}", err=True)
-    if strict and result.errors:
-        from vault.errors import FileSystemError
-
-        n = len(result.errors)
-        raise FileSystemError(f"{n} file{'s' if n != 1 else ''} could not be read (--strict)",
-                              "see the warnings above; fix their permissions or --exclude them")
-    return 1 if result.failed else 0
-
-
-def _staged_hint(baseline: str | None) -> None:
-    """What to do when the pre-commit hook stops a commit: fix it, or allow it on purpose."""
-    base = baseline or ".tokensafe-baseline"
-    click.echo("tokensafe: error: commit stopped: the staged files hold the tokens above", err=True)
-    click.echo("tokensafe: hint: move a token into the vault (`tokensafe import FILE --scrub`, or "
-               "`tokensafe set NAME` and edit the file), then `git add` the file again", err=True)
-    click.echo("tokensafe: hint: not a secret? end its line with a `tokensafe:allow` comment, or record "
-               f"the findings in a baseline: `tokensafe audit --staged --baseline {base} "
-               "--update-baseline` (and add --baseline to the hook)", err=True)
-
-
-class _Progress:
-    """A byte-based progress bar on stderr, only on a terminal."""
-
-    def __init__(self) -> None:
-        self.bar = None
-
-    def update(self, n: int, total: int) -> None:
-        if self.bar is None:
-            self.bar = click.progressbar(length=max(total, 1), label="scanning", file=sys.stderr)
-            self.bar.__enter__()
-        self.bar.update(n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
+    return audit_command(paths, as_json, as_sarif, baseline, update_baseline, fail_on, exclude,
+                         staged, git_range, deep, strict, workers, max_size, vault_path)
 
 
 @click.command("import")
