@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
-from json.encoder import encode_basestring_ascii as _json_str
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -103,7 +103,7 @@ def render_json(findings: list[Finding], stats: ScanStats, errors: list[FileErro
         "encrypted": [e.to_json() for e in encrypted],  # ciphertext meant to be committed
         "stats": {**stats.to_json(), "suppressed": suppressed, "encrypted": len(encrypted)},
     }
-    return dumps_indented(doc) + "\n"
+    return json.dumps(doc, indent=2) + "\n"
 
 
 def _uri(path: str) -> str:
@@ -162,99 +162,7 @@ def render_sarif(findings: list[Finding], stats: ScanStats, errors: list[FileErr
         "columnKind": "unicodeCodePoints",
         "results": results,
     }
-    return dumps_indented({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}) + "\n"
-
-
-def dumps_indented(obj: Any) -> str:
-    """`json.dumps(obj, indent=2)`, byte for byte, 3-4x faster: with `indent` the stdlib
-    leaves its C encoder for a generator per value (138 ms of a 5,000-finding SARIF report).
-    Same rules: ASCII only, NaN/Infinity, keys of str/int/float/bool/None, TypeError else."""
-    out: list[str] = []
-    _emit(obj, "\n", out)
-    return "".join(out)
-
-
-def _json_float(o: float) -> str:
-    if o != o:
-        return "NaN"
-    if o in (float("inf"), float("-inf")):
-        return "Infinity" if o > 0 else "-Infinity"
-    return float.__repr__(o)
-
-
-def _json_scalar(o: Any) -> str | None:
-    """The JSON text of a str, None, bool, int or float (json's order of tests), else None."""
-    if isinstance(o, str):
-        return _json_str(o)
-    if o is None:
-        return "null"
-    if o is True:
-        return "true"
-    if o is False:
-        return "false"
-    if isinstance(o, int):
-        return int.__repr__(o)
-    if isinstance(o, float):
-        return _json_float(o)
-    return None
-
-
-def _json_key(k: Any) -> str:
-    if isinstance(k, str):
-        text = k
-    elif isinstance(k, float):
-        text = _json_float(k)
-    elif k is True:
-        text = "true"
-    elif k is False:
-        text = "false"
-    elif k is None:
-        text = "null"
-    elif isinstance(k, int):
-        text = int.__repr__(k)
-    else:
-        raise TypeError(f"keys must be str, int, float, bool or None, not {type(k).__name__}")
-    return _json_str(text)
-
-
-def _emit(o: Any, nl: str, out: list[str]) -> None:
-    """Append `o` at the indentation `nl` (a newline and the spaces of the current level)."""
-    text = _json_scalar(o)
-    if text is not None:
-        out.append(text)
-        return
-    if isinstance(o, list | tuple):
-        if not o:
-            out.append("[]")
-            return
-        inner = nl + "  "
-        sep = "[" + inner
-        for v in o:
-            out.append(sep)
-            sep = "," + inner
-            if type(v) is str:  # the common leaf, without a call
-                out.append(_json_str(v))
-            else:
-                _emit(v, inner, out)
-        out.append(nl + "]")
-        return
-    if isinstance(o, dict):
-        if not o:
-            out.append("{}")
-            return
-        inner = nl + "  "
-        sep = "{" + inner
-        for k, v in o.items():
-            out.append(sep)
-            sep = "," + inner
-            out.append((_json_str(k) if type(k) is str else _json_key(k)) + ": ")
-            if type(v) is str:
-                out.append(_json_str(v))
-            else:
-                _emit(v, inner, out)
-        out.append(nl + "}")
-        return
-    raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
+    return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2) + "\n"
 
 
 def _version() -> str:
