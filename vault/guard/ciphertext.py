@@ -107,12 +107,13 @@ def _terminated() -> type[BaseException]:
     return hyperscan.ScanTerminated
 
 
-def spans(buf: bytes) -> list[Span]:
-    """Encrypted spans in `buf`, in order, not overlapping."""
+def spans(buf: bytes, hits: list[tuple[int, int]] | None = None) -> list[Span]:
+    """Encrypted spans in `buf`, in order, not overlapping. `hits`: what `_marker_hits(buf)`
+    finds, in any order, when a pass over the whole buffer found them already (onepass.py)."""
     out: list[Span] = []
     reach = -1
     misses = 0
-    for p, i in _marker_hits(buf):
+    for p, i in _marker_hits(buf) if hits is None else sorted(hits):
         if p < reach:
             continue  # inside a span already found (a PGP block inside a sops file …)
         kind = MARKERS[i][1]

@@ -191,9 +191,9 @@ def _find_hits(buf: bytes, own_start: int, own_end: int) -> list[tuple[int, str]
     return hits
 
 
-_ALL_ANCHORS = ANCHORS + CASED_ANCHORS
-_HS_LENS = tuple(len(a) for a, _ in _ALL_ANCHORS)
-_HS_NAMES = tuple(name for _, name in _ALL_ANCHORS)
+ALL_ANCHORS = ANCHORS + CASED_ANCHORS  # Hyperscan's ids index this (here and in onepass.py)
+_HS_LENS = tuple(len(a) for a, _ in ALL_ANCHORS)
+ANCHOR_NAMES = tuple(name for _, name in ALL_ANCHORS)
 _hs: list[Any] = []  # the compiled anchors, or None without the wheel; built on first use
 
 
@@ -204,13 +204,13 @@ def _hyperscan_hits(buf: bytes, own_start: int, own_end: int,
     if not _hs:
         try:
             _hs.append(literal_scan.Hyperscan(
-                [a for a, _ in _ALL_ANCHORS], caseless=[True] * len(ANCHORS) + [False] * len(CASED_ANCHORS)))
+                [a for a, _ in ALL_ANCHORS], caseless=[True] * len(ANCHORS) + [False] * len(CASED_ANCHORS)))
         except ImportError:
             _hs.append(None)
     if _hs[0] is None:
         return None
     hits: list[tuple[int, str]] = []
-    add, lens, names = hits.append, _HS_LENS, _HS_NAMES
+    add, lens, names = hits.append, _HS_LENS, ANCHOR_NAMES
     cap = limit if limit is not None else len(buf) + 1
 
     def on_match(i: int, _from: int, to: int, _flags: int, _ctx: object) -> bool:
@@ -222,22 +222,27 @@ def _hyperscan_hits(buf: bytes, own_start: int, own_end: int,
     # An anchor starting in range may end up to 16 bytes past it.
     try:
         _hs[0].scan(buf[:own_end + 16] if own_end + 16 < len(buf) else buf, on_match)
-    except _hs_terminated():
+    except hs_terminated():
         pass
     return hits
 
 
-def _hs_terminated() -> type[BaseException]:
+def hs_terminated() -> type[BaseException]:
     import hyperscan
 
     return hyperscan.ScanTerminated
+
+
+def portable() -> bool:
+    """TOKENSAFE_GUARD_PORTABLE=1: anchors are found without Hyperscan (tests compare both)."""
+    return os.environ.get("TOKENSAFE_GUARD_PORTABLE") == "1"
 
 
 def anchor_hits(buf: bytes, own_start: int, own_end: int,
                 limit: int | None = None) -> list[tuple[int, str]]:
     """(position, handler) of every anchor starting in [own_start, own_end), in any case.
     With `limit`, more than `limit` hits means the list may be incomplete."""
-    if os.environ.get("TOKENSAFE_GUARD_PORTABLE") != "1":
+    if not portable():
         got = _hyperscan_hits(buf, own_start, own_end, limit)
         if got is not None:
             return got
@@ -290,11 +295,14 @@ class Extractor:
         }
 
     def extract(self, buf: bytes, own_start: int, own_end: int,
-                whole: bool = False, base: int = 0) -> list[Candidate]:
+                whole: bool = False, base: int = 0,
+                hits: list[tuple[int, str]] | None = None) -> list[Candidate]:
         """Candidates for anchors at positions [own_start, own_end) of `buf` (offsets relative).
 
         `whole`: `buf` is the entire file, so a Postman environment can also be read as JSON.
         `base`: the absolute offset of `buf` in the file (chunks share the skip state).
+        `hits`: what `anchor_hits(buf, own_start, own_end, limit)` returns, when a caller's
+        own pass found them already (onepass.py).
         """
         out: list[Candidate] = []
         structured = None
@@ -302,7 +310,7 @@ class Extractor:
             structured = self._postman_struct(buf)
             out.extend(structured or ())
         limit = ANCHOR_BUDGET_BASE + (own_end - own_start) // HIT_DENSITY
-        hits = sorted(anchor_hits(buf, own_start, own_end, limit))  # in order: `reach` relies on it
+        hits = sorted(anchor_hits(buf, own_start, own_end, limit) if hits is None else hits)  # in order: `reach` relies on it
         if len(hits) > limit:
             self.unexamined += len(hits) - limit
             hits = hits[:limit]

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from vault import crypto
 from vault.formats import postman_env
-from vault.guard import ciphertext, codevalue, credfiles, decode, detectors, situation
-from vault.guard.extract import LOOKAHEAD, LOOKBACK, Extractor
+from vault.guard import ciphertext, codevalue, credfiles, decode, detectors, onepass, situation
+from vault.guard.extract import ANCHOR_BUDGET_BASE, HIT_DENSITY, LOOKAHEAD, LOOKBACK, Extractor
 from vault.guard.model import (
     Candidate,
     FileError,
@@ -302,12 +302,14 @@ class FileScanner:
 
     def _region(self, dec: decode.Decoder | None, cands: list[Candidate], buf: bytes, lo: int, hi: int,
                 base: int, lines: _Lines, path: str, seen: set[int],
-                enc: list[ciphertext.Span] | None = None) -> list[Finding]:
+                enc: list[ciphertext.Span] | None = None,
+                literals: tuple[bool, list[int]] | None = None) -> list[Finding]:
         """Findings of [lo, hi) of `buf`: the plain candidates, then what base64 values there
-        decode to (vault/guard/decode.py), each reported at its encoded run."""
+        decode to (vault/guard/decode.py), each reported at its encoded run. `literals`: what
+        onepass.py found for the decoder in the whole of `buf`."""
         if dec is None:
             return self._findings(cands, buf, base, lines, path, seen, enc) if cands else []
-        groups, replaced = dec.scan(buf, lo, hi, base)
+        groups, replaced = dec.scan(buf, lo, hi, base, literals)
         if replaced:
             cands = [c for c in cands if c.start not in replaced]
         out = self._findings(cands, buf, base, lines, path, seen, enc) if cands else []
@@ -325,7 +327,8 @@ class FileScanner:
     def scan_bytes(self, data: bytes, path: str = "<bytes>", binary: bool | None = None) -> list[Finding]:
         """Scan an in-memory file (staged blobs, tests)."""
         head = data[:HEAD]
-        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")
+        if utf16:
             data = data.decode("utf-16", "replace").encode("utf-8")
             binary = False
         binary = is_binary(head) if binary is None else binary
@@ -335,26 +338,37 @@ class FileScanner:
         if kind:
             self.encrypted.append(ciphertext.Encrypted(path, 1, kind))
             return []
-        ex = self.cfg.extractor(_scope(head), binary)
+        # One literal pass for the anchors and all the rest (onepass.py); the head sniffed
+        # is the bytes as given, so a file decoded from UTF-16 keeps its own searches.
+        limit = ANCHOR_BUDGET_BASE + len(data) // HIT_DENSITY
+        lit = None if utf16 else onepass.whole(data, limit)
+        whole = lit if lit is not None and lit.complete else None  # else: anchors only
+        if whole is not None:
+            scope = postman_env.sniff_scope(head) if 0 <= whole.postman_end <= HEAD else None
+        else:
+            scope = _scope(head)
+        ex = self.cfg.extractor(scope, binary)
         lines = _Lines()
         dec = self._decoder(binary)
-        cands = ex.extract(data, 0, len(data), whole=True)
+        cands = ex.extract(data, 0, len(data), whole=True, hits=lit.anchors if lit else None)
         if not binary:  # `.netrc`, `.npmrc`, …: the file's grammar as well (credfiles.py)
             cands = credfiles.merge(cands, credfiles.candidates(path, data))
-        enc = self._encrypted_spans(data, cands, path, binary)
-        found = self._region(dec, cands, data, 0, len(data), 0, lines, path, set(), enc)
+        enc = self._encrypted_spans(data, cands, path, binary, whole.markers if whole else None)
+        found = self._region(dec, cands, data, 0, len(data), 0, lines, path, set(), enc,
+                             (whole.secret, whole.b64_starts) if whole else None)
         self._note_encrypted(enc, data, 0, 0, len(data), lines, path, self.encrypted)
         self.unexamined = ex.unexamined + (dec.unexamined if dec else 0)
         return found
 
     @staticmethod
-    def _encrypted_spans(buf: bytes, cands: list[Candidate], path: str,
-                         binary: bool) -> list[ciphertext.Span]:
+    def _encrypted_spans(buf: bytes, cands: list[Candidate], path: str, binary: bool,
+                         markers: list[tuple[int, int]] | None = None) -> list[ciphertext.Span]:
         """Ciphertext spans of a text buffer: looked for in config and data files, and in
-        source files only when they gave candidates (a tree of code pays nothing)."""
+        source files only when they gave candidates (a tree of code pays nothing).
+        `markers`: what onepass.py found of them in the whole of `buf`."""
         if binary or not (cands or not codevalue.is_code_file(path)):
             return []
-        return ciphertext.spans(buf)
+        return ciphertext.spans(buf, markers)
 
     @staticmethod
     def _note_encrypted(enc: list[ciphertext.Span], buf: bytes, base: int, own_start: int,

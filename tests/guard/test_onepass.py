@@ -1,0 +1,65 @@
+"""One literal pass per whole file (vault/guard/onepass.py) finds exactly what each user's
+own pass finds: the anchors, decode's base64 forms, ciphertext markers, `Secret`, `postman`."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from vault.guard import ciphertext, decode, extract, onepass
+from vault.guard.readers import HEAD, FileScanner, ScanConfig
+
+pytest.importorskip("hyperscan")
+
+SAMPLES = [
+    b"",
+    b"plain text, nothing to see",
+    b'{"key": "api_token", "value": "x", "_postman_variable_scope": "environment"}',
+    b"apiVersion: v1\nkind: Secret\ndata:\n  password: " + base64.b64encode(b"password=hunter2hunter2") + b"\n",
+    b"GITHUB=ghp_" + b"a" * 36 + b" AKIAIOSFODNN7EXAMPLE xoxb-1-2 Bearer abcdefgh://u:p@h\n",
+    b"pw: ENC[AES256_GCM,data:abc=,iv:abc=,tag:abc=,type:str]\nx: encrypted:" + b"A" * 50 + b"\n",
+    b"x" * HEAD + b" postman \"_postman_variable_scope\": \"globals\"",  # past the head
+    b"eyJ" * 20000,  # denser than the anchor budget: the pass stops early
+    bytes(range(256)) * 40,
+]
+
+
+def _anchor_limit(buf: bytes) -> int:
+    return extract.ANCHOR_BUDGET_BASE + len(buf) // extract.HIT_DENSITY
+
+
+@pytest.mark.parametrize("buf", SAMPLES)
+def test_one_pass_finds_what_each_pass_finds(buf: bytes) -> None:
+    limit = _anchor_limit(buf)
+    got = onepass.whole(buf, limit)
+    assert got is not None
+    assert sorted(got.anchors) == sorted(extract.anchor_hits(buf, 0, len(buf), limit))
+    if not got.complete:
+        assert len(got.anchors) > limit  # stopped only because the anchors were too dense
+        return
+    assert sorted(set(got.b64_starts)) == sorted({m[1] for m in decode._find(buf)})
+    assert sorted(got.markers) == ciphertext._marker_hits(buf)
+    assert got.secret == (b"Secret" in buf)
+    assert (0 <= got.postman_end <= HEAD) == (b"postman" in buf[:HEAD])
+
+
+def test_dense_anchors_stop_the_pass() -> None:
+    buf = b"eyJ" * 20000
+    got = onepass.whole(buf, _anchor_limit(buf))
+    assert got is not None and not got.complete
+
+
+@pytest.mark.parametrize("buf", SAMPLES)
+def test_findings_as_with_separate_passes(buf: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = ScanConfig(b"k" * 32, now=1.7e9)
+
+    def scan() -> list[tuple]:
+        s = FileScanner(cfg)
+        found = s.scan_bytes(buf, "config.yaml")
+        return [(f.line, f.column, f.detector, f.severity, f.fingerprint, sorted(f.facts.items()))
+                for f in found] + [(e.line, e.kind, e.key) for e in s.encrypted] + [s.unexamined]
+
+    together = scan()
+    monkeypatch.setattr(onepass, "whole", lambda buf, limit: None)
+    assert together == scan()
