@@ -16,7 +16,17 @@ from dataclasses import dataclass
 SCOPES = ("environment", "globals")
 SUFFIXES = (".postman_environment.json", ".postman_globals.json")
 _SCOPE_RE = re.compile(rb'"_postman_variable_scope"\s*:\s*"(\w+)"')
-_VALUE_KEY = re.compile(rb'"value"\s*:\s*\Z')  # what precedes a value's text
+# json.dumps(value, ensure_ascii=False / True) for a str value, as json.dumps calls them
+_encode_str = json.encoder.encode_basestring
+_encode_str_ascii = json.encoder.encode_basestring_ascii
+
+
+def _after_value_key(data: bytes, at: int) -> bool:
+    r"""Is a value's text at `at` preceded by its key: `"value"`, blanks, `:`, blanks, all
+    within the 64 bytes before it (what `re.search(rb'"value"\s*:\s*\Z')` there says;
+    bytes.rstrip strips exactly the bytes `\s` matches)."""
+    w = data[max(0, at - 64):at].rstrip()
+    return w.endswith(b":") and w[:-1].rstrip().endswith(b'"value"')
 
 
 class FormatError(ValueError):
@@ -72,11 +82,16 @@ def variables(data: bytes) -> list[Variable]:
         if not (isinstance(key, str) and isinstance(value, str) and value):
             continue
         var = Variable(key, value, typ if isinstance(typ, str) else None, None, None)
-        # The value's text as the exporter wrote it: with or without JSON unicode escapes.
-        for ascii_only in (False, True):
-            raw = json.dumps(value, ensure_ascii=ascii_only).encode()
+        # The value's text as the exporter wrote it: with or without JSON unicode escapes
+        # (json.dumps of a str, without its per-call set-up; a value whose two spellings
+        # are the same is looked for once).
+        raw = b""
+        for encode in (_encode_str, _encode_str_ascii):
+            first, raw = raw, encode(value).encode()
+            if raw == first:
+                break
             at = data.find(raw, cursor)
-            while at >= 0 and not _VALUE_KEY.search(data, max(0, at - 64), at):
+            while at >= 0 and not _after_value_key(data, at):
                 at = data.find(raw, at + 1)  # the same text as a key, or another field
             if at >= 0:
                 var.start, var.end = at + 1, at + len(raw) - 1
