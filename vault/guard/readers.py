@@ -253,8 +253,10 @@ class FileScanner:
                   path: str, seen: set[int], enc: list[ciphertext.Span] | None = None) -> list[Finding]:
         out: list[Finding] = []
         allows = self._allows
-        in_path = situation.path_context(situation.below_root(path, self.cfg.roots))  # test folder, documentation …: lowers severity
-        in_text = situation.TextContext(path)
+        # Where the file sits (test folder, documentation …: lowers severity), read at the
+        # first finding: most files with candidates have none
+        in_path: str | None = None
+        in_text: situation.TextContext | None = None
         in_code = codevalue.is_code_file(path)
         for c in sorted(_merge(cands), key=lambda c: c.start):
             start = c.start + base
@@ -291,6 +293,9 @@ class FileScanner:
             if in_vault is not None:
                 facts["in_vault"] = in_vault
             severity = verdict.severity
+            if in_text is None:
+                in_path = situation.path_context(situation.below_root(path, self.cfg.roots))
+                in_text = situation.TextContext(path)
             where = in_path or in_text(buf, c.start, base == 0)
             if where:
                 facts["context"] = where
