@@ -25,6 +25,8 @@ def _after_value_key(data: bytes, at: int) -> bool:
     r"""Is a value's text at `at` preceded by its key: `"value"`, blanks, `:`, blanks, all
     within the 64 bytes before it (what `re.search(rb'"value"\s*:\s*\Z')` there says;
     bytes.rstrip strips exactly the bytes `\s` matches)."""
+    if at >= 9 and data.startswith(b'"value": ', at - 9):
+        return True  # as exporters write it
     w = data[max(0, at - 64):at].rstrip()
     return w.endswith(b":") and w[:-1].rstrip().endswith(b'"value"')
 

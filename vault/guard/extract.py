@@ -288,11 +288,6 @@ class Extractor:
         self.unexamined = 0  # anchors not looked at because the region was too dense
         self._calls = 0  # handler calls so far (the budgets above)
         self._cands = 0  # candidates they gave
-        self.handlers: dict[str, Callable[[bytes, int], list[Candidate]]] = {
-            "jwt": self._jwt, "b64jwt": self._b64jwt, "bearer": self._bearer,
-            "authz": self._authz, "kv": self._kv, "pem": self._pem, "url": self._url,
-            "provider": self._provider, "putty": self._putty,
-        }
 
     def extract(self, buf: bytes, own_start: int, own_end: int,
                 whole: bool = False, base: int = 0,
@@ -316,7 +311,7 @@ class Extractor:
             hits = hits[:limit]
         # The loop runs once per hit (up to one per 16 bytes): names bound locally, no
         # attribute look-ups that can be hoisted.
-        reach, handlers, binary = self._reach, self.handlers, self.binary
+        reach, handlers, binary = self._reach, _HANDLERS, self.binary
         skip_kv = structured is not None  # every variable of the export was read as JSON already
         calls, cands, unexamined = self._calls, self._cands, 0
         open_at = _budget_opens_at(calls, cands)
@@ -342,7 +337,7 @@ class Extractor:
             calls += 1
             before = len(out)
             self._hit = -1
-            out.extend(handlers[name](buf, p))
+            out.extend(handlers[name](self, buf, p))
             if self._hit > p:
                 reach[name] = self._hit + base
             if also_kv and at >= reach.get("kv", -1):
@@ -629,11 +624,13 @@ class Extractor:
             found = postman_env.variables(buf)
         except postman_env.FormatError:
             return None  # malformed: the anchored text scan still runs
+        keep_all, key_kind = self.keep_all, filters.secret_key_kind  # _wanted, inline: one call per variable
         return [Candidate(v.value, v.start, v.end, "pair", key=v.key, scope=self.scope,
                           var_type=v.type)
                 for v in found
                 if v.start is not None and v.end is not None
-                and (self._wanted(v.key, v.type) or v.value.startswith("eyJ"))]
+                and (keep_all or v.type == "secret" or key_kind(v.key) is not None
+                     or v.value.startswith("eyJ"))]
 
     def _wanted(self, key: str, var_type: str | None = None) -> bool:
         """Only values under secret-like keys can become findings (or any, when the vault's
@@ -679,3 +676,12 @@ class Extractor:
         if sum(1 for c in body if c in _B64ANY) < 64:
             return []  # `-----BEGIN PRIVATE KEY-----\n...\n-----END…`: documentation
         return [Candidate(_s(m.group()), m.start(), m.end(), "pem")]
+
+
+# The handler of each anchor name: (extractor, buffer, anchor position) -> candidates. One
+# table for the class, not bound methods built for every file's extractor.
+_HANDLERS: dict[str, Callable[[Extractor, bytes, int], list[Candidate]]] = {
+    "jwt": Extractor._jwt, "b64jwt": Extractor._b64jwt, "bearer": Extractor._bearer,
+    "authz": Extractor._authz, "kv": Extractor._kv, "pem": Extractor._pem, "url": Extractor._url,
+    "provider": Extractor._provider, "putty": Extractor._putty,
+}

@@ -76,6 +76,9 @@ def is_binary(head: bytes) -> bool:
     return b"\x00" in head
 
 
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
 _NOT_CONTINUATION = bytes(b for b in range(256) if not 0x80 <= b <= 0xBF)
 
 
@@ -386,9 +389,7 @@ class FileScanner:
         """`follow=False` (watch): a symlink is not opened (O_NOFOLLOW), it is an error."""
         shown = display_path(path)
         res = FileResult(shown)
-        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-        if not follow:
-            flags |= getattr(os, "O_NOFOLLOW", 0)
+        flags = _OPEN_FLAGS if follow else _OPEN_FLAGS | getattr(os, "O_NOFOLLOW", 0)
         try:
             fd = os.open(path, flags)
         except OSError as e:
@@ -425,7 +426,7 @@ class FileScanner:
         """A small file in one buffer: what _scan_stream does when its first read reaches EOF."""
         utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")
         res.nbytes = len(data)
-        res.binary = not utf16 and is_binary(data[:HEAD])
+        res.binary = not utf16 and data.find(b"\x00", 0, HEAD) >= 0  # is_binary(data[:HEAD]), uncopied
         res.kind = "utf-16" if utf16 else "binary" if res.binary else "text"
         if utf16:  # decoded first, as _scan_stream does: the sniffed head is then text
             data = data.decode("utf-16", "replace").encode("utf-8")
