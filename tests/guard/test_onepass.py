@@ -19,6 +19,8 @@ SAMPLES = [
     b"apiVersion: v1\nkind: Secret\ndata:\n  password: " + base64.b64encode(b"password=hunter2hunter2") + b"\n",
     b"GITHUB=ghp_" + b"a" * 36 + b" AKIAIOSFODNN7EXAMPLE xoxb-1-2 Bearer abcdefgh://u:p@h\n",
     b"pw: ENC[AES256_GCM,data:abc=,iv:abc=,tag:abc=,type:str]\nx: encrypted:" + b"A" * 50 + b"\n",
+    b"-----BEGIN PGP MESSAGE-----\nhQ\n-----END PGP MESSAGE-----\n-----BEGIN PGP MAIL\n"
+    b"-----BEGIN AGE ENCRYPTED FILE-----\nYWdl\n-----END AGE ENCRYPTED FILE-----\n",  # and a near miss
     b"x" * HEAD + b" postman \"_postman_variable_scope\": \"globals\"",  # past the head
     b"eyJ" * 20000,  # denser than the anchor budget: the pass stops early
     bytes(range(256)) * 40,
