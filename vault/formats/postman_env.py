@@ -83,10 +83,17 @@ def variables(data: bytes) -> list[Variable]:
         key, value, typ = item.get("key"), item.get("value"), item.get("type")
         if not (isinstance(key, str) and isinstance(value, str) and value):
             continue
-        var = Variable(key, value, typ if isinstance(typ, str) else None, None, None)
+        typ = typ if isinstance(typ, str) else None
         # The value's text as the exporter wrote it: with or without JSON unicode escapes
         # (json.dumps of a str, without its per-call set-up; a value whose two spellings
-        # are the same is looked for once).
+        # are the same is looked for once). First the way exporters write it, at once:
+        raw = _encode_str(value).encode()
+        at = data.find(raw, cursor)
+        if at >= 9 and data.startswith(b'"value": ', at - 9):
+            out.append(Variable(key, value, typ, at + 1, at + len(raw) - 1))
+            cursor = at + len(raw)
+            continue
+        var = Variable(key, value, typ, None, None)
         raw = b""
         for encode in (_encode_str, _encode_str_ascii):
             first, raw = raw, encode(value).encode()
