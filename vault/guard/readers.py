@@ -77,6 +77,7 @@ def is_binary(head: bytes) -> bool:
 
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 _NOT_CONTINUATION = bytes(b for b in range(256) if not 0x80 <= b <= 0xBF)
@@ -180,12 +181,14 @@ class _Limited:
         return got
 
 
-def is_pseudo(path: str, st: os.stat_result, real_dirs: dict[str, tuple[str, bool]] | None = None) -> bool:
+def is_pseudo(path: str, st: os.stat_result, real_dirs: dict[str, tuple[str, bool]] | None = None,
+              link: bool | None = None) -> bool:
     """A file of /proc, /sys or /dev (a symlink may lead there): never scanned.
 
     `real_dirs` caches each folder's real path (and whether it lies in one of those) across
     calls: resolving every component of every file's path (`realpath`, one lstat each) was a
-    fifth of the time on small files. A file's own name is then resolved only if it is a link."""
+    fifth of the time on small files. A file's own name is then resolved only if it is a link:
+    `link=False` when the caller knows it is none (it opened it with O_NOFOLLOW), else lstat."""
     if st.st_dev in _pseudo_devs():
         return True
     if real_dirs is None:
@@ -197,7 +200,7 @@ def is_pseudo(path: str, st: os.stat_result, real_dirs: dict[str, tuple[str, boo
             real_dirs.clear()  # bounded: a walk moves on from a folder and rarely comes back
         real_dir = os.path.realpath(folder)
         got = real_dirs[folder] = (real_dir, _under_pseudo_root(real_dir))
-    if name in ("", ".", "..") or stat.S_ISLNK(os.lstat(path).st_mode):
+    if name in ("", ".", "..") or (link is not False and stat.S_ISLNK(os.lstat(path).st_mode)):
         return _under_pseudo_root(os.path.realpath(path))
     return got[1] or (got[0] == "/" and "/" + name in PSEUDO_ROOTS)
 
@@ -389,9 +392,18 @@ class FileScanner:
         """`follow=False` (watch): a symlink is not opened (O_NOFOLLOW), it is an error."""
         shown = display_path(path)
         res = FileResult(shown)
-        flags = _OPEN_FLAGS if follow else _OPEN_FLAGS | getattr(os, "O_NOFOLLOW", 0)
+        link: bool | None = None  # is `path` itself a symlink? (None: not known)
         try:
-            fd = os.open(path, flags)
+            if follow and _NOFOLLOW:
+                # Opened without following first: when that works the name is no link, and
+                # is_pseudo needs no lstat of it; a link (ELOOP), or any error, opens as before.
+                try:
+                    fd = os.open(path, _OPEN_FLAGS | _NOFOLLOW)
+                    link = False
+                except OSError:
+                    fd = os.open(path, _OPEN_FLAGS)
+            else:
+                fd = os.open(path, _OPEN_FLAGS if follow else _OPEN_FLAGS | _NOFOLLOW)
         except OSError as e:
             res.error = FileError(shown, os_error_reason(e, missing="vanished before it could be read"))
             return res
@@ -399,7 +411,7 @@ class FileScanner:
             st = os.fstat(fd)
             # watch (follow=False) runs for days while folders may be swapped: no cache there
             real_dirs = self._real_dirs if follow else None
-            if not stat.S_ISREG(st.st_mode) or is_pseudo(path, st, real_dirs):
+            if not stat.S_ISREG(st.st_mode) or is_pseudo(path, st, real_dirs, link):
                 res.error = FileError(shown, "not a regular file (device, FIFO, socket, /proc or /sys)")
                 res.skipped = "special"
                 return res
