@@ -38,7 +38,9 @@ class FormatError(ValueError):
 def sniff_scope(head: bytes, name: str = "") -> str | None:
     """`environment` or `globals` for an export (by content, else by file name),
     `collection` for a collection, else None. `head`: the file's first few KB."""
-    m = _SCOPE_RE.search(head)
+    # The regex from where its literal first occurs (a C search), as no match starts before
+    at = head.find(b'"_postman_variable_scope"')
+    m = _SCOPE_RE.search(head, at) if at >= 0 else None
     if m:
         return m.group(1).decode("ascii", "replace")
     if name.endswith(SUFFIXES[0]):
