@@ -160,6 +160,8 @@ class Decoder:
         in `buf`), when a pass over the whole buffer found them already (onepass.py)."""
         groups: list[list[Candidate]] = []
         replaced: set[int] = set()
+        if found is not None and not found[0] and not found[1]:
+            return groups, replaced  # no `Secret`, no encoded anchor: nothing to decode
         has_secret = found[0] if found is not None else buf.find(b"Secret") >= 0
         if has_secret:  # no Kubernetes Secret without the word (a C search)
             self._k8s(buf, start, end, base, groups, replaced)
