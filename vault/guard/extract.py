@@ -91,7 +91,18 @@ _KV_RUN = re.compile(rb"[^\s\"'`\\,;&<>{}()\[\]%]{1,8192}+")
 _KV_SEP = rb"(?:\\?[\"']|%22|%27)?[ \t]{0,16}+(?:=|:|%3[AaDd])"
 # `_IDENT_RUN` and, if it follows, that separator: one match decides both in `_kv`
 _IDENT_SEP = re.compile(rb"(?P<id>[A-Za-z0-9_.\-]{0,100}+)(?:" + _KV_SEP + rb")?")
-_PAIR_KEY = re.compile(rb"\"(?:key|name)\"").search  # what case 2 of `_kv` looks back for
+
+
+def _pair_key_end(buf: bytes, lo: int, hi: int) -> int:
+    """Where the first `"key"` or `"name"` in buf[lo:hi] ends (what case 2 of `_kv` looks
+    back for), or -1: `re.search(rb'"(?:key|name)"')`'s answer, by two C searches (sre
+    tries its pattern at every `"` of a JSON file); `"name"` only before the `"key"`."""
+    k = buf.find(b'"key"', lo, hi)
+    n = buf.find(b'"name"', lo, hi if k < 0 else min(hi, k + 5))  # one starting before k ends by k + 5
+    if n >= 0:
+        return n + 6
+    return k + 5 if k >= 0 else -1
+
 # The bytes before a key, reversed, up to where the word holding it starts: is it an ARN?
 _WORD_BACK = re.compile(rb"[^\s\"'`,;=(){}\[\]<>]{0,256}+")
 # In URL-encoded text a value ends at an encoded quote, ampersand, comma or brace.
@@ -313,10 +324,14 @@ class Extractor:
         # attribute look-ups that can be hoisted.
         reach, handlers, binary = self._reach, _HANDLERS, self.binary
         skip_kv = structured is not None  # every variable of the export was read as JSON already
-        calls, cands, unexamined = self._calls, self._cands, 0
-        open_at = _budget_opens_at(calls, cands)
-        call_off, cand_off = ANCHOR_BUDGET_BASE - 1, CANDIDATE_BASE - 1
+        calls, unexamined = self._calls, 0
+        open_at = _budget_opens_at(calls, self._cands)
+        # Candidates so far = self._cands + what the handlers added to `out`, counted from
+        # its length (the loop adds nothing else): the candidate budget's term is
+        # (candidates - CANDIDATE_BASE + 1) * CANDIDATE_DENSITY = (len(out) - cand_off) * cand_den
+        call_off, cand_off = ANCHOR_BUDGET_BASE - 1, len(out) - self._cands + CANDIDATE_BASE - 1
         call_den, cand_den = CALL_DENSITY, CANDIDATE_DENSITY
+        n0 = len(out)
         for p, name in hits:
             if binary and name not in BINARY_HANDLERS:
                 continue
@@ -335,7 +350,6 @@ class Extractor:
                 unexamined += 1
                 continue
             calls += 1
-            before = len(out)
             self._hit = -1
             out.extend(handlers[name](self, buf, p))
             if self._hit > p:
@@ -345,11 +359,10 @@ class Extractor:
                 out.extend(self._kv(buf, p))
                 if self._hit > p:
                     reach["kv"] = self._hit + base
-            cands += len(out) - before
             open_at = (calls - call_off) * call_den  # _budget_opens_at, inline (once a call)
-            if (cands - cand_off) * cand_den > open_at:
-                open_at = (cands - cand_off) * cand_den
-        self._calls, self._cands = calls, cands
+            if (len(out) - cand_off) * cand_den > open_at:
+                open_at = (len(out) - cand_off) * cand_den
+        self._calls, self._cands = calls, self._cands + len(out) - n0
         self.unexamined += unexamined
         if self.runs is not None:
             # Every token-shaped run: costly (a regex over each byte), so only for `--deep`
@@ -467,6 +480,13 @@ class Extractor:
         return [Candidate(_s(m.group("v")), m.start("v"), m.end("v"), source)]
 
     def _kv(self, buf: bytes, p: int) -> list[Candidate]:
+        # The identifier that holds the anchor; what follows it must be able to assign. Tried
+        # first: it turns away most anchors of a tree, and none of the shapes below (whose
+        # anchor word ends at a `"`) could have been one of them.
+        idm = _IDENT_SEP.match(buf, p)
+        e = idm.end("id")  # type: ignore[union-attr]
+        if e < len(buf) and buf[e] not in _AFTER_KEY:
+            return []  # `{{auth0_token}}`, `getToken(`, `token.length`, prose
         if buf[p] == 0x5F:  # `_pass`, `_key`
             nxt = buf[p + 1:p + 6].lower()
             if nxt == b"passw" or (nxt[:3] == b"key" and buf[max(0, p - 3):p].lower() == b"api"):
@@ -502,11 +522,6 @@ class Extractor:
                     self._hit = m.start()
                     break
             return []
-        # The identifier that holds the anchor; what follows it must be able to assign.
-        idm = _IDENT_SEP.match(buf, p)
-        e = idm.end("id")  # type: ignore[union-attr]
-        if e < len(buf) and buf[e] not in _AFTER_KEY:
-            return []  # `{{auth0_token}}`, `getToken(`, `token.length`, prose
         # Case 3 needs a separator right there (the key cannot end anywhere else), case 2 a
         # `"key"` or `"name"` shortly before: without both, prose (`PRIVATE KEY-----`).
         assigns = idm.end() > e  # type: ignore[union-attr]
@@ -588,12 +603,12 @@ class Extractor:
         if memo[0] is buf and memo[1] <= p < memo[2]:
             return False
         lo = max(0, p - 210)
-        m = _PAIR_KEY(buf, lo, lo + LOOK_WINDOW)
-        if m is not None and m.end() <= p:
+        end = _pair_key_end(buf, lo, lo + LOOK_WINDOW)
+        if 0 <= end <= p:
             return True
-        # No match starts in [p - 210, m.start()), so none ends before m.end(); without one,
+        # No match starts in [p - 210, its start), so none ends before its end; without one,
         # none ends inside the window
-        memo[:] = [buf, p, m.end() if m is not None else lo + LOOK_WINDOW]
+        memo[:] = [buf, p, end if end >= 0 else lo + LOOK_WINDOW]
         return False
 
     def _last_key(self, buf: bytes, p: int) -> int:
