@@ -24,6 +24,9 @@ SAMPLES = [
     b"x" * HEAD + b" postman \"_postman_variable_scope\": \"globals\"",  # past the head
     b"eyJ" * 20000,  # denser than the anchor budget: the pass stops early
     bytes(range(256)) * 40,
+    b"ENC[AES256_GCM,data:" * 30000,  # markers past ciphertext.py's cap: the pass stops
+    b"-----BEGIN AGE Ex" * 30000,  # marker prefixes only, as dense
+    b"kind: SealedSecret " * 20000,  # `Secret` reported once however often it occurs
 ]
 
 
@@ -36,9 +39,12 @@ def test_one_pass_finds_what_each_pass_finds(buf: bytes) -> None:
     limit = _anchor_limit(buf)
     got = onepass.whole(buf, limit)
     assert got is not None
+    if not got.anchors_complete:  # stopped for dense markers: every user searches itself
+        assert not got.complete and len(got.markers) <= len(ciphertext._marker_hits(buf))
+        return
     assert sorted(got.anchors) == sorted(extract.anchor_hits(buf, 0, len(buf), limit))
     if not got.complete:
-        assert len(got.anchors) > limit  # stopped only because the anchors were too dense
+        assert len(got.anchors) > limit  # stopped because the anchors were too dense
         return
     assert sorted(set(got.b64_starts)) == sorted({m[1] for m in decode._find(buf)})
     assert sorted(got.markers) == ciphertext._marker_hits(buf)
@@ -49,7 +55,34 @@ def test_one_pass_finds_what_each_pass_finds(buf: bytes) -> None:
 def test_dense_anchors_stop_the_pass() -> None:
     buf = b"eyJ" * 20000
     got = onepass.whole(buf, _anchor_limit(buf))
-    assert got is not None and not got.complete
+    assert got is not None and not got.complete and got.anchors_complete
+
+
+def test_dense_markers_stop_the_pass_and_every_user_searches_itself() -> None:
+    buf = b"ENC[AES256_GCM,data:" * 30000
+    got = onepass.whole(buf, _anchor_limit(buf))
+    assert got is not None and not got.complete and not got.anchors_complete
+
+
+def test_secret_is_reported_once() -> None:
+    calls: list[int] = []
+    onepass.whole(b"x", 10)  # the database is built on first use
+    db = onepass._db[0]
+    real = db.scan
+
+    def counting(data: bytes, on_match):  # type: ignore[no-untyped-def]
+        def count(i: int, *rest: object) -> object:
+            calls.append(i)
+            return on_match(i, *rest)
+        return real(data, count)
+
+    db.scan = counting
+    try:
+        got = onepass.whole(b"SecretSecret postman postman " * 1000, 10**6)
+    finally:
+        del db.scan
+    assert got is not None and got.secret and got.postman_end == len(b"SecretSecret postman")
+    assert calls.count(onepass._SECRET_ID) == 1 and calls.count(onepass._POSTMAN_ID) == 1
 
 
 @pytest.mark.parametrize("buf", SAMPLES)

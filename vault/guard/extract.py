@@ -480,13 +480,6 @@ class Extractor:
         return [Candidate(_s(m.group("v")), m.start("v"), m.end("v"), source)]
 
     def _kv(self, buf: bytes, p: int) -> list[Candidate]:
-        # The identifier that holds the anchor; what follows it must be able to assign. Tried
-        # first: it turns away most anchors of a tree, and none of the shapes below (whose
-        # anchor word ends at a `"`) could have been one of them.
-        idm = _IDENT_SEP.match(buf, p)
-        e = idm.end("id")  # type: ignore[union-attr]
-        if e < len(buf) and buf[e] not in _AFTER_KEY:
-            return []  # `{{auth0_token}}`, `getToken(`, `token.length`, prose
         if buf[p] == 0x5F:  # `_pass`, `_key`
             nxt = buf[p + 1:p + 6].lower()
             if nxt == b"passw" or (nxt[:3] == b"key" and buf[max(0, p - 3):p].lower() == b"api"):
@@ -522,6 +515,11 @@ class Extractor:
                     self._hit = m.start()
                     break
             return []
+        # The identifier that holds the anchor; what follows it must be able to assign.
+        idm = _IDENT_SEP.match(buf, p)
+        e = idm.end("id")  # type: ignore[union-attr]
+        if e < len(buf) and buf[e] not in _AFTER_KEY:
+            return []  # `{{auth0_token}}`, `getToken(`, `token.length`, prose
         # Case 3 needs a separator right there (the key cannot end anywhere else), case 2 a
         # `"key"` or `"name"` shortly before: without both, prose (`PRIVATE KEY-----`).
         assigns = idm.end() > e  # type: ignore[union-attr]

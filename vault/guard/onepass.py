@@ -33,6 +33,9 @@ _N_B64 = _N_ANCHORS + len(_B64)
 _N_MARKERS = _N_B64 + len(ciphertext.MARKERS)
 _SECRET_ID, _POSTMAN_ID = _N_MARKERS, _N_MARKERS + 1
 _CASELESS = [True] * len(extract.ANCHORS) + [False] * (len(_LITERALS) - len(extract.ANCHORS))
+# `Secret` and `postman` are asked about once (is there one; where does the first end):
+# Hyperscan reports each once, so a file of `SecretSecret…` costs no callback per word
+_SINGLE = [False] * (len(_LITERALS) - 2) + [True, True]
 _LENS = tuple(len(lit) for lit in _LITERALS)
 _db: list[Any] = []  # the compiled database, or None without the wheel; built on first use
 
@@ -40,11 +43,13 @@ _db: list[Any] = []  # the compiled database, or None without the wheel; built o
 class Found:
     """What one pass over a whole buffer found, each in its user's own terms.
 
-    `complete` is False when the anchors were too dense and the pass stopped early (a
-    hostile file): `anchors` is then what extract's own pass would have returned (it stops
-    there too), and the other users must search for themselves."""
+    `complete` is False when the pass stopped early (a hostile file) and the users must
+    search for themselves; but when it stopped because the anchors were too dense,
+    `anchors_complete` stays True: `anchors` is what extract's own pass would have returned
+    (it stops there too). Ciphertext markers too dense stop it as well (at ciphertext.py's cap)."""
 
-    __slots__ = ("anchors", "b64_starts", "markers", "secret", "postman_end", "complete")
+    __slots__ = ("anchors", "b64_starts", "markers", "secret", "postman_end", "complete",
+                 "anchors_complete")
 
     def __init__(self) -> None:
         self.anchors: list[tuple[int, str]] = []  # extract.anchor_hits(buf, 0, len(buf), limit)
@@ -53,6 +58,7 @@ class Found:
         self.secret = False  # `Secret` occurs
         self.postman_end = -1  # end of the first `postman` (the head holds one if <= HEAD)
         self.complete = True
+        self.anchors_complete = True
 
 
 def whole(buf: bytes, limit: int) -> Found | None:
@@ -60,7 +66,7 @@ def whole(buf: bytes, limit: int) -> Found | None:
     extract's own pass does; ciphertext markers at its cap."""
     if not _db:
         try:
-            _db.append(literal_scan.Hyperscan(list(_LITERALS), caseless=_CASELESS))
+            _db.append(literal_scan.Hyperscan(list(_LITERALS), caseless=_CASELESS, single=_SINGLE))
         except ImportError:
             _db.append(None)
     if _db[0] is None or extract.portable():
@@ -71,6 +77,7 @@ def whole(buf: bytes, limit: int) -> Found | None:
     lens, names, marker_of = _LENS, extract.ANCHOR_NAMES, _MARKERS
     n_anchors, n_b64, n_markers = _N_ANCHORS, _N_B64, _N_MARKERS
     marker_cap = ciphertext.MAX_HITS + len(buf) // 256
+    prefixes = [0]  # marker prefixes seen
 
     def on_match(i: int, _from: int, to: int, _flags: int, _ctx: object) -> bool:
         # called once per hit (up to one per 16 bytes of hostile input): locals only
@@ -81,8 +88,15 @@ def whole(buf: bytes, limit: int) -> Found | None:
             add_b64(to - lens[i])
         elif i < n_markers:
             p = to - lens[i]
-            if len(markers) < marker_cap and buf.startswith(marker_of[i - n_b64], p):
+            if buf.startswith(marker_of[i - n_b64], p):
                 add_marker((p, i - n_b64))
+            prefixes[0] += 1
+            if prefixes[0] >= marker_cap:
+                # Markers (or their first 16 bytes) every few bytes: a hostile file, where
+                # ciphertext.py's own pass stops too. So does this one; every user then
+                # searches for itself
+                found.anchors_complete = False
+                return True
         elif i == _SECRET_ID:
             found.secret = True
         elif found.postman_end < 0:

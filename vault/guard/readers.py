@@ -361,7 +361,8 @@ class FileScanner:
         ex = self.cfg.extractor(scope, binary)
         lines = _Lines()
         dec = self._decoder(binary)
-        cands = ex.extract(data, 0, len(data), whole=True, hits=lit.anchors if lit else None)
+        hits = lit.anchors if lit is not None and lit.anchors_complete else None
+        cands = ex.extract(data, 0, len(data), whole=True, hits=hits)
         if not binary:  # `.netrc`, `.npmrc`, …: the file's grammar as well (credfiles.py)
             cands = credfiles.merge(cands, credfiles.candidates(path, data))
         enc = self._encrypted_spans(data, cands, path, binary, whole.markers if whole else None)
