@@ -39,6 +39,8 @@ def test_one_pass_finds_what_each_pass_finds(buf: bytes) -> None:
     limit = _anchor_limit(buf)
     got = onepass.whole(buf, limit)
     assert got is not None
+    if got.markers_complete:
+        assert sorted(got.markers) == ciphertext._marker_hits(buf)
     if not got.anchors_complete:  # stopped for dense markers: every user searches itself
         assert not got.complete and len(got.markers) <= len(ciphertext._marker_hits(buf))
         return
@@ -56,12 +58,17 @@ def test_dense_anchors_stop_the_pass() -> None:
     buf = b"eyJ" * 20000
     got = onepass.whole(buf, _anchor_limit(buf))
     assert got is not None and not got.complete and got.anchors_complete
+    assert not got.markers_complete
 
 
 def test_dense_markers_stop_the_pass_and_every_user_searches_itself() -> None:
     buf = b"ENC[AES256_GCM,data:" * 30000
     got = onepass.whole(buf, _anchor_limit(buf))
     assert got is not None and not got.complete and not got.anchors_complete
+    assert got.markers_complete  # the first markers up to the cap, as ciphertext.py keeps
+    near = b"-----BEGIN AGE Ex" * 30000
+    got = onepass.whole(near, _anchor_limit(near))
+    assert got is not None and not got.anchors_complete and not got.markers_complete
 
 
 def test_secret_is_reported_once() -> None:

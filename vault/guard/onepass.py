@@ -49,7 +49,7 @@ class Found:
     (it stops there too). Ciphertext markers too dense stop it as well (at ciphertext.py's cap)."""
 
     __slots__ = ("anchors", "b64_starts", "markers", "secret", "postman_end", "complete",
-                 "anchors_complete")
+                 "anchors_complete", "markers_complete")
 
     def __init__(self) -> None:
         self.anchors: list[tuple[int, str]] = []  # extract.anchor_hits(buf, 0, len(buf), limit)
@@ -59,6 +59,7 @@ class Found:
         self.postman_end = -1  # end of the first `postman` (the head holds one if <= HEAD)
         self.complete = True
         self.anchors_complete = True
+        self.markers_complete = True  # `markers` is what ciphertext.py's pass finds
 
 
 def whole(buf: bytes, limit: int) -> Found | None:
@@ -96,6 +97,9 @@ def whole(buf: bytes, limit: int) -> Found | None:
                 # ciphertext.py's own pass stops too. So does this one; every user then
                 # searches for itself
                 found.anchors_complete = False
+                # ciphertext.py's pass keeps the first `cap` markers and stops: these, if
+                # no prefix was a near miss
+                found.markers_complete = len(markers) >= marker_cap
                 return True
         elif i == _SECRET_ID:
             found.secret = True
@@ -107,4 +111,6 @@ def whole(buf: bytes, limit: int) -> Found | None:
         _db[0].scan(buf, on_match)
     except extract.hs_terminated():
         found.complete = False
+        if found.anchors_complete:  # stopped by the anchors: the markers are not all in
+            found.markers_complete = False
     return found

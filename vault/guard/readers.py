@@ -365,7 +365,8 @@ class FileScanner:
         cands = ex.extract(data, 0, len(data), whole=True, hits=hits)
         if not binary:  # `.netrc`, `.npmrc`, …: the file's grammar as well (credfiles.py)
             cands = credfiles.merge(cands, credfiles.candidates(path, data))
-        enc = self._encrypted_spans(data, cands, path, binary, whole.markers if whole else None)
+        markers = None if lit is None else lit.markers if whole or lit.markers_complete else None
+        enc = self._encrypted_spans(data, cands, path, binary, markers)
         found = self._region(dec, cands, data, 0, len(data), 0, lines, path, set(), enc,
                              (whole.secret, whole.b64_starts) if whole else None)
         self._note_encrypted(enc, data, 0, 0, len(data), lines, path, self.encrypted)
