@@ -27,12 +27,18 @@ class Hyperscan:
     occurrence, as Hyperscan does (a caller's own callback saves a pass over the matches).
     ImportError without the wheel."""
 
-    def __init__(self, literals: Sequence[bytes], caseless: Sequence[bool] | None = None) -> None:
+    def __init__(self, literals: Sequence[bytes], caseless: Sequence[bool] | None = None,
+                 single: Sequence[bool] | None = None) -> None:
+        """`single[i]`: literal i is reported once, at its first occurrence (the earliest end)."""
         import hyperscan as hs
 
         self._hs = hs
         self._db = hs.Database(mode=hs.HS_MODE_BLOCK)
-        flags = [hs.HS_FLAG_CASELESS if c else 0 for c in caseless] if caseless else 0
+        flags: list[int] | int = 0
+        if caseless or single:
+            flags = [(hs.HS_FLAG_CASELESS if caseless and caseless[i] else 0)
+                     | (hs.HS_FLAG_SINGLEMATCH if single and single[i] else 0)
+                     for i in range(len(literals))]
         self._db.compile(expressions=list(literals), ids=list(range(len(literals))),
                          elements=len(literals), flags=flags, literal=True)
         self._pid = os.getpid()

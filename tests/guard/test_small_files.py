@@ -119,6 +119,28 @@ def test_cached_pseudo_check_agrees_with_realpath(tmp_path: Path) -> None:
     got = [is_pseudo(str(p), os.stat(p), cache) for p in paths * 2]  # the second round: cached
     assert got == [is_pseudo(str(p), os.stat(p)) for p in paths * 2]
     assert got[:6] == [False, False, True, True, False, True]
+    # A caller that opened the file with O_NOFOLLOW knows its name is no link: the same answers
+    not_links = [p for p in paths if not p.is_symlink()]
+    assert [is_pseudo(str(p), os.stat(p), cache, link=False) for p in not_links] == [
+        is_pseudo(str(p), os.stat(p)) for p in not_links]
+
+
+def test_a_file_opened_without_following_needs_no_lstat(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """scan_path opens a plain file with O_NOFOLLOW first: no lstat of its name; a link to
+    a file is still scanned (through its own open), and one into /proc still skipped."""
+    (tmp_path / "a.env").write_text(f"API_TOKEN={opaque()}\n")
+    (tmp_path / "b.env").symlink_to(tmp_path / "a.env")
+    (tmp_path / "c.env").symlink_to("/proc/self/status")
+    scanner = FileScanner(CFG)
+    scanner.scan_path(str(tmp_path / "a.env"))  # the folder's real path is cached now
+    lstats: list[str] = []
+    real = os.lstat
+    monkeypatch.setattr(readers.os, "lstat", lambda p, *a, **k: lstats.append(str(p)) or real(p, *a, **k))
+    assert len(scanner.scan_path(str(tmp_path / "a.env")).findings) == 1
+    assert lstats == []
+    assert len(scanner.scan_path(str(tmp_path / "b.env")).findings) == 1
+    assert scanner.scan_path(str(tmp_path / "c.env")).skipped == "special"
 
 
 @pytest.mark.skipif(not os.path.isdir("/dev/shm") or not os.access("/dev/shm", os.W_OK),

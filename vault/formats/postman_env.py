@@ -16,7 +16,19 @@ from dataclasses import dataclass
 SCOPES = ("environment", "globals")
 SUFFIXES = (".postman_environment.json", ".postman_globals.json")
 _SCOPE_RE = re.compile(rb'"_postman_variable_scope"\s*:\s*"(\w+)"')
-_VALUE_KEY = re.compile(rb'"value"\s*:\s*\Z')  # what precedes a value's text
+# json.dumps(value, ensure_ascii=False / True) for a str value, as json.dumps calls them
+_encode_str = json.encoder.encode_basestring
+_encode_str_ascii = json.encoder.encode_basestring_ascii
+
+
+def _after_value_key(data: bytes, at: int) -> bool:
+    r"""Is a value's text at `at` preceded by its key: `"value"`, blanks, `:`, blanks, all
+    within the 64 bytes before it (what `re.search(rb'"value"\s*:\s*\Z')` there says;
+    bytes.rstrip strips exactly the bytes `\s` matches)."""
+    if at >= 9 and data.startswith(b'"value": ', at - 9):
+        return True  # as exporters write it
+    w = data[max(0, at - 64):at].rstrip()
+    return w.endswith(b":") and w[:-1].rstrip().endswith(b'"value"')
 
 
 class FormatError(ValueError):
@@ -26,7 +38,9 @@ class FormatError(ValueError):
 def sniff_scope(head: bytes, name: str = "") -> str | None:
     """`environment` or `globals` for an export (by content, else by file name),
     `collection` for a collection, else None. `head`: the file's first few KB."""
-    m = _SCOPE_RE.search(head)
+    # The regex from where its literal first occurs (a C search), as no match starts before
+    at = head.find(b'"_postman_variable_scope"')
+    m = _SCOPE_RE.search(head, at) if at >= 0 else None
     if m:
         return m.group(1).decode("ascii", "replace")
     if name.endswith(SUFFIXES[0]):
@@ -71,12 +85,24 @@ def variables(data: bytes) -> list[Variable]:
         key, value, typ = item.get("key"), item.get("value"), item.get("type")
         if not (isinstance(key, str) and isinstance(value, str) and value):
             continue
-        var = Variable(key, value, typ if isinstance(typ, str) else None, None, None)
-        # The value's text as the exporter wrote it: with or without JSON unicode escapes.
-        for ascii_only in (False, True):
-            raw = json.dumps(value, ensure_ascii=ascii_only).encode()
+        typ = typ if isinstance(typ, str) else None
+        # The value's text as the exporter wrote it: with or without JSON unicode escapes
+        # (json.dumps of a str, without its per-call set-up; a value whose two spellings
+        # are the same is looked for once). First the way exporters write it, at once:
+        raw = _encode_str(value).encode()
+        at = data.find(raw, cursor)
+        if at >= 9 and data.startswith(b'"value": ', at - 9):
+            out.append(Variable(key, value, typ, at + 1, at + len(raw) - 1))
+            cursor = at + len(raw)
+            continue
+        var = Variable(key, value, typ, None, None)
+        raw = b""
+        for encode in (_encode_str, _encode_str_ascii):
+            first, raw = raw, encode(value).encode()
+            if raw == first:
+                break
             at = data.find(raw, cursor)
-            while at >= 0 and not _VALUE_KEY.search(data, max(0, at - 64), at):
+            while at >= 0 and not _after_value_key(data, at):
                 at = data.find(raw, at + 1)  # the same text as a key, or another field
             if at >= 0:
                 var.start, var.end = at + 1, at + len(raw) - 1

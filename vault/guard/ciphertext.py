@@ -62,8 +62,13 @@ class Encrypted:
 Span = tuple[int, int, str, "str | None"]  # (start, end, kind, key)
 
 
+_WHOLE_MAGICS = tuple(magic for magic, _ in _WHOLE)
+
+
 def whole_file(head: bytes) -> str | None:
     """The kind of a file that is ciphertext from its first byte, else None."""
+    if not head.startswith(_WHOLE_MAGICS):
+        return None  # nearly every file: one test for all
     for magic, kind in _WHOLE:
         if head.startswith(magic):
             return kind
@@ -107,12 +112,13 @@ def _terminated() -> type[BaseException]:
     return hyperscan.ScanTerminated
 
 
-def spans(buf: bytes) -> list[Span]:
-    """Encrypted spans in `buf`, in order, not overlapping."""
+def spans(buf: bytes, hits: list[tuple[int, int]] | None = None) -> list[Span]:
+    """Encrypted spans in `buf`, in order, not overlapping. `hits`: what `_marker_hits(buf)`
+    finds, in any order, when a pass over the whole buffer found them already (onepass.py)."""
     out: list[Span] = []
     reach = -1
     misses = 0
-    for p, i in _marker_hits(buf):
+    for p, i in _marker_hits(buf) if hits is None else sorted(hits):
         if p < reach:
             continue  # inside a span already found (a PGP block inside a sops file …)
         kind = MARKERS[i][1]

@@ -416,12 +416,20 @@ BY_NAME: dict[str, Grammar] = {
 }
 
 
+# The names grammar_for reads further (content, parent folder) when BY_NAME has not them:
+# any other file (nearly all of a tree) gets no grammar from its name alone.
+_MAYBE_NAMES = frozenset({"config.json", "credentials", "config"})
+_MAYBE_SUFFIXES = (".kubeconfig", ".yaml", ".yml", "config")
+
+
 def grammar_for(path: str, head: bytes) -> Grammar | None:
     """The grammar a file's name (and, for generic names, its first bytes) calls for."""
     name = os.path.basename(path)
     g = BY_NAME.get(name)
     if g is not None:
         return g
+    if name not in _MAYBE_NAMES and not name.endswith(_MAYBE_SUFFIXES):
+        return None
     parent = os.path.basename(os.path.dirname(path))
     if name == "config.json" and b'"auths"' in head:
         return docker_config
@@ -436,7 +444,7 @@ def grammar_for(path: str, head: bytes) -> Grammar | None:
 
 def candidates(path: str, data: bytes) -> list[Candidate]:
     """The grammar's candidates for a whole file, or none (no grammar, too big, binary)."""
-    if len(data) > MAX_BYTES or b"\x00" in data[:8192]:
+    if len(data) > MAX_BYTES or data.find(b"\x00", 0, 8192) >= 0:
         return []
     g = grammar_for(path, data[:8192])
     return g(data)[:MAX_CANDIDATES] if g is not None else []

@@ -82,7 +82,7 @@ def _encoded_forms(word: bytes) -> set[bytes]:
     return out
 
 
-def _literals() -> list[bytes]:
+def literals() -> list[bytes]:
     words = set(_CASED)
     for w in _WORDS:
         words.update((w, w.upper(), w.capitalize()))
@@ -97,7 +97,7 @@ _finder: list[Callable[[bytes], list[literal_scan.Match]]] = []
 
 def _find(data: bytes) -> list[literal_scan.Match]:
     if not _finder:
-        _finder.append(literal_scan.build(_literals())[1])
+        _finder.append(literal_scan.build(literals())[1])
     return _finder[0](data)
 
 
@@ -154,12 +154,21 @@ class Decoder:
         self._doc: tuple[int, int, bool] | None = None  # (abs start, abs end, kind Secret)
         self._k8s_reach = -1
 
-    def scan(self, buf: bytes, start: int, end: int, base: int) -> tuple[list[list[Candidate]], set[int]]:
+    def scan(self, buf: bytes, start: int, end: int, base: int,
+             found: tuple[bool, list[int]] | None = None) -> tuple[list[list[Candidate]], set[int]]:
+        """`found`: (does `Secret` occur in `buf`, the start of every literal of `literals()`
+        in `buf`), when a pass over the whole buffer found them already (onepass.py)."""
         groups: list[list[Candidate]] = []
         replaced: set[int] = set()
-        if buf.find(b"Secret") >= 0:  # no Kubernetes Secret without the word (a C search)
+        if found is not None and not found[0] and not found[1]:
+            return groups, replaced  # no `Secret`, no encoded anchor: nothing to decode
+        has_secret = found[0] if found is not None else buf.find(b"Secret") >= 0
+        if has_secret:  # no Kubernetes Secret without the word (a C search)
             self._k8s(buf, start, end, base, groups, replaced)
-        self._blobs(buf, start, end, base, groups)
+        if found is not None:
+            self._runs_at(buf, sorted({s for s in found[1] if start <= s < end}), base, groups)
+        else:
+            self._blobs(buf, start, end, base, groups)
         return groups, replaced
 
     def _spend(self, at: int) -> bool:
@@ -176,17 +185,19 @@ class Decoder:
         longest = 16  # longest literal is under this many bytes
         for w0 in range(start, end, WINDOW):
             w1 = min(end, w0 + WINDOW)
-            for s in sorted({m[1] for m in _find(buf[w0:min(len(buf), w1 + longest)])}):  # in order: reach
-                p = w0 + s
-                if p >= w1:
-                    break
-                if p + base < self.reach:
-                    continue  # inside a run already read
-                if not self._spend(p + base):
-                    continue
-                group = self._blob_at(buf, p, base)
-                if group:
-                    groups.append(group)
+            starts = sorted({w0 + m[1] for m in _find(buf[w0:min(len(buf), w1 + longest)])})
+            self._runs_at(buf, [p for p in starts if p < w1], base, groups)
+
+    def _runs_at(self, buf: bytes, starts: list[int], base: int, groups: list[list[Candidate]]) -> None:
+        """The runs holding literals that start at `starts` (sorted: `reach` relies on it)."""
+        for p in starts:
+            if p + base < self.reach:
+                continue  # inside a run already read
+            if not self._spend(p + base):
+                continue
+            group = self._blob_at(buf, p, base)
+            if group:
+                groups.append(group)
 
     def _blob_at(self, buf: bytes, p: int, base: int) -> list[Candidate]:
         lo = max(0, p - MAX_BLOB_CHARS, self.reach - base)

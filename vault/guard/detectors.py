@@ -441,15 +441,57 @@ REGISTRY: tuple[Detector, ...] = (
 BY_ID: dict[str, Detector] = {d.id: d for d in REGISTRY}
 
 
+# The sources each detector's rule can claim; a detector not named here may claim any.
+# A candidate is shown only the detectors that may claim it, in REGISTRY's order: one
+# candidate of a tree is nearly always a `kv` or `pair` that none claims, and asking all
+# 27 (a dozen ProviderFormat rows among them) cost more than the four that can.
+_CLAIMS: dict[type, frozenset[str]] = {
+    PrivateKey: frozenset({"pem"}), AwsSecretKey: frozenset({"aws-secret"}),
+    PuttyKey: frozenset({"putty"}), Bearer: frozenset({"basic", "bearer", "authz"}),
+    DockerAuth: frozenset({"kv", "cred"}), CredentialFile: frozenset({"cred"}),
+    PostmanVariable: frozenset({"pair"}), ClientSecret: frozenset({"kv", "pair"}),
+    Password: frozenset({"kv", "pair"}), HighEntropy: frozenset({"kv", "pair"}),
+    UrlCredentials: frozenset({"url"}), VaultKnown: frozenset(),  # the engine decides it
+}
+_JWT_ONLY = (Auth0ManagementToken, Jwt)  # claim nothing but a value `jwt_claims` decodes
+_PROVIDER_ONLY = (ProviderFormat, ProviderToken)  # nothing `_provider_match` does not match
+# The shortest value each of these may report: a shorter one gets None or DROP from it (a
+# tree's `token: build`, `client_secret = $`). DockerAuth: base64 of `u:pw` with 4+ in pw.
+_SHORTEST: dict[type, int] = {
+    DockerAuth: 8, PostmanVariable: 6, ClientSecret: 12, Password: 6, HighEntropy: 12,
+    UrlCredentials: 4,
+}
+_chains: dict[tuple[str, bool, bool], tuple[int, tuple[Detector, ...]]] = {}
+
+
+def _chain(source: str, jwt: bool, provider: bool) -> tuple[int, tuple[Detector, ...]]:
+    """REGISTRY less the detectors that return None for every candidate of `source`, of a
+    value starting `eyJ` or not (`jwt`), and with a vendor prefix or not (`provider`); and
+    the length below which all the rest return None or DROP (classify's answer is None)."""
+    got = _chains.get((source, jwt, provider))
+    if got is None:
+        chain = tuple(d for d in REGISTRY
+                      if source in _CLAIMS.get(type(d), (source,))
+                      and (jwt or not isinstance(d, _JWT_ONLY))
+                      and (provider or not isinstance(d, _PROVIDER_ONLY)))
+        got = _chains[(source, jwt, provider)] = (
+            min((_SHORTEST.get(type(d), 0) for d in chain), default=0), chain)
+    return got
+
+
 def classify(c: Candidate, ctx: Context) -> tuple[Detector, Verdict] | None:
+    v = c.value
+    shortest, chain = _chain(c.source, v.startswith("eyJ"), v.startswith(_PROVIDER_PREFIXES))
+    if len(v) < shortest:
+        return None  # no detector that may claim it reports so short a value
     if c.source == "kv" and not c.quoted and (
             (_CONSTANT.match(c.value) and codevalue.looks_like_name(c.value))  # not `SG.x7Q….k2P…`
             or codevalue.is_expression(c.value, c.follows)):
         return None  # `client_secret = AUTH0_CLIENT_SECRET`, `pw = get_password()`: code
     if c.source in ("kv", "pair") and codevalue.names_itself(c.key, c.value):
         return None  # `"IAMUserChangePassword": "arn:aws:iam::aws:policy/IAMUserChangePassword"`
-    for det in REGISTRY:
-        v = det.classify(c, ctx)
-        if v is not None:
-            return None if v is DROP else (det, v)
+    for det in chain:
+        verdict = det.classify(c, ctx)
+        if verdict is not None:
+            return None if verdict is DROP else (det, verdict)
     return None

@@ -91,7 +91,18 @@ _KV_RUN = re.compile(rb"[^\s\"'`\\,;&<>{}()\[\]%]{1,8192}+")
 _KV_SEP = rb"(?:\\?[\"']|%22|%27)?[ \t]{0,16}+(?:=|:|%3[AaDd])"
 # `_IDENT_RUN` and, if it follows, that separator: one match decides both in `_kv`
 _IDENT_SEP = re.compile(rb"(?P<id>[A-Za-z0-9_.\-]{0,100}+)(?:" + _KV_SEP + rb")?")
-_PAIR_KEY = re.compile(rb"\"(?:key|name)\"").search  # what case 2 of `_kv` looks back for
+
+
+def _pair_key_end(buf: bytes, lo: int, hi: int) -> int:
+    """Where the first `"key"` or `"name"` in buf[lo:hi] ends (what case 2 of `_kv` looks
+    back for), or -1: `re.search(rb'"(?:key|name)"')`'s answer, by two C searches (sre
+    tries its pattern at every `"` of a JSON file); `"name"` only before the `"key"`."""
+    k = buf.find(b'"key"', lo, hi)
+    n = buf.find(b'"name"', lo, hi if k < 0 else min(hi, k + 5))  # one starting before k ends by k + 5
+    if n >= 0:
+        return n + 6
+    return k + 5 if k >= 0 else -1
+
 # The bytes before a key, reversed, up to where the word holding it starts: is it an ARN?
 _WORD_BACK = re.compile(rb"[^\s\"'`,;=(){}\[\]<>]{0,256}+")
 # In URL-encoded text a value ends at an encoded quote, ampersand, comma or brace.
@@ -191,9 +202,9 @@ def _find_hits(buf: bytes, own_start: int, own_end: int) -> list[tuple[int, str]
     return hits
 
 
-_ALL_ANCHORS = ANCHORS + CASED_ANCHORS
-_HS_LENS = tuple(len(a) for a, _ in _ALL_ANCHORS)
-_HS_NAMES = tuple(name for _, name in _ALL_ANCHORS)
+ALL_ANCHORS = ANCHORS + CASED_ANCHORS  # Hyperscan's ids index this (here and in onepass.py)
+_HS_LENS = tuple(len(a) for a, _ in ALL_ANCHORS)
+ANCHOR_NAMES = tuple(name for _, name in ALL_ANCHORS)
 _hs: list[Any] = []  # the compiled anchors, or None without the wheel; built on first use
 
 
@@ -204,13 +215,13 @@ def _hyperscan_hits(buf: bytes, own_start: int, own_end: int,
     if not _hs:
         try:
             _hs.append(literal_scan.Hyperscan(
-                [a for a, _ in _ALL_ANCHORS], caseless=[True] * len(ANCHORS) + [False] * len(CASED_ANCHORS)))
+                [a for a, _ in ALL_ANCHORS], caseless=[True] * len(ANCHORS) + [False] * len(CASED_ANCHORS)))
         except ImportError:
             _hs.append(None)
     if _hs[0] is None:
         return None
     hits: list[tuple[int, str]] = []
-    add, lens, names = hits.append, _HS_LENS, _HS_NAMES
+    add, lens, names = hits.append, _HS_LENS, ANCHOR_NAMES
     cap = limit if limit is not None else len(buf) + 1
 
     def on_match(i: int, _from: int, to: int, _flags: int, _ctx: object) -> bool:
@@ -222,22 +233,27 @@ def _hyperscan_hits(buf: bytes, own_start: int, own_end: int,
     # An anchor starting in range may end up to 16 bytes past it.
     try:
         _hs[0].scan(buf[:own_end + 16] if own_end + 16 < len(buf) else buf, on_match)
-    except _hs_terminated():
+    except hs_terminated():
         pass
     return hits
 
 
-def _hs_terminated() -> type[BaseException]:
+def hs_terminated() -> type[BaseException]:
     import hyperscan
 
     return hyperscan.ScanTerminated
+
+
+def portable() -> bool:
+    """TOKENSAFE_GUARD_PORTABLE=1: anchors are found without Hyperscan (tests compare both)."""
+    return os.environ.get("TOKENSAFE_GUARD_PORTABLE") == "1"
 
 
 def anchor_hits(buf: bytes, own_start: int, own_end: int,
                 limit: int | None = None) -> list[tuple[int, str]]:
     """(position, handler) of every anchor starting in [own_start, own_end), in any case.
     With `limit`, more than `limit` hits means the list may be incomplete."""
-    if os.environ.get("TOKENSAFE_GUARD_PORTABLE") != "1":
+    if not portable():
         got = _hyperscan_hits(buf, own_start, own_end, limit)
         if got is not None:
             return got
@@ -283,18 +299,16 @@ class Extractor:
         self.unexamined = 0  # anchors not looked at because the region was too dense
         self._calls = 0  # handler calls so far (the budgets above)
         self._cands = 0  # candidates they gave
-        self.handlers: dict[str, Callable[[bytes, int], list[Candidate]]] = {
-            "jwt": self._jwt, "b64jwt": self._b64jwt, "bearer": self._bearer,
-            "authz": self._authz, "kv": self._kv, "pem": self._pem, "url": self._url,
-            "provider": self._provider, "putty": self._putty,
-        }
 
     def extract(self, buf: bytes, own_start: int, own_end: int,
-                whole: bool = False, base: int = 0) -> list[Candidate]:
+                whole: bool = False, base: int = 0,
+                hits: list[tuple[int, str]] | None = None) -> list[Candidate]:
         """Candidates for anchors at positions [own_start, own_end) of `buf` (offsets relative).
 
         `whole`: `buf` is the entire file, so a Postman environment can also be read as JSON.
         `base`: the absolute offset of `buf` in the file (chunks share the skip state).
+        `hits`: what `anchor_hits(buf, own_start, own_end, limit)` returns, when a caller's
+        own pass found them already (onepass.py).
         """
         out: list[Candidate] = []
         structured = None
@@ -302,18 +316,22 @@ class Extractor:
             structured = self._postman_struct(buf)
             out.extend(structured or ())
         limit = ANCHOR_BUDGET_BASE + (own_end - own_start) // HIT_DENSITY
-        hits = sorted(anchor_hits(buf, own_start, own_end, limit))  # in order: `reach` relies on it
+        hits = sorted(anchor_hits(buf, own_start, own_end, limit) if hits is None else hits)  # in order: `reach` relies on it
         if len(hits) > limit:
             self.unexamined += len(hits) - limit
             hits = hits[:limit]
         # The loop runs once per hit (up to one per 16 bytes): names bound locally, no
         # attribute look-ups that can be hoisted.
-        reach, handlers, binary = self._reach, self.handlers, self.binary
+        reach, handlers, binary = self._reach, _HANDLERS, self.binary
         skip_kv = structured is not None  # every variable of the export was read as JSON already
-        calls, cands, unexamined = self._calls, self._cands, 0
-        open_at = _budget_opens_at(calls, cands)
-        call_off, cand_off = ANCHOR_BUDGET_BASE - 1, CANDIDATE_BASE - 1
+        calls, unexamined = self._calls, 0
+        open_at = _budget_opens_at(calls, self._cands)
+        # Candidates so far = self._cands + what the handlers added to `out`, counted from
+        # its length (the loop adds nothing else): the candidate budget's term is
+        # (candidates - CANDIDATE_BASE + 1) * CANDIDATE_DENSITY = (len(out) - cand_off) * cand_den
+        call_off, cand_off = ANCHOR_BUDGET_BASE - 1, len(out) - self._cands + CANDIDATE_BASE - 1
         call_den, cand_den = CALL_DENSITY, CANDIDATE_DENSITY
+        n0 = len(out)
         for p, name in hits:
             if binary and name not in BINARY_HANDLERS:
                 continue
@@ -332,9 +350,8 @@ class Extractor:
                 unexamined += 1
                 continue
             calls += 1
-            before = len(out)
             self._hit = -1
-            out.extend(handlers[name](buf, p))
+            out.extend(handlers[name](self, buf, p))
             if self._hit > p:
                 reach[name] = self._hit + base
             if also_kv and at >= reach.get("kv", -1):
@@ -342,11 +359,10 @@ class Extractor:
                 out.extend(self._kv(buf, p))
                 if self._hit > p:
                     reach["kv"] = self._hit + base
-            cands += len(out) - before
             open_at = (calls - call_off) * call_den  # _budget_opens_at, inline (once a call)
-            if (cands - cand_off) * cand_den > open_at:
-                open_at = (cands - cand_off) * cand_den
-        self._calls, self._cands = calls, cands
+            if (len(out) - cand_off) * cand_den > open_at:
+                open_at = (len(out) - cand_off) * cand_den
+        self._calls, self._cands = calls, self._cands + len(out) - n0
         self.unexamined += unexamined
         if self.runs is not None:
             # Every token-shaped run: costly (a regex over each byte), so only for `--deep`
@@ -585,12 +601,12 @@ class Extractor:
         if memo[0] is buf and memo[1] <= p < memo[2]:
             return False
         lo = max(0, p - 210)
-        m = _PAIR_KEY(buf, lo, lo + LOOK_WINDOW)
-        if m is not None and m.end() <= p:
+        end = _pair_key_end(buf, lo, lo + LOOK_WINDOW)
+        if 0 <= end <= p:
             return True
-        # No match starts in [p - 210, m.start()), so none ends before m.end(); without one,
+        # No match starts in [p - 210, its start), so none ends before its end; without one,
         # none ends inside the window
-        memo[:] = [buf, p, m.end() if m is not None else lo + LOOK_WINDOW]
+        memo[:] = [buf, p, end if end >= 0 else lo + LOOK_WINDOW]
         return False
 
     def _last_key(self, buf: bytes, p: int) -> int:
@@ -621,11 +637,13 @@ class Extractor:
             found = postman_env.variables(buf)
         except postman_env.FormatError:
             return None  # malformed: the anchored text scan still runs
+        keep_all, key_kind = self.keep_all, filters.secret_key_kind  # _wanted, inline: one call per variable
         return [Candidate(v.value, v.start, v.end, "pair", key=v.key, scope=self.scope,
                           var_type=v.type)
                 for v in found
                 if v.start is not None and v.end is not None
-                and (self._wanted(v.key, v.type) or v.value.startswith("eyJ"))]
+                and (keep_all or v.type == "secret" or key_kind(v.key) is not None
+                     or v.value.startswith("eyJ"))]
 
     def _wanted(self, key: str, var_type: str | None = None) -> bool:
         """Only values under secret-like keys can become findings (or any, when the vault's
@@ -671,3 +689,12 @@ class Extractor:
         if sum(1 for c in body if c in _B64ANY) < 64:
             return []  # `-----BEGIN PRIVATE KEY-----\n...\n-----END…`: documentation
         return [Candidate(_s(m.group()), m.start(), m.end(), "pem")]
+
+
+# The handler of each anchor name: (extractor, buffer, anchor position) -> candidates. One
+# table for the class, not bound methods built for every file's extractor.
+_HANDLERS: dict[str, Callable[[Extractor, bytes, int], list[Candidate]]] = {
+    "jwt": Extractor._jwt, "b64jwt": Extractor._b64jwt, "bearer": Extractor._bearer,
+    "authz": Extractor._authz, "kv": Extractor._kv, "pem": Extractor._pem, "url": Extractor._url,
+    "provider": Extractor._provider, "putty": Extractor._putty,
+}

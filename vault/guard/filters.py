@@ -157,13 +157,15 @@ _last_random: list = [None, False]
 
 def _looks_random(value: str, min_len: int, min_entropy: float, strong_key: bool) -> bool:
     v = value
-    if len(v) < min_len or HAS_SPACE(v) or is_placeholder(v):
-        return False
-    if _UUID.match(v) or _HASH_PREFIX.match(v) or dotted_name(v):
+    # Each test below only rules a value out: the cheap ones first (a UUID, a word, a URL
+    # under a secret-like key is the common case), the placeholder rules last.
+    if len(v) < min_len or HAS_SPACE(v) or _UUID.match(v) or _HASH_PREFIX.match(v):
         return False
     if "://" in v or v.startswith(("/", "./", "~/")) or v.count("/") > 3:
         return False
     if not (_HAS_DIGIT(v) and _HAS_ALPHA(v)):
+        return False
+    if is_placeholder(v) or dotted_name(v):
         return False
     if _HEX.match(v):
         # Hex of hash lengths is far more often a commit/digest than a token.

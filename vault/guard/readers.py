@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from vault import crypto
 from vault.formats import postman_env
-from vault.guard import ciphertext, codevalue, credfiles, decode, detectors, situation
-from vault.guard.extract import LOOKAHEAD, LOOKBACK, Extractor
+from vault.guard import ciphertext, codevalue, credfiles, decode, detectors, onepass, situation
+from vault.guard.extract import ANCHOR_BUDGET_BASE, HIT_DENSITY, LOOKAHEAD, LOOKBACK, Extractor
 from vault.guard.model import (
     Candidate,
     FileError,
@@ -74,6 +74,10 @@ class ScanConfig:
 
 def is_binary(head: bytes) -> bool:
     return b"\x00" in head
+
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 _NOT_CONTINUATION = bytes(b for b in range(256) if not 0x80 <= b <= 0xBF)
@@ -177,12 +181,14 @@ class _Limited:
         return got
 
 
-def is_pseudo(path: str, st: os.stat_result, real_dirs: dict[str, tuple[str, bool]] | None = None) -> bool:
+def is_pseudo(path: str, st: os.stat_result, real_dirs: dict[str, tuple[str, bool]] | None = None,
+              link: bool | None = None) -> bool:
     """A file of /proc, /sys or /dev (a symlink may lead there): never scanned.
 
     `real_dirs` caches each folder's real path (and whether it lies in one of those) across
     calls: resolving every component of every file's path (`realpath`, one lstat each) was a
-    fifth of the time on small files. A file's own name is then resolved only if it is a link."""
+    fifth of the time on small files. A file's own name is then resolved only if it is a link:
+    `link=False` when the caller knows it is none (it opened it with O_NOFOLLOW), else lstat."""
     if st.st_dev in _pseudo_devs():
         return True
     if real_dirs is None:
@@ -194,7 +200,7 @@ def is_pseudo(path: str, st: os.stat_result, real_dirs: dict[str, tuple[str, boo
             real_dirs.clear()  # bounded: a walk moves on from a folder and rarely comes back
         real_dir = os.path.realpath(folder)
         got = real_dirs[folder] = (real_dir, _under_pseudo_root(real_dir))
-    if name in ("", ".", "..") or stat.S_ISLNK(os.lstat(path).st_mode):
+    if name in ("", ".", "..") or (link is not False and stat.S_ISLNK(os.lstat(path).st_mode)):
         return _under_pseudo_root(os.path.realpath(path))
     return got[1] or (got[0] == "/" and "/" + name in PSEUDO_ROOTS)
 
@@ -253,8 +259,10 @@ class FileScanner:
                   path: str, seen: set[int], enc: list[ciphertext.Span] | None = None) -> list[Finding]:
         out: list[Finding] = []
         allows = self._allows
-        in_path = situation.path_context(situation.below_root(path, self.cfg.roots))  # test folder, documentation …: lowers severity
-        in_text = situation.TextContext(path)
+        # Where the file sits (test folder, documentation …: lowers severity), read at the
+        # first finding: most files with candidates have none
+        in_path: str | None = None
+        in_text: situation.TextContext | None = None
         in_code = codevalue.is_code_file(path)
         for c in sorted(_merge(cands), key=lambda c: c.start):
             start = c.start + base
@@ -291,6 +299,9 @@ class FileScanner:
             if in_vault is not None:
                 facts["in_vault"] = in_vault
             severity = verdict.severity
+            if in_text is None:
+                in_path = situation.path_context(situation.below_root(path, self.cfg.roots))
+                in_text = situation.TextContext(path)
             where = in_path or in_text(buf, c.start, base == 0)
             if where:
                 facts["context"] = where
@@ -302,12 +313,14 @@ class FileScanner:
 
     def _region(self, dec: decode.Decoder | None, cands: list[Candidate], buf: bytes, lo: int, hi: int,
                 base: int, lines: _Lines, path: str, seen: set[int],
-                enc: list[ciphertext.Span] | None = None) -> list[Finding]:
+                enc: list[ciphertext.Span] | None = None,
+                literals: tuple[bool, list[int]] | None = None) -> list[Finding]:
         """Findings of [lo, hi) of `buf`: the plain candidates, then what base64 values there
-        decode to (vault/guard/decode.py), each reported at its encoded run."""
+        decode to (vault/guard/decode.py), each reported at its encoded run. `literals`: what
+        onepass.py found for the decoder in the whole of `buf`."""
         if dec is None:
             return self._findings(cands, buf, base, lines, path, seen, enc) if cands else []
-        groups, replaced = dec.scan(buf, lo, hi, base)
+        groups, replaced = dec.scan(buf, lo, hi, base, literals)
         if replaced:
             cands = [c for c in cands if c.start not in replaced]
         out = self._findings(cands, buf, base, lines, path, seen, enc) if cands else []
@@ -325,7 +338,8 @@ class FileScanner:
     def scan_bytes(self, data: bytes, path: str = "<bytes>", binary: bool | None = None) -> list[Finding]:
         """Scan an in-memory file (staged blobs, tests)."""
         head = data[:HEAD]
-        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")
+        if utf16:
             data = data.decode("utf-16", "replace").encode("utf-8")
             binary = False
         binary = is_binary(head) if binary is None else binary
@@ -335,26 +349,39 @@ class FileScanner:
         if kind:
             self.encrypted.append(ciphertext.Encrypted(path, 1, kind))
             return []
-        ex = self.cfg.extractor(_scope(head), binary)
+        # One literal pass for the anchors and all the rest (onepass.py); the head sniffed
+        # is the bytes as given, so a file decoded from UTF-16 keeps its own searches.
+        limit = ANCHOR_BUDGET_BASE + len(data) // HIT_DENSITY
+        lit = None if utf16 else onepass.whole(data, limit)
+        whole = lit if lit is not None and lit.complete else None  # else: anchors only
+        if whole is not None:
+            scope = postman_env.sniff_scope(head) if 0 <= whole.postman_end <= HEAD else None
+        else:
+            scope = _scope(head)
+        ex = self.cfg.extractor(scope, binary)
         lines = _Lines()
         dec = self._decoder(binary)
-        cands = ex.extract(data, 0, len(data), whole=True)
+        hits = lit.anchors if lit is not None and lit.anchors_complete else None
+        cands = ex.extract(data, 0, len(data), whole=True, hits=hits)
         if not binary:  # `.netrc`, `.npmrc`, …: the file's grammar as well (credfiles.py)
             cands = credfiles.merge(cands, credfiles.candidates(path, data))
-        enc = self._encrypted_spans(data, cands, path, binary)
-        found = self._region(dec, cands, data, 0, len(data), 0, lines, path, set(), enc)
+        markers = None if lit is None else lit.markers if whole or lit.markers_complete else None
+        enc = self._encrypted_spans(data, cands, path, binary, markers)
+        found = self._region(dec, cands, data, 0, len(data), 0, lines, path, set(), enc,
+                             (whole.secret, whole.b64_starts) if whole else None)
         self._note_encrypted(enc, data, 0, 0, len(data), lines, path, self.encrypted)
         self.unexamined = ex.unexamined + (dec.unexamined if dec else 0)
         return found
 
     @staticmethod
-    def _encrypted_spans(buf: bytes, cands: list[Candidate], path: str,
-                         binary: bool) -> list[ciphertext.Span]:
+    def _encrypted_spans(buf: bytes, cands: list[Candidate], path: str, binary: bool,
+                         markers: list[tuple[int, int]] | None = None) -> list[ciphertext.Span]:
         """Ciphertext spans of a text buffer: looked for in config and data files, and in
-        source files only when they gave candidates (a tree of code pays nothing)."""
+        source files only when they gave candidates (a tree of code pays nothing).
+        `markers`: what onepass.py found of them in the whole of `buf`."""
         if binary or not (cands or not codevalue.is_code_file(path)):
             return []
-        return ciphertext.spans(buf)
+        return ciphertext.spans(buf, markers)
 
     @staticmethod
     def _note_encrypted(enc: list[ciphertext.Span], buf: bytes, base: int, own_start: int,
@@ -367,11 +394,18 @@ class FileScanner:
         """`follow=False` (watch): a symlink is not opened (O_NOFOLLOW), it is an error."""
         shown = display_path(path)
         res = FileResult(shown)
-        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-        if not follow:
-            flags |= getattr(os, "O_NOFOLLOW", 0)
+        link: bool | None = None  # is `path` itself a symlink? (None: not known)
         try:
-            fd = os.open(path, flags)
+            if follow and _NOFOLLOW:
+                # Opened without following first: when that works the name is no link, and
+                # is_pseudo needs no lstat of it; a link (ELOOP), or any error, opens as before.
+                try:
+                    fd = os.open(path, _OPEN_FLAGS | _NOFOLLOW)
+                    link = False
+                except OSError:
+                    fd = os.open(path, _OPEN_FLAGS)
+            else:
+                fd = os.open(path, _OPEN_FLAGS if follow else _OPEN_FLAGS | _NOFOLLOW)
         except OSError as e:
             res.error = FileError(shown, os_error_reason(e, missing="vanished before it could be read"))
             return res
@@ -379,7 +413,7 @@ class FileScanner:
             st = os.fstat(fd)
             # watch (follow=False) runs for days while folders may be swapped: no cache there
             real_dirs = self._real_dirs if follow else None
-            if not stat.S_ISREG(st.st_mode) or is_pseudo(path, st, real_dirs):
+            if not stat.S_ISREG(st.st_mode) or is_pseudo(path, st, real_dirs, link):
                 res.error = FileError(shown, "not a regular file (device, FIFO, socket, /proc or /sys)")
                 res.skipped = "special"
                 return res
@@ -406,7 +440,7 @@ class FileScanner:
         """A small file in one buffer: what _scan_stream does when its first read reaches EOF."""
         utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")
         res.nbytes = len(data)
-        res.binary = not utf16 and is_binary(data[:HEAD])
+        res.binary = not utf16 and data.find(b"\x00", 0, HEAD) >= 0  # is_binary(data[:HEAD]), uncopied
         res.kind = "utf-16" if utf16 else "binary" if res.binary else "text"
         if utf16:  # decoded first, as _scan_stream does: the sniffed head is then text
             data = data.decode("utf-16", "replace").encode("utf-8")
