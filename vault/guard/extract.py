@@ -93,15 +93,12 @@ _KV_SEP = rb"(?:\\?[\"']|%22|%27)?[ \t]{0,16}+(?:=|:|%3[AaDd])"
 _IDENT_SEP = re.compile(rb"(?P<id>[A-Za-z0-9_.\-]{0,100}+)(?:" + _KV_SEP + rb")?")
 
 
-def _pair_key_end(buf: bytes, lo: int, hi: int) -> int:
-    """Where the first `"key"` or `"name"` in buf[lo:hi] ends (what case 2 of `_kv` looks
-    back for), or -1: `re.search(rb'"(?:key|name)"')`'s answer, by two C searches (sre
-    tries its pattern at every `"` of a JSON file); `"name"` only before the `"key"`."""
-    k = buf.find(b'"key"', lo, hi)
-    n = buf.find(b'"name"', lo, hi if k < 0 else min(hi, k + 5))  # one starting before k ends by k + 5
-    if n >= 0:
-        return n + 6
-    return k + 5 if k >= 0 else -1
+def _pair_key_start(buf: bytes, p: int) -> int:
+    """Where the last `"key"` or `"name"` lying wholly in the 210 bytes before `p` starts, or
+    -1: case 2 of `_kv` reads a pair back from it. Two short C searches back: a pair's key is
+    at most 200 characters, so nothing further back can hold `p`."""
+    lo = p - 210 if p > 210 else 0
+    return max(buf.rfind(b'"key"', lo, p), buf.rfind(b'"name"', lo, p))
 
 # The bytes before a key, reversed, up to where the word holding it starts: is it an ARN?
 _WORD_BACK = re.compile(rb"[^\s\"'`,;=(){}\[\]<>]{0,256}+")
@@ -289,7 +286,6 @@ class Extractor:
         self._key_at: list[Any] = [None, -1, -1]  # (buffer, searched up to, last `"key"` or -1)
         self._pair_at: list[Any] = [None, -1, None]  # (buffer, start, PAIR_RE match there)
         self._value_at: list[Any] = [None, 0, -1]  # (buffer, from, next `"value"` at or after it)
-        self._no_pair_key: list[Any] = [None, 0, 0]  # (buffer, from, to): no `"key"` near anchors there
         self._secret_dead: list[Any] = [None, -1]  # (buffer, end) of `"type": "secret"`s that cannot match
         # Per handler, the absolute offset up to which a match already read the bytes: an
         # anchor inside that span is part of a value (`token=token=token…`) and is skipped,
@@ -525,9 +521,11 @@ class Extractor:
         assigns = idm.end() > e  # type: ignore[union-attr]
         if not assigns and not self._value_ahead(buf, p):
             return []
-        near = None if assigns else self._pair_key_near(buf, p)
-        if near is False:
-            return []
+        k = -2  # the last `"key"`/`"name"` wholly in the 210 bytes before p (-1: none); -2: not looked
+        if not assigns:
+            k = _pair_key_start(buf, p)
+            if k < 0:
+                return []
         if p and buf[p - 1] in _IDENT_BYTES:
             s = p - _IDENT_RUN.match(buf[max(0, p - 100):p][::-1]).end()  # type: ignore[union-attr]
         else:
@@ -540,10 +538,9 @@ class Extractor:
         if before == 0x3A and _in_arn(buf, s):
             return []  # `arn:aws:secretsmanager:…:secret:db-creds`: a resource type, not a key
         # 2. The anchor inside a pair's key: {"key": "auth0_token", "value": "…"}.
-        if ((before == 0x22 or before == 0x20)
-                and (near or near is None and self._pair_key_near(buf, p)) and self._value_ahead(buf, p)):
-            lo_from = max(0, p - 210)
-            k = max(buf.rfind(b'"key"', lo_from, p), buf.rfind(b'"name"', lo_from, p))
+        if (before == 0x22 or before == 0x20) and self._value_ahead(buf, p):
+            if k == -2:
+                k = _pair_key_start(buf, p)
             if k >= 0:
                 m = self._pair_match(buf, k)
                 if m and m.start("k") <= p < m.end("k"):
@@ -593,21 +590,6 @@ class Extractor:
             q = buf.find(b'"value"', p, p + LOOK_WINDOW)  # none: none starts before the window's end
             memo[:] = [buf, p, q if q >= 0 else p + LOOK_WINDOW - 6]
         return memo[2] - p < PAIR_REACH
-
-    def _pair_key_near(self, buf: bytes, p: int) -> bool:
-        """Does a `"key"` or `"name"` end within 210 bytes before `p` (case 2 of `_kv`)?
-        One forward search answers a whole run of anchors before the next one."""
-        memo = self._no_pair_key
-        if memo[0] is buf and memo[1] <= p < memo[2]:
-            return False
-        lo = max(0, p - 210)
-        end = _pair_key_end(buf, lo, lo + LOOK_WINDOW)
-        if 0 <= end <= p:
-            return True
-        # No match starts in [p - 210, its start), so none ends before its end; without one,
-        # none ends inside the window
-        memo[:] = [buf, p, end if end >= 0 else lo + LOOK_WINDOW]
-        return False
 
     def _last_key(self, buf: bytes, p: int) -> int:
         """The last `"key"` within LOOKBACK before `p`. Searches only the bytes not searched
