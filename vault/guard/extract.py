@@ -513,7 +513,7 @@ class Extractor:
             return []
         # The identifier that holds the anchor; what follows it must be able to assign.
         idm = _IDENT_SEP.match(buf, p)
-        e = idm.end("id")  # type: ignore[union-attr]
+        e = idm.end(1)  # type: ignore[union-attr]  # group 1: `id`
         if e < len(buf) and buf[e] not in _AFTER_KEY:
             return []  # `{{auth0_token}}`, `getToken(`, `token.length`, prose
         # Case 3 needs a separator right there (the key cannot end anywhere else), case 2 a
@@ -552,16 +552,15 @@ class Extractor:
             return []
         # KV_RE's key can only be this identifier (it ends where the run ends): a key that is
         # not secret-like is dropped before the value is matched (`"value": "passw==` × n).
-        if not self.keep_all and filters.secret_key_kind(_s(buf[s:e])) is None:
+        # So the key matched is buf[s:e] (identifier bytes: ASCII), tested here once.
+        key = buf[s:e].decode("ascii")
+        if not self.keep_all and filters.secret_key_kind(key) is None:
             return []
         span = _kv_match(buf, s)
         if span is None or span[1] <= p:
             return []
-        k0, k1, v0, v1 = span
+        v0, v1 = span[2], span[3]
         self._hit = v1
-        key = _s(buf[k0:k1])
-        if not self._wanted(key):
-            return []
         if buf.startswith(b"ZXlK", v0):
             # base64 of a JWT (Kubernetes Secret `data:`, CI variables): report the JWT
             got = self._b64jwt(buf, v0)
