@@ -538,10 +538,10 @@ class Extractor:
         if before == 0x3A and _in_arn(buf, s):
             return []  # `arn:aws:secretsmanager:…:secret:db-creds`: a resource type, not a key
         # 2. The anchor inside a pair's key: {"key": "auth0_token", "value": "…"}.
-        if (before == 0x22 or before == 0x20) and self._value_ahead(buf, p):
+        if before == 0x22 or before == 0x20:
             if k == -2:
                 k = _pair_key_start(buf, p)
-            if k >= 0:
+            if k >= 0 and self._value_ahead(buf, p):  # the two C searches first: cheaper
                 m = self._pair_match(buf, k)
                 if m and m.start("k") <= p < m.end("k"):
                     self._hit = m.end()
