@@ -615,16 +615,15 @@ class Extractor:
         """Variables of a Postman environment/globals export, read as JSON.
         None when the file is not such an export after all (the text scan then does it all)."""
         try:
-            found = postman_env.variables(buf)
+            found = postman_env.rows(buf)  # (key, value, type, start, end): no object per variable
         except postman_env.FormatError:
             return None  # malformed: the anchored text scan still runs
-        keep_all, key_kind = self.keep_all, filters.secret_key_kind  # _wanted, inline: one call per variable
-        return [Candidate(v.value, v.start, v.end, "pair", key=v.key, scope=self.scope,
-                          var_type=v.type)
-                for v in found
-                if v.start is not None and v.end is not None
-                and (keep_all or v.type == "secret" or key_kind(v.key) is not None
-                     or v.value.startswith("eyJ"))]
+        keep_all, key_kind, scope = self.keep_all, filters.secret_key_kind, self.scope  # _wanted, inline
+        return [Candidate(value, start, end, "pair", key=key, scope=scope, var_type=typ)
+                for key, value, typ, start, end in found
+                if start is not None and end is not None
+                and (keep_all or typ == "secret" or key_kind(key) is not None
+                     or value.startswith("eyJ"))]
 
     def _wanted(self, key: str, var_type: str | None = None) -> bool:
         """Only values under secret-like keys can become findings (or any, when the vault's
