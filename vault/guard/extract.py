@@ -543,10 +543,17 @@ class Extractor:
                 k = _pair_key_start(buf, p)
             if k >= 0 and self._value_ahead(buf, p):  # the two C searches first: cheaper
                 m = self._pair_match(buf, k)
-                if m and m.start("k") <= p < m.end("k"):
+                if m and m.start(1) <= p < m.end(1):  # group 1: `k`
                     self._hit = m.end()
-                    c = self._pair(m)
-                    return [c] if self._wanted(c.key or "", c.var_type) else []
+                    # _pair, with _wanted asked before the value is unescaped and kept
+                    raw_k, raw_v, t = m.group(1, 2, 3)
+                    key = _json_unescape(raw_k)
+                    var_type = t.decode("ascii") if t else None  # `\w` of a bytes pattern: ASCII
+                    if not (self.keep_all or var_type == "secret" or filters.secret_key_kind(key) is not None):
+                        return []
+                    v0, v1 = m.span(2)
+                    return [Candidate(_json_unescape(raw_v), v0, v1, "pair", key=key, scope=self.scope,
+                                      var_type=var_type)]
         # 3. An assignment: KEY=value, key: value, "key": "value", key = 'value'.
         if not assigns:
             return []
