@@ -93,13 +93,6 @@ _KV_SEP = rb"(?:\\?[\"']|%22|%27)?[ \t]{0,16}+(?:=|:|%3[AaDd])"
 _IDENT_SEP = re.compile(rb"(?P<id>[A-Za-z0-9_.\-]{0,100}+)(?:" + _KV_SEP + rb")?")
 
 
-def _pair_key_start(buf: bytes, p: int) -> int:
-    """Where the last `"key"` or `"name"` lying wholly in the 210 bytes before `p` starts, or
-    -1: case 2 of `_kv` reads a pair back from it. Two short C searches back: a pair's key is
-    at most 200 characters, so nothing further back can hold `p`."""
-    lo = p - 210 if p > 210 else 0
-    return max(buf.rfind(b'"key"', lo, p), buf.rfind(b'"name"', lo, p))
-
 # The bytes before a key, reversed, up to where the word holding it starts: is it an ARN?
 _WORD_BACK = re.compile(rb"[^\s\"'`,;=(){}\[\]<>]{0,256}+")
 # In URL-encoded text a value ends at an encoded quote, ampersand, comma or brace.
@@ -110,6 +103,7 @@ PAIR_RE = re.compile(
     rb"\"value\"[ \t]{0,16}+:[ \t]{0,16}+\"(?P<v>(?:[^\"\\\r\n]|\\.){0,8192}+)\""
     rb"(?:\s{0,256}+,\s{0,256}+\"type\"[ \t]{0,16}+:[ \t]{0,16}+\"(?P<t>\w{1,20})\")?")
 LOOK_WINDOW = 64 * 1024  # how far one forward search for a run of anchors reads
+KEY_AHEAD = 1024  # how far `_pair_key_start` looks ahead in a dense run of anchors
 PAIR_REACH = 1000  # a pair's `"value"` starts less than this after any byte of its key
 _APIKEY_BLOCK = re.compile(rb"\s{0,256}+:\s{0,256}+\[")
 TYPE_SECRET_PRE = re.compile(rb"\"type\"[ \t]{0,8}:[ \t]{0,8}\"\Z")
@@ -286,6 +280,7 @@ class Extractor:
         self._key_at: list[Any] = [None, -1, -1]  # (buffer, searched up to, last `"key"` or -1)
         self._pair_at: list[Any] = [None, -1, None]  # (buffer, start, PAIR_RE match there)
         self._value_at: list[Any] = [None, 0, -1]  # (buffer, from, next `"value"` at or after it)
+        self._no_key: list[Any] = [None, 0, 0, -1]  # _pair_key_start's (see there)
         self._secret_dead: list[Any] = [None, -1]  # (buffer, end) of `"type": "secret"`s that cannot match
         # Per handler, the absolute offset up to which a match already read the bytes: an
         # anchor inside that span is part of a value (`token=token=token…`) and is skipped,
@@ -523,7 +518,7 @@ class Extractor:
             return []
         k = -2  # the last `"key"`/`"name"` wholly in the 210 bytes before p (-1: none); -2: not looked
         if not assigns:
-            k = _pair_key_start(buf, p)
+            k = self._pair_key_start(buf, p)
             if k < 0:
                 return []
         if p and buf[p - 1] in _IDENT_BYTES:
@@ -540,7 +535,7 @@ class Extractor:
         # 2. The anchor inside a pair's key: {"key": "auth0_token", "value": "…"}.
         if before == 0x22 or before == 0x20:
             if k == -2:
-                k = _pair_key_start(buf, p)
+                k = self._pair_key_start(buf, p)
             if k >= 0 and self._value_ahead(buf, p):  # the two C searches first: cheaper
                 m = self._pair_match(buf, k)
                 if m and m.start(1) <= p < m.end(1):  # group 1: `k`
@@ -596,6 +591,32 @@ class Extractor:
             q = buf.find(b'"value"', p, p + LOOK_WINDOW)  # none: none starts before the window's end
             memo[:] = [buf, p, q if q >= 0 else p + LOOK_WINDOW - 6]
         return memo[2] - p < PAIR_REACH
+
+    def _pair_key_start(self, buf: bytes, p: int) -> int:
+        """Where the last `"key"` or `"name"` lying wholly in the 210 bytes before `p` starts,
+        or -1: case 2 reads a pair back from it (a pair's key is at most 200 characters, so
+        nothing further back can hold `p`). Two short C searches back; where anchors come
+        dense (hostile runs) and find none, one bounded search ahead tells up to where later
+        anchors cannot find one either, so each of those costs a compare."""
+        memo = self._no_key  # (buffer, from, to, previous p): none for any p in [from, to)
+        if memo[0] is buf:
+            if memo[1] <= p < memo[2]:
+                return -1
+            dense = 0 <= p - memo[3] < 64
+        else:
+            memo[:] = [buf, 0, 0, p]
+            dense = False
+        lo = p - 210 if p > 210 else 0
+        k = max(buf.rfind(b'"key"', lo, p), buf.rfind(b'"name"', lo, p))
+        memo[3] = p
+        if k < 0 and dense:
+            # One wholly before a later p' but not before p starts at p - 4 (p - 5) or after;
+            # the first of each ahead ends the span where none can be found.
+            hi = p + KEY_AHEAD
+            qk = buf.find(b'"key"', p - 4 if p > 4 else 0, hi)
+            qn = buf.find(b'"name"', p - 5 if p > 5 else 0, hi)
+            memo[1], memo[2] = p, min(qk + 5 if qk >= 0 else hi, qn + 6 if qn >= 0 else hi)
+        return k
 
     def _last_key(self, buf: bytes, p: int) -> int:
         """The last `"key"` within LOOKBACK before `p`. Searches only the bytes not searched
