@@ -207,3 +207,29 @@ def test_identifier_bytes_are_the_identifier_patterns_class() -> None:
     only if that set is exactly what _IDENT_RUN matches."""
     for b in range(256):
         assert bool(extract._IDENT_RUN.fullmatch(bytes([b]))) == (b in extract._IDENT_BYTES), b
+
+
+# -- _kv case 2: the last `"key"`/`"name"` before an anchor, with its memo of dense runs ----
+
+_PAIR_BITS = st.sampled_from([b'"key"', b'"name"', b"token", b" ", b'"', b"x", b"=", b":",
+                              b'"value"', b"\n", b"ab" * 20, b'"k', b'ey"', b"me\""])
+
+
+@settings(max_examples=600, deadline=None)
+@given(bits=st.lists(_PAIR_BITS, max_size=300), at=st.lists(st.integers(0, 2000), max_size=80),
+       ahead=st.sampled_from([8, 40, extract.KEY_AHEAD]))
+def test_pair_key_start_is_the_last_key_or_name_before_the_anchor(
+        bits: list[bytes], at: list[int], ahead: int) -> None:
+    buf = b"".join(bits)
+    saved, extract.KEY_AHEAD = extract.KEY_AHEAD, ahead  # small windows reach their ends
+    try:
+        ex = extract.Extractor()
+        # anchors in order, repeats allowed; also just before, at and after each word's end
+        ends = [i + len(w) + d for w in (b'"key"', b'"name"') for i in range(len(buf))
+                if buf.startswith(w, i) for d in (-1, 0, 1)]
+        for p in sorted(min(max(a, 0), len(buf)) for a in at + ends):
+            lo = max(0, p - 210)
+            want = max(buf.rfind(b'"key"', lo, p), buf.rfind(b'"name"', lo, p))
+            assert ex._pair_key_start(buf, p) == want
+    finally:
+        extract.KEY_AHEAD = saved

@@ -93,16 +93,6 @@ _KV_SEP = rb"(?:\\?[\"']|%22|%27)?[ \t]{0,16}+(?:=|:|%3[AaDd])"
 _IDENT_SEP = re.compile(rb"(?P<id>[A-Za-z0-9_.\-]{0,100}+)(?:" + _KV_SEP + rb")?")
 
 
-def _pair_key_end(buf: bytes, lo: int, hi: int) -> int:
-    """Where the first `"key"` or `"name"` in buf[lo:hi] ends (what case 2 of `_kv` looks
-    back for), or -1: `re.search(rb'"(?:key|name)"')`'s answer, by two C searches (sre
-    tries its pattern at every `"` of a JSON file); `"name"` only before the `"key"`."""
-    k = buf.find(b'"key"', lo, hi)
-    n = buf.find(b'"name"', lo, hi if k < 0 else min(hi, k + 5))  # one starting before k ends by k + 5
-    if n >= 0:
-        return n + 6
-    return k + 5 if k >= 0 else -1
-
 # The bytes before a key, reversed, up to where the word holding it starts: is it an ARN?
 _WORD_BACK = re.compile(rb"[^\s\"'`,;=(){}\[\]<>]{0,256}+")
 # In URL-encoded text a value ends at an encoded quote, ampersand, comma or brace.
@@ -113,6 +103,7 @@ PAIR_RE = re.compile(
     rb"\"value\"[ \t]{0,16}+:[ \t]{0,16}+\"(?P<v>(?:[^\"\\\r\n]|\\.){0,8192}+)\""
     rb"(?:\s{0,256}+,\s{0,256}+\"type\"[ \t]{0,16}+:[ \t]{0,16}+\"(?P<t>\w{1,20})\")?")
 LOOK_WINDOW = 64 * 1024  # how far one forward search for a run of anchors reads
+KEY_AHEAD = 1024  # how far `_pair_key_start` looks ahead in a dense run of anchors
 PAIR_REACH = 1000  # a pair's `"value"` starts less than this after any byte of its key
 _APIKEY_BLOCK = re.compile(rb"\s{0,256}+:\s{0,256}+\[")
 TYPE_SECRET_PRE = re.compile(rb"\"type\"[ \t]{0,8}:[ \t]{0,8}\"\Z")
@@ -289,7 +280,7 @@ class Extractor:
         self._key_at: list[Any] = [None, -1, -1]  # (buffer, searched up to, last `"key"` or -1)
         self._pair_at: list[Any] = [None, -1, None]  # (buffer, start, PAIR_RE match there)
         self._value_at: list[Any] = [None, 0, -1]  # (buffer, from, next `"value"` at or after it)
-        self._no_pair_key: list[Any] = [None, 0, 0]  # (buffer, from, to): no `"key"` near anchors there
+        self._no_key: list[Any] = [None, 0, 0, -1]  # _pair_key_start's (see there)
         self._secret_dead: list[Any] = [None, -1]  # (buffer, end) of `"type": "secret"`s that cannot match
         # Per handler, the absolute offset up to which a match already read the bytes: an
         # anchor inside that span is part of a value (`token=token=token…`) and is skipped,
@@ -517,7 +508,7 @@ class Extractor:
             return []
         # The identifier that holds the anchor; what follows it must be able to assign.
         idm = _IDENT_SEP.match(buf, p)
-        e = idm.end("id")  # type: ignore[union-attr]
+        e = idm.end(1)  # type: ignore[union-attr]  # group 1: `id`
         if e < len(buf) and buf[e] not in _AFTER_KEY:
             return []  # `{{auth0_token}}`, `getToken(`, `token.length`, prose
         # Case 3 needs a separator right there (the key cannot end anywhere else), case 2 a
@@ -525,9 +516,11 @@ class Extractor:
         assigns = idm.end() > e  # type: ignore[union-attr]
         if not assigns and not self._value_ahead(buf, p):
             return []
-        near = None if assigns else self._pair_key_near(buf, p)
-        if near is False:
-            return []
+        k = -2  # the last `"key"`/`"name"` wholly in the 210 bytes before p (-1: none); -2: not looked
+        if not assigns:
+            k = self._pair_key_start(buf, p)
+            if k < 0:
+                return []
         if p and buf[p - 1] in _IDENT_BYTES:
             s = p - _IDENT_RUN.match(buf[max(0, p - 100):p][::-1]).end()  # type: ignore[union-attr]
         else:
@@ -540,31 +533,36 @@ class Extractor:
         if before == 0x3A and _in_arn(buf, s):
             return []  # `arn:aws:secretsmanager:…:secret:db-creds`: a resource type, not a key
         # 2. The anchor inside a pair's key: {"key": "auth0_token", "value": "…"}.
-        if ((before == 0x22 or before == 0x20)
-                and (near or near is None and self._pair_key_near(buf, p)) and self._value_ahead(buf, p)):
-            lo_from = max(0, p - 210)
-            k = max(buf.rfind(b'"key"', lo_from, p), buf.rfind(b'"name"', lo_from, p))
-            if k >= 0:
+        if before == 0x22 or before == 0x20:
+            if k == -2:
+                k = self._pair_key_start(buf, p)
+            if k >= 0 and self._value_ahead(buf, p):  # the two C searches first: cheaper
                 m = self._pair_match(buf, k)
-                if m and m.start("k") <= p < m.end("k"):
+                if m and m.start(1) <= p < m.end(1):  # group 1: `k`
                     self._hit = m.end()
-                    c = self._pair(m)
-                    return [c] if self._wanted(c.key or "", c.var_type) else []
+                    # _pair, with _wanted asked before the value is unescaped and kept
+                    raw_k, raw_v, t = m.group(1, 2, 3)
+                    key = _json_unescape(raw_k)
+                    var_type = t.decode("ascii") if t else None  # `\w` of a bytes pattern: ASCII
+                    if not (self.keep_all or var_type == "secret" or filters.secret_key_kind(key) is not None):
+                        return []
+                    v0, v1 = m.span(2)
+                    return [Candidate(_json_unescape(raw_v), v0, v1, "pair", key=key, scope=self.scope,
+                                      var_type=var_type)]
         # 3. An assignment: KEY=value, key: value, "key": "value", key = 'value'.
         if not assigns:
             return []
         # KV_RE's key can only be this identifier (it ends where the run ends): a key that is
         # not secret-like is dropped before the value is matched (`"value": "passw==` × n).
-        if not self.keep_all and filters.secret_key_kind(_s(buf[s:e])) is None:
+        # So the key matched is buf[s:e] (identifier bytes: ASCII), tested here once.
+        key = buf[s:e].decode("ascii")
+        if not self.keep_all and filters.secret_key_kind(key) is None:
             return []
         span = _kv_match(buf, s)
         if span is None or span[1] <= p:
             return []
-        k0, k1, v0, v1 = span
+        v0, v1 = span[2], span[3]
         self._hit = v1
-        key = _s(buf[k0:k1])
-        if not self._wanted(key):
-            return []
         if buf.startswith(b"ZXlK", v0):
             # base64 of a JWT (Kubernetes Secret `data:`, CI variables): report the JWT
             got = self._b64jwt(buf, v0)
@@ -594,20 +592,31 @@ class Extractor:
             memo[:] = [buf, p, q if q >= 0 else p + LOOK_WINDOW - 6]
         return memo[2] - p < PAIR_REACH
 
-    def _pair_key_near(self, buf: bytes, p: int) -> bool:
-        """Does a `"key"` or `"name"` end within 210 bytes before `p` (case 2 of `_kv`)?
-        One forward search answers a whole run of anchors before the next one."""
-        memo = self._no_pair_key
-        if memo[0] is buf and memo[1] <= p < memo[2]:
-            return False
-        lo = max(0, p - 210)
-        end = _pair_key_end(buf, lo, lo + LOOK_WINDOW)
-        if 0 <= end <= p:
-            return True
-        # No match starts in [p - 210, its start), so none ends before its end; without one,
-        # none ends inside the window
-        memo[:] = [buf, p, end if end >= 0 else lo + LOOK_WINDOW]
-        return False
+    def _pair_key_start(self, buf: bytes, p: int) -> int:
+        """Where the last `"key"` or `"name"` lying wholly in the 210 bytes before `p` starts,
+        or -1: case 2 reads a pair back from it (a pair's key is at most 200 characters, so
+        nothing further back can hold `p`). Two short C searches back; where anchors come
+        dense (hostile runs) and find none, one bounded search ahead tells up to where later
+        anchors cannot find one either, so each of those costs a compare."""
+        memo = self._no_key  # (buffer, from, to, previous p): none for any p in [from, to)
+        if memo[0] is buf:
+            if memo[1] <= p < memo[2]:
+                return -1
+            dense = 0 <= p - memo[3] < 64
+        else:
+            memo[:] = [buf, 0, 0, p]
+            dense = False
+        lo = p - 210 if p > 210 else 0
+        k = max(buf.rfind(b'"key"', lo, p), buf.rfind(b'"name"', lo, p))
+        memo[3] = p
+        if k < 0 and dense:
+            # One wholly before a later p' but not before p starts at p - 4 (p - 5) or after;
+            # the first of each ahead ends the span where none can be found.
+            hi = p + KEY_AHEAD
+            qk = buf.find(b'"key"', p - 4 if p > 4 else 0, hi)
+            qn = buf.find(b'"name"', p - 5 if p > 5 else 0, hi)
+            memo[1], memo[2] = p, min(qk + 5 if qk >= 0 else hi, qn + 6 if qn >= 0 else hi)
+        return k
 
     def _last_key(self, buf: bytes, p: int) -> int:
         """The last `"key"` within LOOKBACK before `p`. Searches only the bytes not searched
@@ -634,16 +643,15 @@ class Extractor:
         """Variables of a Postman environment/globals export, read as JSON.
         None when the file is not such an export after all (the text scan then does it all)."""
         try:
-            found = postman_env.variables(buf)
+            found = postman_env.rows(buf)  # (key, value, type, start, end): no object per variable
         except postman_env.FormatError:
             return None  # malformed: the anchored text scan still runs
-        keep_all, key_kind = self.keep_all, filters.secret_key_kind  # _wanted, inline: one call per variable
-        return [Candidate(v.value, v.start, v.end, "pair", key=v.key, scope=self.scope,
-                          var_type=v.type)
-                for v in found
-                if v.start is not None and v.end is not None
-                and (keep_all or v.type == "secret" or key_kind(v.key) is not None
-                     or v.value.startswith("eyJ"))]
+        keep_all, key_kind, scope = self.keep_all, filters.secret_key_kind, self.scope  # _wanted, inline
+        return [Candidate(value, start, end, "pair", key=key, scope=scope, var_type=typ)
+                for key, value, typ, start, end in found
+                if start is not None and end is not None
+                and (keep_all or typ == "secret" or key_kind(key) is not None
+                     or value.startswith("eyJ"))]
 
     def _wanted(self, key: str, var_type: str | None = None) -> bool:
         """Only values under secret-like keys can become findings (or any, when the vault's
