@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.fastpath import check_parse_plain
 from tests.guard.tokens import auth0_mgmt, opaque
 from vault.cli.auditfast import parse_plain
 
@@ -53,12 +54,7 @@ TABLE = [
 
 @pytest.mark.parametrize(("args", "expected"), TABLE)
 def test_parse_plain(args: list[str], expected: dict | None, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("TOKENSAFE_VAULT", raising=False)
-    got = parse_plain(args)
-    if expected is None:
-        assert got is None
-    else:
-        assert got == {"vault_path": None, **expected}
+    check_parse_plain(parse_plain, args, expected, monkeypatch)
 
 
 # Each form runs twice in a child process: through `vault.cli.run` (fast path) and with the

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tests.cli.fastpath import check_parse_plain
 from tests.conftest import create_passphrase_vault
 from vault.cli.getvalue import parse_plain
 
@@ -37,12 +38,7 @@ TABLE = [
 
 @pytest.mark.parametrize(("args", "expected"), TABLE)
 def test_parse_plain(args: list[str], expected: dict | None, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("TOKENSAFE_VAULT", raising=False)
-    got = parse_plain(args)
-    if expected is None:
-        assert got is None
-    else:
-        assert got == {"vault_path": None, **expected}
+    check_parse_plain(parse_plain, args, expected, monkeypatch)
 
 
 FORMS = [["tok"], ["tok", "-n"], ["-e", "prod", "tok"], ["missing"], ["--env", "nope", "tok"],

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.fastpath import check_parse_plain
 from tests.conftest import PASSPHRASE, create_passphrase_vault
 from vault.cli.runfast import parse_plain
 
@@ -45,12 +46,7 @@ TABLE = [
 
 @pytest.mark.parametrize(("args", "expected"), TABLE)
 def test_parse_plain(args: list[str], expected: dict | None, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("TOKENSAFE_VAULT", raising=False)
-    got = parse_plain(args)
-    if expected is None:
-        assert got is None
-    else:
-        assert got == {"vault_path": None, **expected}
+    check_parse_plain(parse_plain, args, expected, monkeypatch)
 
 
 def test_a_vault_dir_in_the_environment_goes_to_click(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
