@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -21,6 +23,14 @@ from vault.guard.readers import CHUNK, HEAD, FileScanner, ScanConfig, is_pseudo
 
 CFG = ScanConfig(b"k" * 32, now=NOW)
 ROOT = Path(__file__).resolve().parents[2]
+_ENGINE = "import os, sys\nfrom vault.guard import engine\nfrom vault.guard.readers import ScanConfig\n"
+
+
+def _engine_in_child(body: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `body` (with engine, ScanConfig, os and sys imported) in a process of its own with
+    a timeout: a pool that hangs must fail the test, not freeze it."""
+    return subprocess.run([sys.executable, "-c", _ENGINE + body, *args], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT)
 
 
 def _key(res: FileResult) -> tuple:
@@ -316,20 +326,16 @@ def test_a_failing_walk_or_progress_ends_the_pool(tmp_path: Path, monkeypatch: p
     """An error in the walk is raised in the caller; an error while results come back (here ^C
     in progress) ends the pool without a hang (in a process of its own, with a timeout: a hang
     must fail the test, not freeze it)."""
-    import subprocess
-    import sys
 
     from vault.guard import engine
 
     for i in range(200):
         (tmp_path / f"f{i}.txt").write_text("x = 1\n" * 500)
-    code = ("import sys\nfrom vault.guard import engine\nfrom vault.guard.readers import ScanConfig\n"
-            "engine.IN_PROCESS_BYTES = 0\nengine.BATCH_BYTES = 2000\n"
+    code = ("engine.IN_PROCESS_BYTES = 0\nengine.BATCH_BYTES = 2000\n"
             "def boom(n, t):\n    raise KeyboardInterrupt\n"
             "try:\n    engine.scan([sys.argv[1]], ScanConfig(b'k' * 32), workers=2, progress=boom)\n"
             "except KeyboardInterrupt:\n    print('interrupted')\n")
-    r = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True,
-                       timeout=120, cwd=ROOT)
+    r = _engine_in_child(code, str(tmp_path))
     assert r.stdout == "interrupted\n", r.stderr[-500:]
 
     monkeypatch.setattr(engine, "IN_PROCESS_BYTES", 0)
@@ -368,13 +374,10 @@ def test_feed_shrinks_batches_once_the_walk_is_over() -> None:
 def test_a_worker_that_dies_or_fails_is_an_error_not_a_hang(tmp_path: Path) -> None:
     """A worker killed mid-batch (out of memory, say) fails the scan with a clear error; an
     exception in a worker is raised in the caller. In processes of their own, with a timeout."""
-    import subprocess
-    import sys
 
     for i in range(200):
         (tmp_path / f"f{i}.txt").write_text("x = 1\n" * 500)
-    code = ("import os, sys\nfrom vault.guard import engine\nfrom vault.guard.readers import ScanConfig\n"
-            "engine.IN_PROCESS_BYTES = 0\nengine.BATCH_BYTES = 2000\nreal = engine._scan_batch\n"
+    code = ("engine.IN_PROCESS_BYTES = 0\nengine.BATCH_BYTES = 2000\nreal = engine._scan_batch\n"
             "def bad(paths):\n"
             "    if any(p.endswith('f77.txt') for p in paths):\n"
             "        os._exit(9) if sys.argv[2] == 'die' else int('x')\n"
@@ -384,8 +387,7 @@ def test_a_worker_that_dies_or_fails_is_an_error_not_a_hang(tmp_path: Path) -> N
             "except (RuntimeError, ValueError) as e:\n    print(type(e).__name__, e)\n")
     for how, said in (("die", "RuntimeError a scan worker ended before answering"),
                       ("raise", "ValueError invalid literal for int()")):
-        r = subprocess.run([sys.executable, "-c", code, str(tmp_path), how], capture_output=True,
-                           text=True, timeout=120, cwd=ROOT)
+        r = _engine_in_child(code, str(tmp_path), how)
         assert r.stdout.startswith(said), (r.stdout, r.stderr[-500:])
 
 
@@ -394,23 +396,19 @@ def test_long_names_and_many_findings_fill_both_pipes_without_a_hang(tmp_path: P
     """Batches of long file names (a task > a pipe's 64 KiB) and answers with many findings
     (> 64 KiB) at once: the pool's loop writes and reads without blocking, so neither side
     waits on the other forever. In a process of its own, with a timeout."""
-    import subprocess
-    import sys
 
     deep = tmp_path / ("d" * 200) / ("e" * 200)
     deep.mkdir(parents=True)
     body = "".join(f"API_TOKEN={opaque()}\n" for _ in range(12))
     for i in range(600):
         (deep / f"{'f' * 150}{i}.env").write_text(body)
-    code = ("import sys\nfrom vault.guard import engine\nfrom vault.guard.readers import ScanConfig\n"
-            "cfg = ScanConfig(b'k' * 32)\n"
+    code = ("cfg = ScanConfig(b'k' * 32)\n"
             "one = engine.scan([sys.argv[1]], cfg, workers=1)\n"
             "engine.IN_PROCESS_BYTES = 0\nengine.BATCH_BYTES = 1 << 30\n"
             "pool = engine.scan([sys.argv[1]], cfg, workers=2)\n"
             "same = [f.to_json() for f in one.findings] == [f.to_json() for f in pool.findings]\n"
             "print(len(pool.findings), pool.stats.files, same)\n")
-    r = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True,
-                       timeout=120, cwd=ROOT)
+    r = _engine_in_child(code, str(tmp_path))
     assert r.stdout == "7200 600 True\n", r.stderr[-500:]
 
 
