@@ -174,24 +174,31 @@ def test_receive_turns_garbage_and_deep_nesting_into_peer_gone() -> None:
             protocol.receive(Lines(line))
 
 
-# the default vault path without platformdirs ------------------------------------------------
+# tokensafe's data folder without platformdirs (vault/dirs.py) ------------------------------
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the worked-out case is Linux's XDG rule")
 @pytest.mark.parametrize("xdg", [None, "/srv/data", "/srv/data/", "", "   ", "relative/share"])
-def test_default_vault_file_is_platformdirs_answer(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                                   xdg: str | None) -> None:
+def test_data_folder_is_platformdirs_answer(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                            xdg: str | None) -> None:
+    """The vault file, the guard key and the quarantine all sit where platformdirs says."""
     from platformdirs import user_data_dir
 
+    from vault.guard.keys import guard_key_path
+    from vault.guard.watcher import quarantine_dir
     from vault.store.paths import default_vault_file
 
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.delenv("ANDROID_DATA", raising=False)
+    monkeypatch.delenv("TOKENSAFE_GUARD_KEY", raising=False)
     if xdg is None:
         monkeypatch.delenv("XDG_DATA_HOME", raising=False)
     else:
         monkeypatch.setenv("XDG_DATA_HOME", xdg)
-    expected = os.path.join(user_data_dir("tokensafe", appauthor=False), "vault.tokensafe")
-    assert os.path.normpath(default_vault_file()) == os.path.normpath(expected)
+    data = user_data_dir("tokensafe", appauthor=False)
+    for got, expected in ((default_vault_file(), os.path.join(data, "vault.tokensafe")),
+                          (guard_key_path(), os.path.join(data, "guard.key")),
+                          (quarantine_dir(), os.path.join(data, "quarantine"))):
+        assert os.path.normpath(got) == os.path.normpath(expected)
 
 
 def test_resolve_vault_file_expands_home_and_links(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -284,6 +284,8 @@ class _ForkPool:
     hand the GIL between, and a worker that dies is an error here, not a hang."""
 
     def __init__(self, workers: int, cfg: ScanConfig) -> None:
+        import pickle  # noqa: F401  # here, not in each child: ~3 ms of every worker's start
+
         self.pids: list[int] = []
         self.tasks: list[int] = []  # write ends, non-blocking, one per worker
         self.answers: list[int] = []  # read ends

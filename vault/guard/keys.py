@@ -18,9 +18,9 @@ def guard_key_path() -> Path:
     env = os.environ.get("TOKENSAFE_GUARD_KEY")
     if env:
         return Path(env).expanduser()
-    from platformdirs import user_data_dir
+    from vault.dirs import user_data_dir
 
-    return Path(user_data_dir("tokensafe", appauthor=False)) / "guard.key"
+    return Path(user_data_dir()) / "guard.key"
 
 
 def load_guard_key(path: Path | None = None) -> bytes:

@@ -40,9 +40,9 @@ def default_paths() -> list[Path]:
 
 
 def quarantine_dir() -> Path:
-    from platformdirs import user_data_dir
+    from vault.dirs import user_data_dir
 
-    return Path(user_data_dir("tokensafe", appauthor=False)) / "quarantine"
+    return Path(user_data_dir()) / "quarantine"
 
 
 def ensure_private(folder: Path) -> Path:

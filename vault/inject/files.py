@@ -24,9 +24,11 @@ ROOTS_SEP = os.pathsep  # FilePart.root holds the allowed folders joined by this
 
 def own_folders(vault_path: Path | None = None) -> list[Path]:
     """tokensafe's data and configuration folders, and the vault's own folder."""
-    from platformdirs import user_config_dir, user_data_dir
+    from platformdirs import user_config_dir
 
-    out = [Path(user_data_dir("tokensafe", appauthor=False)), Path(user_config_dir("tokensafe", appauthor=False))]
+    from vault.dirs import user_data_dir
+
+    out = [Path(user_data_dir()), Path(user_config_dir("tokensafe", appauthor=False))]
     if vault_path is not None:
         out.append(Path(vault_path).parent)
     guard_key = os.environ.get("TOKENSAFE_GUARD_KEY")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 
 TYPE_CHECKING = False  # `get` through the agent resolves the vault path without pathlib
 if TYPE_CHECKING:
@@ -13,21 +12,10 @@ VAULT_NAME = "vault.tokensafe"
 
 
 def default_vault_file() -> str:
-    """The platform's default vault file: platformdirs' user data folder for "tokensafe".
+    """The platform's default vault file, in tokensafe's user data folder (vault/dirs.py)."""
+    from vault.dirs import user_data_dir
 
-    On Linux the two usual cases (XDG_DATA_HOME unset, or an absolute path) are the XDG rule
-    itself, worked out here: platformdirs imports typing, which costs `get` ~5 ms. Every
-    other case (other systems, an empty or relative XDG_DATA_HOME, whose reading changed
-    between platformdirs versions) is platformdirs' answer.
-    """
-    xdg = os.environ.get("XDG_DATA_HOME")
-    if sys.platform == "linux" and "ANDROID_DATA" not in os.environ and (xdg is None or xdg.startswith("/")):
-        home = os.path.expanduser("~")
-        if xdg is not None or home.startswith("/"):
-            return os.path.join(xdg or os.path.join(home, ".local", "share"), "tokensafe", VAULT_NAME)
-    from platformdirs import user_data_dir
-
-    return os.path.join(user_data_dir("tokensafe", appauthor=False), VAULT_NAME)
+    return os.path.join(user_data_dir(), VAULT_NAME)
 
 
 def resolve_vault_file(vault_path: str | os.PathLike[str] | None) -> str:
