@@ -211,6 +211,29 @@ def test_vault_known_flags_values_without_other_evidence() -> None:
     assert g.detector == "jwt" and g.facts["in_vault"] is False
 
 
+def test_short_kv_values_are_dropped_only_where_no_detector_reports_them() -> None:
+    """extract drops `kv` values shorter than any detector that may claim them reports
+    (`token: $`, `password === x`): the same length as the detectors', and never with the
+    vault's fingerprints loaded, where a short value may still be a vault value."""
+    import hashlib
+    import hmac
+
+    from vault.guard import extract
+
+    assert extract.KV_SHORTEST == detectors._chain("kv", False, False)[0] > 0
+    assert all(detectors._chain("kv", jwt, vendor)[0] == 0 for jwt, vendor in ((True, False), (False, True)))
+    short = "x9$Q" + "z" * (extract.KV_SHORTEST - 5)  # one character short
+    cands = FileScanner(ScanConfig(b"k" * 32)).cfg.extractor(None, False).extract(
+        f"password = {short}z\npassword = {short}\n".encode(), 0, 64)
+    assert [c.value for c in cands] == [short + "z"]
+    assert ids(f"password = {short}z") == ["password"]
+    vkey = b"v" * 32
+    fp = hmac.new(vkey, short.encode(), hashlib.sha256).hexdigest()
+    known = FileScanner(ScanConfig(b"k" * 32, vkey, frozenset({fp}), now=NOW))
+    [f] = known.scan_bytes(f"password = {short}".encode())
+    assert f.facts["in_vault"] is True
+
+
 def test_postman_export_in_any_key_order() -> None:
     doc = {"_postman_variable_scope": "globals", "values": [
         {"enabled": True, "key": "mgmt ключ", "type": "secret", "value": T_OPQ},

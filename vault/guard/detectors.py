@@ -29,8 +29,7 @@ _MODULE_ATTR = re.compile(r"^[A-Za-z_][\w.]*[._][\w.]*:[A-Za-z_]\w*$")
 _CONSTANT = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$|^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")
 # Vendor tokens (vault/guard/providers.py): the prefixes a value may start with, and a head
 # cut before the placeholder test (`ghp_your_token_here`).
-_PROVIDER_PREFIXES = tuple(sorted({a.decode() for a, f in providers.ANCHORS if not f.back} | {
-    "sk_", "rk_", "sk-"}))
+_PROVIDER_PREFIXES = providers.VALUE_PREFIXES
 _PROVIDER_HEAD = re.compile(r"^(?:github_pat_|[sr]k_(?:live|test)_|sk-(?:proj-|ant-api03-)?|"
                             r"[a-z]{3,5}[_-]|A[KS]IA|AIza|PMAK-|SG\.)")
 # Request-signing schemes whose name the authz reader takes for the value; what follows them

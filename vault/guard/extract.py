@@ -117,6 +117,11 @@ PEM_RE = re.compile(
     rb"(?P<body>(?:[A-Za-z0-9+/=\s:,\-]|\\n|\\r){64,12000}?)-----END (?P=t)-----")
 PEM_SPAN = 12_300  # BEGIN to the end of END's label: at most 12,200 + a label
 STRUCT_MAX = 8 * 1024 * 1024
+# No detector that may claim a `kv` value reports one shorter than this, unless it starts
+# like a JWT or a vendor token (detectors._SHORTEST; a test holds the two together): a
+# tree's `token: $`, `password === x`, `secret: 42` are dropped before they become candidates.
+KV_SHORTEST = 6
+_KV_SHORT_KEPT = ("eyJ", *providers.VALUE_PREFIXES)
 RUN_RE = re.compile(rb"[A-Za-z0-9_\-+/=.~]{12,512}")  # bare vault values of 12+ characters
 _RUN_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+/=.~")
 
@@ -579,6 +584,8 @@ class Extractor:
             from urllib.parse import unquote
 
             value = unquote(value)
+        if len(value) < KV_SHORTEST and not self.keep_all and not value.startswith(_KV_SHORT_KEPT):
+            return []  # never a finding (with the vault's fingerprints loaded, any value may be)
         quoted = v0 > 0 and buf[v0 - 1] in b"\"'`"
         follows = "" if quoted else _s(buf[v1:v1 + 18].lstrip(b" \t")[:2])  # codevalue reads it
         return [Candidate(value, v0, v1, "kv", key=key, encoding=enc, quoted=quoted, follows=follows)]

@@ -85,6 +85,8 @@ BY_ID = {f.id: f for f in FORMATS}
 PATTERN = re.compile(b"(?:" + b"|".join(b"(?P<f%d>%s)" % (i, f.pattern) for i, f in enumerate(FORMATS))
                      + rb")(?![A-Za-z0-9_])")
 ANCHORS: tuple[tuple[bytes, Format], ...] = tuple((a, f) for f in FORMATS for a in f.anchors)
+# What a vendor token's value may start with (the detectors ask the vendor rows about these)
+VALUE_PREFIXES = tuple(sorted({a.decode() for a, f in ANCHORS if not f.back} | {"sk_", "rk_", "sk-"}))
 # Without hyperscan: one regex pass per leading byte (sre finds a literal prefix fast).
 SCANS: tuple[re.Pattern[bytes], ...] = tuple(
     re.compile(b"|".join(re.escape(a) for a, _ in ANCHORS if a[:1] == lead))
