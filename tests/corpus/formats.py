@@ -691,6 +691,69 @@ def code_creds(g, target, plant):
     return "\n".join(out) + "\n", "src{n}/%s.%s" % (g.ident(2), lang), lb.labels
 
 
+# Keys and values that only code writes so (PHP variables and `define`, subscripts, quoted
+# pairs in calls): `%(k)s` is the key, `%(v)s` the value, `%(q)s` the quote.
+CONFIG_PLANTS = {
+    "php": ["define( %(q)s%(k)s%(q)s, %(q)s%(v)s%(q)s );", "$%(kl)s = %(q)s%(v)s%(q)s;",
+            "$config[%(q)s%(kl)s%(q)s] = %(q)s%(v)s%(q)s;", "    %(q)s%(kl)s%(q)s => %(q)s%(v)s%(q)s,"],
+    "py": ["os.environ[%(q)s%(k)s%(q)s] = %(q)s%(v)s%(q)s", "app.config[%(q)s%(k)s%(q)s] = %(q)s%(v)s%(q)s",
+           "os.environ.setdefault(%(q)s%(k)s%(q)s, %(q)s%(v)s%(q)s)"],
+    "js": ["process.env[%(q)s%(k)s%(q)s] = %(q)s%(v)s%(q)s;", "headers[%(q)s%(kh)s%(q)s] = %(q)s%(v)s%(q)s;"],
+    "java": ["props.setProperty(\"%(kd)s\", \"%(v)s\");", "System.setProperty(\"%(kd)s\", \"%(v)s\");"],
+    "go": ["os.Setenv(\"%(k)s\", \"%(v)s\")"],
+    "rb": ["ENV[%(q)s%(k)s%(q)s] = %(q)s%(v)s%(q)s", "config.%(kl)s = %(q)s%(v)s%(q)s"],
+}
+# The same shapes holding code, labels, field lists and placeholders: never a finding
+CONFIG_DECOYS = {
+    "php": ["define( 'DB_PASSWORD', getenv('DB_PASSWORD') );", "define( 'AUTH_KEY', 'put your unique phrase here' );",
+            "define( 'DB_PASSWORD', 'password_here' );", "$db_pass = $_ENV['DB_PASS'];",
+            "$config['api_token'] = env('API_TOKEN');", "$labels['password'] = 'Password';",
+            "$rules = ['password', 'password_confirmation', 'api_token'];", "if ($token == $expected) {",
+            "echo \"$api_token: refreshed\";"],
+    "py": ["os.environ[\"API_TOKEN\"] = token", "os.environ.setdefault(\"DB_PASSWORD\", \"changeme\")",
+           "SENSITIVE = (\"password\", \"api_secret\", \"client_secret\")", "t(\"password\", \"Password\")",
+           "labels[\"password\"] = \"Enter your password\"", "d[\"secret_key\"] = settings.SECRET_KEY",
+           "parser.add_argument(\"--token\", \"-t\")"],
+    "js": ["headers['x-api-key'] = apiKey;", "process.env['GITHUB_TOKEN'] = token;",
+           "i18n.set('password', 'Mot de passe');", "const FIELDS = ['password', 'passwordConfirm'];"],
+    "java": ["props.setProperty(\"db.password\", password);", "labels.put(\"password\", \"Password\");"],
+    "go": ["os.Setenv(\"API_TOKEN\", tok)", "flag.String(\"token\", \"\", \"API token\")"],
+    "rb": ["ENV['API_TOKEN'] = token", "config.password = ENV.fetch('DB_PASSWORD')"],
+}
+CONFIG_NEUTRAL = {"php": "$n = count($%s);", "py": "count = len(%s)", "js": "const n = %s.length;",
+                  "java": "int n = %s.size();", "go": "n := len(%s)", "rb": "n = %s.size"}
+CONFIG_KEYS = ["DB_PASSWORD", "API_TOKEN", "SECRET_KEY", "AUTH_KEY", "SMTP_PASSWORD", "STRIPE_SECRET"]
+
+
+def code_config(g, target, plant):
+    """PHP, Python, JS, Java, Go and Ruby settings files: `wp-config.php`, `settings.py`."""
+    lb = L(g)
+    lang = g.r.choice(list(CONFIG_PLANTS))
+    q = "'" if lang in ("php", "rb") or g.r.random() < 0.5 else '"'
+    out = ["<?php"] if lang == "php" else []
+    while sum(len(x) + 1 for x in out) < target:
+        if g.r.random() < 0.4:
+            d = g.r.choice(CONFIG_DECOYS[lang])
+            out.append(d)
+            lb.d("config_code", d)
+        else:
+            out.append(CONFIG_NEUTRAL[lang] % g.word())
+    if plant:
+        for _ in range(g.r.randint(1, 2)):
+            k = g.r.choice(CONFIG_KEYS)
+            kind, v = lb.secret()
+            if kind == "password" and not k.endswith(("PASSWORD", "PASS")):
+                k = "DB_PASSWORD"
+            kl = k.lower()
+            line = g.r.choice(CONFIG_PLANTS[lang]) % {
+                "k": k, "kl": kl, "kd": kl.replace("_", "."), "kh": "x-" + kl.replace("_", "-"), "q": q,
+                "v": lb.p("config_" + ("password" if kind == "password" else "token"), v)}
+            out.insert(g.r.randint(1 if lang == "php" else 0, len(out)), line)
+    name = {"php": "wp-config.php", "py": "settings.py", "js": "config.js", "java": "Config.java",
+            "go": "config.go", "rb": "config.rb"}[lang]
+    return "\n".join(out) + "\n", "app{n}/%s" % name, lb.labels
+
+
 DOC_EXAMPLES = [
     "postgresql://user:password@localhost:5432/mydb", "https://admin:secret@example.com/api",
     "mongodb://myUser:myPassword@db0.example.com:27017/?authSource=admin", "redis://:p4ssw0rd@localhost:6379/0",
@@ -791,7 +854,8 @@ TYPES = {
     "helm_template": (helm_template, 0.008, 1200, 0.5, 0.3),
     "gh_actions": (gh_actions, 0.01, 2500, 0.5, 0.3),
     "terraform": (terraform, 0.01, 3000, 0.6, 0.3),
-    "code_creds": (code_creds, 0.03, 6000, 0.7, 0.3),
+    "code_creds": (code_creds, 0.02, 6000, 0.7, 0.3),
+    "code_config": (code_config, 0.01, 2500, 0.6, 0.5),
     "docs": (docs, 0.015, 5000, 0.7, 0.25),
     "keys": (keys, 0.01, 1500, 0.4, 0.4),
     "token_env": (token_env, 0.012, 2000, 0.6, 0.6),

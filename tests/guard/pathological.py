@@ -66,6 +66,12 @@ SHAPES: dict[str, Callable[[int], bytes]] = {
     # look-back, pair pattern) that finds nothing, one per 15 bytes
     "key-quote-anchor": lambda n: _repeat(b'"key": "api_key', n),
     "value-passw-eq": lambda n: _repeat(b'"value": "passw==', n),  # a kv match at every anchor
+    # the code forms (extract._code_form): each reads its quoted literal to the closing quote
+    "call-pair": lambda n: _repeat(b"define('token', '", n),
+    "call-pair-unclosed": lambda n: b"define('token', '" + _repeat(b'"token", "x', n - 17),
+    "subscript": lambda n: _repeat(b'["token"] = "', n),
+    "php-var": lambda n: _repeat(b"$token = '", n),
+    "php-var-long": lambda n: _repeat(b"$token = '" + b"k" * 4000 + b"\n", n),
     # a key after `:` reads its word back (is it an ARN?): at most 256 bytes a look
     "arn-secret": lambda n: _repeat(b"arn:a:secret:", n),
     "colon-secret-word": lambda n: _repeat(b"x:secret:=", n),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.guard.tokens import NOW, auth0_mgmt, client_secret, opaque
+from tests.guard.tokens import NOW, auth0_mgmt, client_secret, crc_token, opaque
 from vault.guard import codevalue, situation
 from vault.guard.readers import FileScanner, ScanConfig
 
@@ -63,6 +63,35 @@ CODE: list[tuple[str, str, bool]] = [
     (f"client_secret = '{client_secret()}'", "settings.py", True),
     (f"token = {opaque()}", "app.ini", True),
     (f"token = {opaque()};", "notes.conf", True),  # a random token before `;` is not a name
+    # keys and values that only code writes so: PHP variables and `define`, subscripts, quoted
+    # pairs in calls; literals are findings, names, words and expressions are not
+    (f"define( 'DB_PASSWORD', '{PW}' );", "wp-config.php", True),
+    ("define( 'AUTH_KEY', 'k8J!d#2m(Lq9zR$4vW7pN@3xY6bT^1cF5&hG0sE;8uI]Xo' );", "wp-config.php", True),
+    (f"$db_pass = '{PW}';", "config.php", True),
+    (f"$config['api_token'] = '{opaque()}';", "config.php", True),
+    (f'os.environ["API_TOKEN"] = "{opaque()}"', "settings.py", True),
+    (f"app.config['SECRET_KEY'] = '{opaque()}'", "app.py", True),
+    (f'os.environ.setdefault("DB_PASSWORD", "{PW}")', "settings.py", True),
+    (f'headers["x-api-key"] = "{opaque()}";', "client.js", True),
+    (f'props.setProperty("db.password", "{PW}");', "Main.java", True),
+    (f'os.Setenv("API_TOKEN", "{opaque()}")', "main.go", True),
+    (f"ENV['API_TOKEN'] = '{opaque()}'", "config.rb", True),
+    (f"    export API_KEY={crc_token('ghp_', 'EYpSRpZJVuiqcTwUaKGJVmJdBWJYVe')}", "lib.py", True),  # not a name
+    ("define( 'DB_PASSWORD', getenv('DB_PASSWORD') );", "wp-config.php", False),
+    ("define( 'AUTH_KEY', 'put your unique phrase here' );", "wp-config.php", False),
+    ("$db_pass = $_ENV['DB_PASS'];", "config.php", False),
+    ("$config['api_token'] = env('API_TOKEN');", "config.php", False),
+    ("$labels['password'] = 'Password';", "lang.php", False),
+    ('echo "$api_token: refreshed";', "cron.php", False),
+    (f"if [ $TOKEN = {PW} ]; then", "check.sh", False),  # a shell test, not an assignment
+    ('os.environ["API_TOKEN"] = token', "settings.py", False),
+    ('SENSITIVE = ("password", "api_secret", "client_secret")', "filters.py", False),
+    ('t("password", "Password")', "forms.py", False),
+    ("i18n.set('password', 'Mot de passe');", "i18n.js", False),
+    ('labels["password"] = "Enter your password"', "forms.py", False),
+    (f'cfg[password] = "{PW}"', "x.py", False),  # the key is a variable
+    (f'f(token", "{PW}")', "x.py", False),  # a key a call pair does not quote
+    ('"type": "apikey", "apikey": []', "c.json", False),
 ]
 
 

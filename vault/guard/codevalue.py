@@ -55,6 +55,11 @@ CODE_EXTS = (".py", ".pyi", ".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", ".c", 
              ".cpp", ".hpp", ".go", ".java", ".rb", ".rs", ".php", ".cs", ".kt", ".swift", ".scala")
 
 
+def name_parts(value: str) -> list[str]:
+    """The camel/snake parts and digit runs of a name (`getHTTPToken_v2` → get HTTP Token v 2)."""
+    return _PARTS.findall(value.replace("_", "").replace("$", ""))
+
+
 def is_code_file(path: str) -> bool:
     """A source file, where a literal string is always quoted."""
     return path.lower().endswith(CODE_EXTS)

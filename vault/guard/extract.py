@@ -19,7 +19,7 @@ from typing import Any
 
 from vault import literal_scan
 from vault.formats import postman_env
-from vault.guard import filters, providers
+from vault.guard import codevalue, filters, providers
 from vault.guard.model import Candidate
 
 # (anchor in lowercase, handler); every handler must cope with a false anchor.
@@ -79,8 +79,14 @@ AUTHZ_RE = re.compile(
     rb"(?P<v>[A-Za-z0-9._~+/\-]{8,16000}+={0,2})")
 # The value stops at a URL-encoded quote, ampersand, comma, bracket or space as it does at
 # the raw ones, so `a%3D%22x%22%26token%3D…` leaves the next key outside the value.
-_KV_HEAD = (rb"(?P<k>[A-Za-z0-9_.\-]{1,100})(?:\\?[\"']|%22|%27)?[ \t]{0,16}+(?:=>|:=|=|:|%3[AaDd])[ \t]{0,16}+"
-            rb"(?:\\?[\"'`]|%22|%27)?")
+# How a key meets its value: `KEY=v`, `key: v`, `"key": "v"`, `key => v`, `key := v`, URL-
+# encoded `key%3Dv`; in code also a subscript, `cfg["key"] = "v"`, `$c['key'] = 'v'`, and a
+# quoted key beside a quoted value, `define('DB_PASSWORD', 'v')`, `os.Setenv("K", "v")`
+# (`_kv` takes these code forms only with a literal value that is not a name).
+_KV_HEAD = (rb"(?P<k>[A-Za-z0-9_.\-]{1,100})"
+            rb"(?:(?:\\?[\"']|%22|%27)?(?:[ \t]{0,16}+(?:=>|:=|=|:|%3[AaDd])|\][ \t]{0,16}+=)[ \t]{0,16}+"
+            rb"(?:\\?[\"'`]|%22|%27)?"
+            rb"|[\"'][ \t]{0,16}+,[ \t]{0,16}+[\"'])")
 KV_RE = re.compile(_KV_HEAD + rb"(?P<v>(?:[^\s\"'`\\,;&<>{}()\[\]%]|%(?!2[0267Cc]|7[Dd]|5[Dd])){1,8192}+)")
 # KV_RE in two steps (`_kv_match`): its value, a branch per byte, costs ~22 ns a byte in sre;
 # a plain class run costs ~3.
@@ -88,7 +94,8 @@ _KV_HEAD_RE = re.compile(_KV_HEAD)
 _KV_RUN = re.compile(rb"[^\s\"'`\\,;&<>{}()\[\]%]{1,8192}+")
 # What must follow the key for KV_RE to match (the key can only end where the identifier
 # run ends, as none of these bytes can be part of it): a cheap test before the full pattern.
-_KV_SEP = rb"(?:\\?[\"']|%22|%27)?[ \t]{0,16}+(?:=|:|%3[AaDd])"
+_KV_SEP = (rb"(?:(?:\\?[\"']|%22|%27)?(?:[ \t]{0,16}+(?:=|:|%3[AaDd])|\][ \t]{0,16}+=)"
+           rb"|[\"'][ \t]{0,16}+,[ \t]{0,16}+[\"'])")
 # `_IDENT_RUN` and, if it follows, that separator: one match decides both in `_kv`
 _IDENT_SEP = re.compile(rb"(?P<id>[A-Za-z0-9_.\-]{0,100}+)(?:" + _KV_SEP + rb")?")
 
@@ -360,6 +367,12 @@ class Extractor:
                 open_at = (len(out) - cand_off) * cand_den
         self._calls, self._cands = calls, self._cands + len(out) - n0
         self.unexamined += unexamined
+        if not self.keep_all:
+            # Dropped here, not by `_kv`: they still count against the candidate budget, which
+            # is what bounds a hostile run of `password = = :` (with the vault's fingerprints
+            # loaded any value may be one, so none is dropped then)
+            out = [c for c in out if not (c.source == "kv" and len(c.value) < KV_SHORTEST
+                                          and not c.value.startswith(_KV_SHORT_KEPT))]
         if self.runs is not None:
             # Every token-shaped run: costly (a regex over each byte), so only for `--deep`
             # and for watch, whose files are few. Each distinct run is checked once.
@@ -533,8 +546,8 @@ class Extractor:
         if s > 0 and buf[s - 1] == 0x25 and p - s >= 2:
             s += 2  # `%26client_secret`: the ident starts after the URL escape
         before = buf[s - 1] if s > 0 else 0
-        if before == 0x24 or (before == 0x7B and s >= 2 and buf[s - 2] in b"{$"):
-            return []  # `{{auth0_token}}`, `${TOKEN}`, `$TOKEN`: templates
+        if (before == 0x24 and not assigns) or (before == 0x7B and s >= 2 and buf[s - 2] in b"{$"):
+            return []  # `{{auth0_token}}`, `${TOKEN}`, `$TOKEN`: templates (`$db_pass = …`: PHP, below)
         if before == 0x3A and _in_arn(buf, s):
             return []  # `arn:aws:secretsmanager:…:secret:db-creds`: a resource type, not a key
         # 2. The anchor inside a pair's key: {"key": "auth0_token", "value": "…"}.
@@ -563,6 +576,9 @@ class Extractor:
         key = buf[s:e].decode("ascii")
         if not self.keep_all and filters.secret_key_kind(key) is None:
             return []
+        joint = buf[e:idm.end()]  # type: ignore[union-attr]  # the separator: `=`, `": "`, `"] =`, `', '`
+        if before == 0x24 or b"]" in joint or b"," in joint:
+            return self._code_form(buf, s, e, idm.end(), key, joint, before)  # type: ignore[union-attr]
         span = _kv_match(buf, s)
         if span is None or span[1] <= p:
             return []
@@ -584,11 +600,44 @@ class Extractor:
             from urllib.parse import unquote
 
             value = unquote(value)
-        if len(value) < KV_SHORTEST and not self.keep_all and not value.startswith(_KV_SHORT_KEPT):
-            return []  # never a finding (with the vault's fingerprints loaded, any value may be)
         quoted = v0 > 0 and buf[v0 - 1] in b"\"'`"
         follows = "" if quoted else _s(buf[v1:v1 + 18].lstrip(b" \t")[:2])  # codevalue reads it
         return [Candidate(value, v0, v1, "kv", key=key, encoding=enc, quoted=quoted, follows=follows)]
+
+    def _code_form(self, buf: bytes, s: int, e: int, sep_end: int, key: str, joint: bytes,
+                   before: int) -> list[Candidate]:
+        """A key and a value that only code writes so: a PHP variable `$db_pass = '…'`, a
+        subscript `os.environ["API_TOKEN"] = "…"`, a quoted pair in a call `define('DB_PASSWORD',
+        '…')`. Taken only for a quoted literal that is not a word or a name: such code is full
+        of labels and field lists (`labels["password"] = "Password"`, `("token", "api_key")`)."""
+        quote = buf[e:e + 1]
+        if before == 0x24:
+            if joint.strip(b" \t") != b"=":
+                return []  # `$TOKEN: x`, `$token' = …`: not a PHP or Perl assignment
+        elif b"]" in joint:
+            if not (quote in (b'"', b"'") and s >= 2 and buf[s - 1:s] == quote and buf[s - 2] == 0x5B):
+                return []  # `cfg[token] = x`: the key is a variable
+        elif not (quote in (b'"', b"'") and buf[s - 1:s] == quote):
+            return []  # `f(token', 'x')`: the key of a call pair is quoted as well
+        if b"," in joint and b"]" not in joint:
+            q = sep_end - 1  # the pair's separator ends with the value's opening quote
+        else:
+            q = sep_end
+            while q < sep_end + 16 and buf[q:q + 1] in (b" ", b"\t"):
+                q += 1
+            if buf[q:q + 1] not in (b'"', b"'"):
+                return []  # not a quoted literal: an expression (`= getenv('X')`, `= $x`, `== 'x'`)
+        # The whole literal, to its closing quote on the same line: WordPress's salts hold
+        # `&`, `;` and `%`, where an unquoted value would end
+        v0 = q + 1
+        v1 = buf.find(buf[q:q + 1], v0, v0 + 8192)
+        if v1 < 0 or buf.find(b"\n", v0, v1) >= 0 or buf.find(b"\\", v0, v1) >= 0:
+            return []  # unclosed, or escapes inside: not a plain literal
+        value = _s(buf[v0:v1])
+        if codevalue.is_reference(value) or (" " in value and value.replace(" ", "").isalpha()):
+            return []  # a name, or words: `'Mot de passe'`, `'put your unique phrase here'`
+        self._hit = v1
+        return [Candidate(value, v0, v1, "kv", key=key, quoted=True, follows="")]
 
     def _value_ahead(self, buf: bytes, p: int) -> bool:
         """Can a pair whose key holds `p` have its `"value"` ahead? PAIR_RE puts it within

@@ -116,7 +116,14 @@ def dotted_name(v: str) -> bool:
     if not _DOTTED_CODE.match(v):
         return False
     words = (_DIGITS.sub("", part) for part in v.removesuffix("()").split("."))  # `b64encode`
-    return any(len(w) >= 4 and codevalue.looks_like_name(w) for w in words)
+    return any(len(w) >= 4 and codevalue.looks_like_name(w) and _whole_words(w) for w in words)
+
+
+def _whole_words(w: str) -> bool:
+    """Every camel or snake part of a name is a word of 3 letters or more (`get_Password`,
+    `AF_INET`, `environ`); a random run cut into parts leaves a stray letter or two
+    (`ZSXFUetgzGjuaJ` → `ZSXF Uetgz Gjua J`)."""
+    return all(len(p) >= 3 for p in codevalue.name_parts(w))
 
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")

@@ -16,7 +16,16 @@ from dataclasses import dataclass, field
 
 from vault import crypto
 from vault.formats import postman_env
-from vault.guard import ciphertext, codevalue, credfiles, decode, detectors, onepass, situation
+from vault.guard import (
+    ciphertext,
+    codevalue,
+    credfiles,
+    decode,
+    detectors,
+    onepass,
+    providers,
+    situation,
+)
 from vault.guard.extract import ANCHOR_BUDGET_BASE, HIT_DENSITY, LOOKAHEAD, LOOKBACK, Extractor
 from vault.guard.model import (
     Candidate,
@@ -270,8 +279,10 @@ class FileScanner:
                 continue
             if enc and ciphertext.covers(enc, c.start):
                 continue  # ciphertext meant to be committed: listed apart, not a finding
-            if in_code and c.source == "kv" and not c.quoted and codevalue.is_reference(c.value):
+            if (in_code and c.source == "kv" and not c.quoted and codevalue.is_reference(c.value)
+                    and not c.value.startswith(providers.VALUE_PREFIXES)):
                 continue  # `password: SecretStr`, `user, password = proxy_auth`: a name in code
+                # (not `API_KEY=gho_…` in a docstring: the vendor rows judge that one)
             in_vault = self.cfg.in_vault(c.value) if (self.cfg.known or c.source != "run") else None
             if c.source == "run":
                 if not in_vault:
