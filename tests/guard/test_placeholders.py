@@ -60,6 +60,9 @@ TABLE: list[tuple[str, bool]] = [
     # default logins of sample credential files, versions, a vendor's documented example
     ("admin", True), ("root", True), ("guest", True), ("9.1.3", True), ("1.0", True),
     ("sk_test_4eC39HqLyjWDarjtT1zdp7dc", True), ("admin-8Kq2Zr7xLp", False), ("9.1.3.4.5.6a", False),
+    # words in angle brackets and PHP tags are stand-ins; a lone `<` or `>` is a password's symbol
+    ("<insert token here>", True), ("<?php echo $db_pass; ?>", True),
+    ("Ab<3xyz!9Qw", False), ("k8J!d#2m<Lq9zR$4vW7pN@3xY6bT^1cF5&hG0sE;8uI>Xo", False),
     # Kubernetes Secret `data:` placeholders: base64 of a stand-in
     (b64("changeme"), True), (b64("password"), True), (b64("<your-password>"), True),
     (b64("REPLACE_ME"), True), (b64("${DB_PASSWORD}"), True), (b64("secret123"), True),

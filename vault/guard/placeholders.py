@@ -27,8 +27,11 @@ _EXACT = re.compile(
     r"sk_test_4eC39HqLyjWDarjtT1zdp7dc)$", re.I)  # Stripe's documented test key
 # Template and reference syntaxes that may sit anywhere in a value: Jinja/Helm/Go/Postman
 # `{{…}}`, shell/Terraform/GitHub Actions `${…}` and `$(…)`, Ruby/Octopus `#{…}`, ERB `<%…%>`,
-# `<your-token>`, printf `%s`/`%(name)s`, ellipses and `***` masks.
-_PART = re.compile(r"\*\*\*|<|>|\{\{|\}\}|\$\{|\$\(|#\{|%s|%\(|\.\.\.|…|•••")
+# PHP `<?…?>`, `<your-token>` (words in angle brackets: a lone `<` or `>` is one of a real
+# password's symbols, as in half of WordPress's generated salts), printf `%s`/`%(name)s`,
+# ellipses and `***` masks.
+_PART = re.compile(r"\*\*\*|<[A-Za-z_][A-Za-z0-9 _.\-]{0,64}>|<%|%>|<\?|\?>|\{\{|\}\}|\$\{|\$\(|#\{|%s|%\(|"
+                   r"\.\.\.|…|•••")
 # Whole-value markers: auth0-deploy-cli `##KEY##`/`@@KEY@@`, build-time `__KEY__`, Windows
 # `%KEY%`, Python `{name}`/`{0}`/`{}`.
 _MARKER = re.compile(
