@@ -61,6 +61,17 @@ CASES: list[tuple[str, str | None]] = [
     ('DB_PASS = "<your-password>"', None),
     ('tests_passed = "q8Zr2Lm5Xc7V"', None),  # `_pass` inside a longer word
     ("bypass = 'q8Zr2Lm5Xc7V!'", None),
+    # --- bare `pass` and camelCase `…Pass`: nodemailer's `auth: { user, pass }`, `dbPass` ---
+    (f'auth: {{ user: "me@example.com", pass: "{PW}" }},', "password"),
+    (f'const cfg = {{ dbPass: "{PW}" }};', "password"),
+    (f'{{"adminPass": "{PW}"}}', "password"),
+    (f"$smtpPass = '{PW}';", "password"),
+    (f"smtp.pass={PW}", "password"),
+    ('auth: { user: "me", pass: process.env.SMTP_PASS },', None),
+    ('"pass": 123456,', None), ("pass: true", None), ('{"pass": "passed"}', None),
+    (f'firstPass = "{PW}"', None),  # a stage, not a credential
+    (f"compass: '{PW}'", None), ("    pass  # nothing to do", None),
+    ("pass = 'hunter2'", None),  # the Internet's example password
     # --- dotted values: a password with dots is still one, a dotted path of names is not ---
     (f'"api_token_unencrypted": "{PW_DOTS}",', "high-entropy"),
     (f'db_password = "{PW_DOTS}"', "password"),
@@ -107,8 +118,8 @@ def test_key_kinds() -> None:
     assert kind("STRIPE_KEY") == kind("data.MAPBOX_KEY") == "env-key"
     assert kind("stripe_key") is kind("SORT_KEY") is kind("PUBLIC_KEY") is kind("KEY") is None
     assert kind("API_KEY") == kind("ACCESS_KEY") == "secret"  # unchanged: named outright
-    assert kind("ADMIN_PASS") == kind("smtp-pass") == kind("dbPass") == "pass"
-    assert kind("pass") is kind("first_pass") is kind("bypass") is kind("tests_passed") is None
+    assert kind("ADMIN_PASS") == kind("smtp-pass") == kind("dbPass") == kind("pass") == "pass"
+    assert kind("first_pass") is kind("bypass") is kind("tests_passed") is kind("compass") is None
 
 
 @pytest.mark.parametrize("anchor", [b"_pass", b"_key"])

@@ -28,6 +28,9 @@ ANCHORS: tuple[tuple[bytes, str], ...] = (
     (b"secret", "kv"), (b"token", "kv"), (b"passw", "kv"), (b"private", "pem"),
     (b"api_key", "kv"), (b"apikey", "kv"), (b"api-key", "kv"), (b'auth"', "kv"),
     (b"_pass", "kv"), (b"_key", "kv"),  # `ADMIN_PASS=`, `STRIPE_KEY=` (filters.secret_key_kind)
+    # `pass:` (nodemailer's `auth: { user, pass }`), `dbPass = `, `"adminPass":`: `pass` right
+    # before a separator or a quote, so that `compass`, `bypass(`, Python's `pass` cost nothing
+    (b"pass:", "kv"), (b"pass=", "kv"), (b"pass =", "kv"), (b'pass"', "kv"), (b"pass'", "kv"),
     (b"://", "url"),
 )
 # Vendor prefixes, matched in their exact case (`ghp_`, `AKIA`): a token stands alone here,

@@ -97,8 +97,10 @@ def secret_key_kind(key: str | None) -> str | None:
         return "secret"
     if head == "key" and len(words) > 1 and words[-2] in KEY_MODIFIERS:
         return "secret"
-    if head == "pass" and len(words) > 1 and words[-2] not in PASS_NOT_CREDENTIAL:
-        return "pass"  # detectors.Password: a password, if the value has a digit or a symbol
+    if head == "pass" and (len(words) == 1 or words[-2] not in PASS_NOT_CREDENTIAL):
+        # detectors.Password: a password, if the value has a digit or a symbol; bare `pass`
+        # too, as nodemailer's `auth: { user, pass }` and `.pgpass`-like configs write it
+        return "pass"
     if (head == "key" and len(words) > 1 and words[-2] not in ENV_KEY_NOT_SECRET
             and ENV_KEY_NAME.match(key.rsplit(".", 1)[-1])):
         return "env-key"  # detectors.HighEntropy: a random value, not a hash, not a name

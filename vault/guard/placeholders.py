@@ -22,7 +22,7 @@ _EXACT = re.compile(
     r"placeholder|empty|required|optional|string|bearer|value|replace_?me|hidden|masked|"
     r"notset|not_set|unset|n/a|xxx+-[x-]+|"
     # default logins that stand for "set yours here" in sample credential files
-    r"admin|root|guest|user|default|demo|"
+    r"admin|root|guest|user|default|demo|hunter2|"
     r"\d{1,6}(?:\.\d{1,6}){1,3}|"  # a version (`metric.token=9.1.3`)
     r"sk_test_4eC39HqLyjWDarjtT1zdp7dc)$", re.I)  # Stripe's documented test key
 # Template and reference syntaxes that may sit anywhere in a value: Jinja/Helm/Go/Postman
