@@ -698,7 +698,9 @@ CONFIG_PLANTS = {
             "$config[%(q)s%(kl)s%(q)s] = %(q)s%(v)s%(q)s;", "    %(q)s%(kl)s%(q)s => %(q)s%(v)s%(q)s,"],
     "py": ["os.environ[%(q)s%(k)s%(q)s] = %(q)s%(v)s%(q)s", "app.config[%(q)s%(k)s%(q)s] = %(q)s%(v)s%(q)s",
            "os.environ.setdefault(%(q)s%(k)s%(q)s, %(q)s%(v)s%(q)s)"],
-    "js": ["process.env[%(q)s%(k)s%(q)s] = %(q)s%(v)s%(q)s;", "headers[%(q)s%(kh)s%(q)s] = %(q)s%(v)s%(q)s;"],
+    "js": ["process.env[%(q)s%(k)s%(q)s] = %(q)s%(v)s%(q)s;", "headers[%(q)s%(kh)s%(q)s] = %(q)s%(v)s%(q)s;",
+           "  auth: { user: %(q)sdeploy@example.com%(q)s, pass: %(q)s%(v)s%(q)s },",
+           "const cfg = { dbPass: %(q)s%(v)s%(q)s };"],
     "java": ["props.setProperty(\"%(kd)s\", \"%(v)s\");", "System.setProperty(\"%(kd)s\", \"%(v)s\");"],
     "go": ["os.Setenv(\"%(k)s\", \"%(v)s\")"],
     "rb": ["ENV[%(q)s%(k)s%(q)s] = %(q)s%(v)s%(q)s", "config.%(kl)s = %(q)s%(v)s%(q)s"],
@@ -715,7 +717,9 @@ CONFIG_DECOYS = {
            "labels[\"password\"] = \"Enter your password\"", "d[\"secret_key\"] = settings.SECRET_KEY",
            "parser.add_argument(\"--token\", \"-t\")"],
     "js": ["headers['x-api-key'] = apiKey;", "process.env['GITHUB_TOKEN'] = token;",
-           "i18n.set('password', 'Mot de passe');", "const FIELDS = ['password', 'passwordConfirm'];"],
+           "i18n.set('password', 'Mot de passe');", "const FIELDS = ['password', 'passwordConfirm'];",
+           "  auth: { user: process.env.SMTP_USER, pass: process.env.SMTP_PASS },",
+           "const stats = { pass: 1204, fail: 3, firstPass: 'depth-prepass' };"],
     "java": ["props.setProperty(\"db.password\", password);", "labels.put(\"password\", \"Password\");"],
     "go": ["os.Setenv(\"API_TOKEN\", tok)", "flag.String(\"token\", \"\", \"API token\")"],
     "rb": ["ENV['API_TOKEN'] = token", "config.password = ENV.fetch('DB_PASSWORD')"],
@@ -745,7 +749,8 @@ def code_config(g, target, plant):
             if kind == "password" and not k.endswith(("PASSWORD", "PASS")):
                 k = "DB_PASSWORD"
             kl = k.lower()
-            line = g.r.choice(CONFIG_PLANTS[lang]) % {
+            shapes = [x for x in CONFIG_PLANTS[lang] if kind == "password" or "pass:" not in x and "Pass:" not in x]
+            line = g.r.choice(shapes) % {
                 "k": k, "kl": kl, "kd": kl.replace("_", "."), "kh": "x-" + kl.replace("_", "-"), "q": q,
                 "v": lb.p("config_" + ("password" if kind == "password" else "token"), v)}
             out.insert(g.r.randint(1 if lang == "php" else 0, len(out)), line)

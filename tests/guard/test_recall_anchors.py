@@ -72,6 +72,13 @@ CASES: list[tuple[str, str | None]] = [
     (f'firstPass = "{PW}"', None),  # a stage, not a credential
     (f"compass: '{PW}'", None), ("    pass  # nothing to do", None),
     ("pass = 'hunter2'", None),  # the Internet's example password
+    # --- corpus seeds 2-4: random passwords that read as names or cursors ---------------
+    ("API_KEY=FGuRYmvkmw.ylt_nwy7_", "high-entropy"),  # a dot, but no dotted path of names
+    ("STRIPE_KEY=A~IudnJglmzsc!T9_", "high-entropy"),  # symbols: no identifier
+    ('password = "S7CZdeL9.ubg10_"', "password"),
+    ("page_api_token: Okko^3sS2~xl5xO9u10+", "high-entropy"),  # an API token, not a page cursor
+    ("nextPageToken: Okko^3sS2~xl5xO9u10+", None),
+    ("API_KEY=settings.STRIPE_API_KEY", None), ("password = config.db.password", None),
     # --- dotted values: a password with dots is still one, a dotted path of names is not ---
     (f'"api_token_unencrypted": "{PW_DOTS}",', "high-entropy"),
     (f'db_password = "{PW_DOTS}"', "password"),
@@ -120,6 +127,8 @@ def test_key_kinds() -> None:
     assert kind("API_KEY") == kind("ACCESS_KEY") == "secret"  # unchanged: named outright
     assert kind("ADMIN_PASS") == kind("smtp-pass") == kind("dbPass") == kind("pass") == "pass"
     assert kind("first_pass") is kind("bypass") is kind("tests_passed") is kind("compass") is None
+    assert kind("nextPageToken") is kind("sync_token") is kind("ContinuationToken") is None
+    assert kind("page_api_token") == kind("next_auth_token") == "secret"
 
 
 @pytest.mark.parametrize("anchor", [b"_pass", b"_key"])

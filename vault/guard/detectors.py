@@ -371,7 +371,7 @@ class HighEntropy(Detector):
         if kind == "env-key":
             # `STRIPE_KEY=…`: hex of hash lengths (digests) and names (`CACHE_KEY = "user_v2"`) are not keys
             v = c.value
-            return Verdict("medium") if filters.looks_random(v, 12, 3.3) and not codevalue.looks_like_name(v) else None
+            return Verdict("medium") if filters.looks_random(v, 12, 3.3) and not codevalue.is_reference(v) else None
         if kind != "secret":
             return None
         words = filters.head_words(c.key or "")
@@ -484,7 +484,8 @@ def classify(c: Candidate, ctx: Context) -> tuple[Detector, Verdict] | None:
     if len(v) < shortest:
         return None  # no detector that may claim it reports so short a value
     if c.source == "kv" and not c.quoted and (
-            (_CONSTANT.match(c.value) and codevalue.looks_like_name(c.value))  # not `SG.x7Q….k2P…`
+            (_CONSTANT.match(c.value)  # not `SG.x7Q….k2P…`, nor a password with a dot
+             and (filters.dotted_name(c.value) if "." in c.value else codevalue.looks_like_name(c.value)))
             or codevalue.is_expression(c.value, c.follows)):
         return None  # `client_secret = AUTH0_CLIENT_SECRET`, `pw = get_password()`: code
     if c.source in ("kv", "pair") and codevalue.names_itself(c.key, c.value):

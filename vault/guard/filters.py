@@ -91,8 +91,8 @@ def secret_key_kind(key: str | None) -> str | None:
         return "password"
     if head == "auth" and not (len(words) == 1 or words[-2] in ("basic", "raw", "http", "proxy")):
         return None  # `signup_auth`, `oauth_basic_auth`: names and flags, rarely values
-    if head in ("token", "tokens") and any(w in CURSOR_WORDS for w in words[:-1]):
-        return None
+    if head in ("token", "tokens") and len(words) > 1 and words[-2] in CURSOR_WORDS:
+        return None  # `nextPageToken`, `sync_token`; not `page_api_token`, an API token
     if head in SECRET_HEADS:
         return "secret"
     if head == "key" and len(words) > 1 and words[-2] in KEY_MODIFIERS:
@@ -113,12 +113,19 @@ _DOTTED_CODE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+(\
 
 def dotted_name(v: str) -> bool:
     """`settings.API_KEY`, `base64.b64encode`, `amzn1.account.AF6R…`: a dotted path with a
-    name in it. A password with dots (`V8aFATZtq.hKzQo.gfJ2ja4_`) has the shape too, but
-    none of its parts reads as a word."""
+    name in it, starting with a name (`os`, `self`, `settings`). A password with dots
+    (`V8aFATZtq.hKzQo.gfJ2ja4_`, `FGuRYmvkmw.ylt_nwy7_`) has the shape too, but its first
+    part is no name, or none of its parts reads as one."""
     if not _DOTTED_CODE.match(v):
         return False
-    words = (_DIGITS.sub("", part) for part in v.removesuffix("()").split("."))  # `b64encode`
-    return any(len(w) >= 4 and codevalue.looks_like_name(w) and _whole_words(w) for w in words)
+    words = [_DIGITS.sub("", part) for part in v.removesuffix("()").split(".")]  # `b64encode`
+    if not (len(words[0]) <= 3 or _name(words[0])):
+        return False
+    return any(len(w.replace("_", "")) >= 4 and _name(w) for w in words)
+
+
+def _name(w: str) -> bool:
+    return codevalue.looks_like_name(w) and _whole_words(w)
 
 
 def _whole_words(w: str) -> bool:
