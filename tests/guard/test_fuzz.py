@@ -21,7 +21,10 @@ FRAGMENTS = [b'"key"', b'"value"', b'"type"', b'"secret"', b":", b",", b'"', b"\
              b"\n", b"\x00", b"\xff\xfe", b"ZXlK", b'auth"', b"%20", b"\xc3", b"\xe9",
              # decode.py: Kubernetes Secret data, data URLs, base64 of anchors and of a token
              b"kind: Secret\n", b"data:\n", b'"data": {', b"  k: ", b"data:text/plain;base64,",
-             b"dG9rZW4", b"LS0tLS1CRUdJTi", b"=", b"YXBpX3Rva2VuPXE4WnIyTG01WGM3VmI5TmszUHc2"]
+             b"dG9rZW4", b"LS0tLS1CRUdJTi", b"=", b"YXBpX3Rva2VuPXE4WnIyTG01WGM3VmI5TmszUHc2",
+             # extract._code_form: PHP variables and define(), subscripts, call pairs, `pass:`
+             b"define('DB_PASSWORD', '", b"$db_pass = '", b'["api_token"] = "', b"'", b", ",
+             b"pass: ", b"dbPass=", b"q8Zr2Lm5Xc7Vb9Nk3Pw6"]
 # Ciphertext markers and the shapes around them (vault/guard/ciphertext.py)
 CIPHER_FRAGMENTS = [b"ENC[AES256_GCM,data:", b",iv:", b",tag:", b",type:str]", b"QUJD" * 8,
                     b"-----BEGIN AGE ENCRYPTED FILE-----", b"-----END AGE ENCRYPTED FILE-----",
