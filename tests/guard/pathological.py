@@ -72,6 +72,8 @@ SHAPES: dict[str, Callable[[int], bytes]] = {
     "subscript": lambda n: _repeat(b'["token"] = "', n),
     "php-var": lambda n: _repeat(b"$token = '", n),
     "php-var-long": lambda n: _repeat(b"$token = '" + b"k" * 4000 + b"\n", n),
+    "pass-colon": lambda n: _repeat(b"pass:", n),  # the `pass` anchors: every one a kv call
+    "pass-quote": lambda n: _repeat(b'{"dbPass": "', n),
     # a key after `:` reads its word back (is it an ARN?): at most 256 bytes a look
     "arn-secret": lambda n: _repeat(b"arn:a:secret:", n),
     "colon-secret-word": lambda n: _repeat(b"x:secret:=", n),
