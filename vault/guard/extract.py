@@ -129,7 +129,7 @@ PEM_SPAN = 12_300  # BEGIN to the end of END's label: at most 12,200 + a label
 STRUCT_MAX = 8 * 1024 * 1024
 # No detector that may claim a `kv` value reports one shorter than this, unless it starts
 # like a JWT or a vendor token (detectors._SHORTEST; a test holds the two together): a
-# tree's `token: $`, `password === x`, `secret: 42` are dropped before they become candidates.
+# tree's `token: $`, `password === x`, `secret: 42` leave `extract` as no candidate.
 KV_SHORTEST = 6
 _KV_SHORT_KEPT = ("eyJ", *providers.VALUE_PREFIXES)
 RUN_RE = re.compile(rb"[A-Za-z0-9_\-+/=.~]{12,512}")  # bare vault values of 12+ characters
