@@ -135,6 +135,24 @@ def test_cached_pseudo_check_agrees_with_realpath(tmp_path: Path) -> None:
         is_pseudo(str(p), os.stat(p)) for p in not_links]
 
 
+def test_cached_folders_resolve_links_at_any_depth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder's real path is built from its parent's: a link anywhere above a file, to a
+    pseudo root or elsewhere, still counts; so do relative and odd spellings of a path."""
+    deep = tmp_path / "a" / "b" / "c"
+    deep.mkdir(parents=True)
+    (deep / "f.txt").write_text("x")
+    (tmp_path / "a" / "to-proc").symlink_to("/proc/self")
+    (tmp_path / "a" / "b" / "up").symlink_to(tmp_path / "a")
+    monkeypatch.chdir(tmp_path)
+    paths = [f"{deep}/f.txt", f"{tmp_path}/a/to-proc/status", f"{tmp_path}/a/b/up/to-proc/status",
+             f"{tmp_path}/a/b/up/b/c/f.txt", "a/b/c/f.txt", "a/to-proc/status", f"{tmp_path}//a//b/c/f.txt",
+             "./a/b/../to-proc/status", "a/b/c/../c/f.txt"]
+    cache: dict[str, tuple[str, bool]] = {}
+    got = [is_pseudo(p, os.stat(p), cache) for p in paths * 2]
+    assert got == [is_pseudo(p, os.stat(p)) for p in paths * 2]
+    assert got[:9] == [False, True, True, False, False, True, False, True, False]
+
+
 def test_a_file_opened_without_following_needs_no_lstat(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """scan_path opens a plain file with O_NOFOLLOW first: no lstat of its name; a link to
