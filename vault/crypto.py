@@ -8,7 +8,8 @@ The format these serve is specified in SECURITY.md.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+
+from vault.record import FrozenRecord, init_field
 
 KEY_LEN = 32
 NONCE_LEN = 12
@@ -30,13 +31,16 @@ class AuthenticationFailed(Exception):
     """The one opaque failure of `open_sealed`: wrong key or modified data, never which."""
 
 
-@dataclass(frozen=True)
-class KdfParams:
+class KdfParams(FrozenRecord):
     """Argon2id parameters; stored per passphrase keyslot."""
 
-    iterations: int = 3
-    lanes: int = 4
-    memory_kib: int = 64 * 1024  # RFC 9106, second recommended option
+    __slots__ = ("iterations", "lanes", "memory_kib")
+
+    def __init__(self, iterations: int = 3, lanes: int = 4,
+                 memory_kib: int = 64 * 1024) -> None:  # RFC 9106, second recommended option
+        init_field(self, "iterations", iterations)
+        init_field(self, "lanes", lanes)
+        init_field(self, "memory_kib", memory_kib)
 
 
 DEFAULT_KDF = KdfParams()

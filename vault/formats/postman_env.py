@@ -10,7 +10,8 @@ import json
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+from vault.record import Record
 
 SCOPES = ("environment", "globals")
 SUFFIXES = (".postman_environment.json", ".postman_globals.json")
@@ -51,16 +52,19 @@ def sniff_scope(head: bytes, name: str = "") -> str | None:
     return None
 
 
-@dataclass
-class Variable:
+class Variable(Record):
     """One entry of `values`; `start`/`end`: the value's raw JSON text, inside its quotes
     (None when the text could not be located)."""
 
-    key: str
-    value: str
-    type: str | None
-    start: int | None
-    end: int | None
+    __slots__ = ("key", "value", "type", "start", "end")
+
+    def __init__(self, key: str, value: str, type: str | None, start: int | None,
+                 end: int | None) -> None:
+        self.key = key
+        self.value = value
+        self.type = type
+        self.start = start
+        self.end = end
 
     def __repr__(self) -> str:  # never the value
         return f"Variable(key={self.key!r}, type={self.type!r}, start={self.start})"

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
 from typing import Any
+
+from vault.record import Record
 
 # Whole files: the first bytes say it all (binary formats carry no plaintext at all).
 _WHOLE = ((b"\x00GITCRYPT\x00", "git-crypt"), (b"age-encryption.org/v1\n", "age"),
@@ -46,14 +47,16 @@ _SEALED_KIND = re.compile(rb"[\"']?kind[\"']?[ \t]{0,16}:[ \t]{0,16}[\"']?Sealed
 _ENC_DATA = re.compile(rb"[\"']?encryptedData[\"']?[ \t]{0,16}:")
 
 
-@dataclass(slots=True)
-class Encrypted:
+class Encrypted(Record):
     """A value or file encrypted on purpose: where, what kind, under which key (never the value)."""
 
-    path: str
-    line: int
-    kind: str  # sealed-secret | sops | ansible-vault | git-crypt | dotenvx | age | pgp
-    key: str | None = None
+    __slots__ = ("path", "line", "kind", "key")
+
+    def __init__(self, path: str, line: int, kind: str, key: str | None = None) -> None:
+        self.path = path
+        self.line = line
+        self.kind = kind  # sealed-secret | sops | ansible-vault | git-crypt | dotenvx | age | pgp
+        self.key = key
 
     def to_json(self) -> dict[str, Any]:
         return {"path": self.path, "line": self.line, "kind": self.kind, "key": self.key}

@@ -12,11 +12,11 @@ import binascii
 import re
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from vault.guard import codevalue, filters, providers
 from vault.guard.model import Candidate
+from vault.record import Record
 from vault.store.model import jwt_claims as _decode_claims
 
 # The public example token of jwt.io: documentation, never a leak.
@@ -41,10 +41,12 @@ _WRITE_SCOPE = re.compile(r"^(create|update|delete|write|manage)[:_]")
 _PASS_CHARS = re.compile(r"[^A-Za-z_.\-]").search
 
 
-@dataclass
-class Verdict:
-    severity: str
-    facts: dict[str, Any] = field(default_factory=dict)
+class Verdict(Record):
+    __slots__ = ("severity", "facts")
+
+    def __init__(self, severity: str, facts: dict[str, Any] | None = None) -> None:
+        self.severity = severity
+        self.facts = {} if facts is None else facts
 
 
 # What a detector returns for a value it recognises as harmless: claimed, so that no later,
@@ -52,11 +54,13 @@ class Verdict:
 DROP = Verdict("none")
 
 
-@dataclass
-class Context:
+class Context(Record):
     """What a detector may consult besides the candidate: the clock."""
 
-    now: float = field(default_factory=time.time)
+    __slots__ = ("now",)
+
+    def __init__(self, now: float | None = None) -> None:
+        self.now = time.time() if now is None else now
 
 
 class Detector(ABC):

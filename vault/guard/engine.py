@@ -18,7 +18,6 @@ import signal
 import stat
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from vault.guard.model import (
@@ -30,6 +29,7 @@ from vault.guard.model import (
     os_error_reason,
 )
 from vault.guard.readers import FileScanner, ScanConfig
+from vault.record import Record
 
 if TYPE_CHECKING:
     from vault.guard.feed import BatchFeed
@@ -42,12 +42,15 @@ FORK = hasattr(os, "fork")  # else (Windows) multiprocessing's spawn pool
 BATCH_BYTES = 8 * 1024 * 1024
 
 
-@dataclass
-class ScanResult:
-    findings: list[Finding] = field(default_factory=list)
-    errors: list[FileError] = field(default_factory=list)
-    stats: ScanStats = field(default_factory=ScanStats)
-    encrypted: list = field(default_factory=list)  # ciphertext.Encrypted: info, never findings
+class ScanResult(Record):
+    __slots__ = ("findings", "errors", "stats", "encrypted")
+
+    def __init__(self, findings: list[Finding] | None = None, errors: list[FileError] | None = None,
+                 stats: ScanStats | None = None, encrypted: list | None = None) -> None:
+        self.findings = [] if findings is None else findings
+        self.errors = [] if errors is None else errors
+        self.stats = ScanStats() if stats is None else stats
+        self.encrypted = [] if encrypted is None else encrypted  # ciphertext.Encrypted: info, never findings
 
 
 def _matcher(excludes: tuple[str, ...]) -> Callable[[str, str], bool]:

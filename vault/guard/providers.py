@@ -13,7 +13,8 @@ import binascii
 import re
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from vault.record import FrozenRecord, init_field
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _B62_VALUE = {c: i for i, c in enumerate(_BASE62)}
@@ -31,17 +32,22 @@ def crc32_base62_ok(value: str, prefix_len: int) -> bool:
     return n == zlib.crc32(body.encode("ascii", "replace"))
 
 
-@dataclass(frozen=True)
-class Format:
-    id: str  # the detector id (forever)
-    provider: str  # fact `provider` (the same values `provider-token` reported)
-    title: str
-    pattern: bytes  # the whole token from its first byte, bounded
-    anchors: tuple[bytes, ...]  # case-sensitive literals the extractor looks for
-    severity: str = "high"
-    check: Callable[[str], bool] | None = None  # a published checksum
-    low_prefixes: tuple[str, ...] = ()  # test-mode keys: reported low
-    back: int = 0  # an anchor may sit this far after the token's first byte
+class Format(FrozenRecord):
+    __slots__ = ("id", "provider", "title", "pattern", "anchors", "severity", "check", "low_prefixes", "back")
+
+    def __init__(self, id: str, provider: str, title: str, pattern: bytes,
+                 anchors: tuple[bytes, ...], severity: str = "high",
+                 check: Callable[[str], bool] | None = None, low_prefixes: tuple[str, ...] = (),
+                 back: int = 0) -> None:
+        init_field(self, "id", id)  # the detector id (forever)
+        init_field(self, "provider", provider)  # fact `provider` (the same values `provider-token` reported)
+        init_field(self, "title", title)
+        init_field(self, "pattern", pattern)  # the whole token from its first byte, bounded
+        init_field(self, "anchors", anchors)  # case-sensitive literals the extractor looks for
+        init_field(self, "severity", severity)
+        init_field(self, "check", check)  # a published checksum
+        init_field(self, "low_prefixes", low_prefixes)  # test-mode keys: reported low
+        init_field(self, "back", back)  # an anchor may sit this far after the token's first byte
 
 
 FORMATS: tuple[Format, ...] = (

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from dataclasses import dataclass, field
 
 from vault import crypto
 from vault.formats import postman_env
@@ -35,6 +34,7 @@ from vault.guard.model import (
     display_path,
     os_error_reason,
 )
+from vault.record import FrozenRecord, init_field
 from vault.secret import preview
 
 CHUNK = 1024 * 1024
@@ -48,19 +48,29 @@ SOURCE_RANK = {"pem": 0, "jwt": 1, "b64jwt": 1, "pair": 2, "kv": 3, "bearer": 4,
                "cred": -1, "putty": 0, "aws-secret": 1}  # a credential file's grammar knows best
 
 
-@dataclass(frozen=True)
-class ScanConfig:
+class ScanConfig(FrozenRecord):
     """Everything a worker needs; picklable, holds keys but never a secret value."""
 
-    guard_key: bytes = field(repr=False)
-    vault_key: bytes | None = field(default=None, repr=False)
-    known: frozenset[str] = field(default_factory=frozenset, repr=False)
-    now: float | None = None
-    deep: bool = False  # also look for vault values standing bare, not under a key
-    max_size: int | None = None  # bytes; larger files are skipped (the service sets the default)
-    # The paths the user named: a finding's test/doc context is read below them (and from
-    # the folder named), never from where they sit (`~/tests/myproject/...` is not a test)
-    roots: tuple[str, ...] = ()
+    __slots__ = ("guard_key", "vault_key", "known", "now", "deep", "max_size", "roots")
+    _secret = ("guard_key", "vault_key", "known")  # out of the repr
+
+    def __init__(self, guard_key: bytes, vault_key: bytes | None = None,
+                 known: frozenset[str] = frozenset(), now: float | None = None, deep: bool = False,
+                 max_size: int | None = None, roots: tuple[str, ...] = ()) -> None:
+        init_field(self, "guard_key", guard_key)
+        init_field(self, "vault_key", vault_key)
+        init_field(self, "known", known)
+        init_field(self, "now", now)
+        init_field(self, "deep", deep)  # also look for vault values standing bare, not under a key
+        init_field(self, "max_size", max_size)  # bytes; larger files are skipped (the service sets the default)
+        # The paths the user named: a finding's test/doc context is read below them (and from
+        # the folder named), never from where they sit (`~/tests/myproject/...` is not a test)
+        init_field(self, "roots", roots)
+
+    def with_roots(self, roots: tuple[str, ...]) -> ScanConfig:
+        """A copy of this configuration whose `roots` are the paths the user named."""
+        return ScanConfig(self.guard_key, self.vault_key, self.known, self.now, self.deep,
+                          self.max_size, roots)
 
     def extractor(self, scope: str | None, binary: bool) -> Extractor:
         runs = None

@@ -32,7 +32,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from vault.service.record import Record
+from vault.record import Record
 
 ZERO_MAC = "00" * 32
 MAX_BYTES = 1 << 20  # rotate the current file past this size

@@ -17,9 +17,9 @@ from typing import Any
 
 from vault.agent import client, protocol
 from vault.errors import FileSystemError, IntegrityError, UsageError
+from vault.record import Record
 from vault.service import accesslog
 from vault.service.context import Context
-from vault.service.record import Record
 
 START_TIMEOUT_S = 15.0
 # Secrets the agent must not inherit: it has the key, and its environment is readable in /proc.

@@ -16,8 +16,8 @@ import urllib.parse
 from typing import TYPE_CHECKING, Any
 
 from vault.errors import NotFoundError, PolicyError, TokensafeError, UsageError
+from vault.record import Record
 from vault.service.context import Context
-from vault.service.record import Record
 from vault.service.refresh import (
     CLIENT_ID,
     CLIENT_SECRET,

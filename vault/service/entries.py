@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from vault.errors import UsageError
+from vault.record import Record
 from vault.service.context import Context
-from vault.service.record import Record
 from vault.service.refresh import TOKEN
 
 # get ------------------------------------------------------------------------------------

@@ -2,17 +2,17 @@
 
 Typed inputs and results, `vault.errors` exceptions, no printing: progress, findings and
 watcher events go to callbacks the front end passes in; warnings to `Context.warn`.
-Not on a start-up-critical path, so records are dataclasses.
+On the start-up path of `tokensafe audit` (git hooks, CI): records are `Record`s.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vault.errors import UsageError
+from vault.record import Record
 from vault.service.context import Context
 
 if TYPE_CHECKING:
@@ -69,20 +69,27 @@ def scan_config(ctx: Context, deep: bool = False, max_size: int | None = DEFAULT
 
 # audit ----------------------------------------------------------------------------------
 
-@dataclass
-class AuditOptions:
-    paths: Sequence[str] = ()  # files and folders; none means the current folder
-    baseline: Path | None = None  # findings listed there are silenced
-    update_baseline: bool = False  # write the findings to `baseline` instead of reporting
-    fail_on: str = "low"  # the least severity that makes the audit fail
-    exclude: Sequence[str] = ()  # globs: a name, or a path with /
-    staged: bool = False  # scan what git is about to commit
-    deep: bool = False  # also find vault values standing bare
-    workers: int | None = None
-    strict: bool = False  # a file inside a tree that cannot be read fails the audit (exit 7)
-    max_size: int | None = DEFAULT_MAX_SIZE  # bytes; larger files are skipped and counted
-    git: bool = False  # scan the history of the repository at paths[0] (default .)
-    git_range: str | None = None  # with git: a revision range; None: every branch and tag
+class AuditOptions(Record):
+    __slots__ = ("paths", "baseline", "update_baseline", "fail_on", "exclude", "staged", "deep",
+                 "workers", "strict", "max_size", "git", "git_range")
+
+    def __init__(self, paths: Sequence[str] = (), baseline: Path | None = None,
+                 update_baseline: bool = False, fail_on: str = "low", exclude: Sequence[str] = (),
+                 staged: bool = False, deep: bool = False, workers: int | None = None,
+                 strict: bool = False, max_size: int | None = DEFAULT_MAX_SIZE, git: bool = False,
+                 git_range: str | None = None) -> None:
+        self.paths = paths  # files and folders; none means the current folder
+        self.baseline = baseline  # findings listed there are silenced
+        self.update_baseline = update_baseline  # write the findings to `baseline` instead of reporting
+        self.fail_on = fail_on  # the least severity that makes the audit fail
+        self.exclude = exclude  # globs: a name, or a path with /
+        self.staged = staged  # scan what git is about to commit
+        self.deep = deep  # also find vault values standing bare
+        self.workers = workers
+        self.strict = strict  # a file inside a tree that cannot be read fails the audit (exit 7)
+        self.max_size = max_size  # bytes; larger files are skipped and counted
+        self.git = git  # scan the history of the repository at paths[0] (default .)
+        self.git_range = git_range  # with git: a revision range; None: every branch and tag
 
     def validate(self) -> None:
         if self.update_baseline and not self.baseline:
@@ -103,15 +110,19 @@ class AuditOptions:
             raise UsageError(f"unknown severity {self.fail_on!r}", f"use one of {', '.join(SEVERITIES)}")
 
 
-@dataclass
-class AuditResult:
-    findings: list[Finding]  # after the baseline: what is left to report
-    stats: ScanStats
-    errors: list[FileError]  # files skipped, with the reason
-    suppressed: int = 0  # findings the baseline silenced
-    baseline_written: int | None = None  # with update_baseline: how many fingerprints were saved
-    failed: bool = False  # a finding at or above fail_on remains (exit 1)
-    encrypted: list = field(default_factory=list)  # ciphertext meant to be committed: info only
+class AuditResult(Record):
+    __slots__ = ("findings", "stats", "errors", "suppressed", "baseline_written", "failed", "encrypted")
+
+    def __init__(self, findings: list[Finding], stats: ScanStats, errors: list[FileError],
+                 suppressed: int = 0, baseline_written: int | None = None, failed: bool = False,
+                 encrypted: list | None = None) -> None:
+        self.findings = findings  # after the baseline: what is left to report
+        self.stats = stats
+        self.errors = errors  # files skipped, with the reason
+        self.suppressed = suppressed  # findings the baseline silenced
+        self.baseline_written = baseline_written  # with update_baseline: how many fingerprints were saved
+        self.failed = failed  # a finding at or above fail_on remains (exit 1)
+        self.encrypted = [] if encrypted is None else encrypted  # ciphertext meant to be committed: info only
 
 
 def audit(ctx: Context, opts: AuditOptions,
@@ -132,13 +143,11 @@ def audit(ctx: Context, opts: AuditOptions,
 
         result = scan_history(cfg, opts.paths[0] if opts.paths else ".", opts.git_range, opts.workers)
     else:
-        import dataclasses
-
         from vault.guard.engine import scan
         from vault.guard.model import display_path
 
         roots = tuple(opts.paths) or (".",)
-        cfg = dataclasses.replace(cfg, roots=tuple(display_path(p) for p in roots))
+        cfg = cfg.with_roots(tuple(display_path(p) for p in roots))
         result = scan(roots, cfg, tuple(opts.exclude), workers=opts.workers, progress=progress)
     findings = result.findings
     if opts.baseline is not None:
@@ -203,25 +212,31 @@ def _nearby(path: str) -> str:
 
 # import / restore -----------------------------------------------------------------------
 
-@dataclass
-class ImportOptions:
-    path: Path
-    env: str | None = None  # default: the current environment
-    scrub: bool = False  # then rewrite the file with {{vault:name}} references
-    overwrite: bool = False  # replace entries that hold a different value
-    import_all: bool = False  # plain values (ids, emails) too
-    format: str | None = None  # "postman" | "dotenv"; default: detected
+class ImportOptions(Record):
+    __slots__ = ("path", "env", "scrub", "overwrite", "import_all", "format")
+
+    def __init__(self, path: Path, env: str | None = None, scrub: bool = False,
+                 overwrite: bool = False, import_all: bool = False, format: str | None = None) -> None:
+        self.path = path
+        self.env = env  # default: the current environment
+        self.scrub = scrub  # then rewrite the file with {{vault:name}} references
+        self.overwrite = overwrite  # replace entries that hold a different value
+        self.import_all = import_all  # plain values (ids, emails) too
+        self.format = format  # "postman" | "dotenv"; default: detected
 
 
-@dataclass
-class ImportResult:
-    env: str
-    imported: list[str]  # names stored (new or replaced)
-    unchanged: list[str]  # already in the vault with the same value
-    replaced: list[str]  # of `imported`: held another value before (only with overwrite)
-    left: list[str]  # plain values left in the file
-    scrubbed: list[str]  # names whose values the file now references (empty: not rewritten)
-    notes: list[str] = field(default_factory=list)  # remarks about the file's contents
+class ImportResult(Record):
+    __slots__ = ("env", "imported", "unchanged", "replaced", "left", "scrubbed", "notes")
+
+    def __init__(self, env: str, imported: list[str], unchanged: list[str], replaced: list[str],
+                 left: list[str], scrubbed: list[str], notes: list[str] | None = None) -> None:
+        self.env = env
+        self.imported = imported  # names stored (new or replaced)
+        self.unchanged = unchanged  # already in the vault with the same value
+        self.replaced = replaced  # of `imported`: held another value before (only with overwrite)
+        self.left = left  # plain values left in the file
+        self.scrubbed = scrubbed  # names whose values the file now references (empty: not rewritten)
+        self.notes = [] if notes is None else notes  # remarks about the file's contents
 
 
 def import_file(ctx: Context, opts: ImportOptions) -> ImportResult:
@@ -255,23 +270,30 @@ def restore_file(ctx: Context, path: Path, force: bool = False) -> str:
 WATCH_ACTIONS = ("report", "quarantine", "scrub")
 
 
-@dataclass
-class WatchOptions:
-    paths: Sequence[Path] = ()  # folders; none means Downloads and the current folder
-    action: str = "report"  # report | quarantine | scrub
-    quarantine_dir: Path | None = None  # default: in the tokensafe data dir
-    notify: bool = True  # desktop notifications
-    max_size: int | None = DEFAULT_MAX_SIZE  # bytes; larger files are skipped
+class WatchOptions(Record):
+    __slots__ = ("paths", "action", "quarantine_dir", "notify", "max_size")
+
+    def __init__(self, paths: Sequence[Path] = (), action: str = "report",
+                 quarantine_dir: Path | None = None, notify: bool = True,
+                 max_size: int | None = DEFAULT_MAX_SIZE) -> None:
+        self.paths = paths  # folders; none means Downloads and the current folder
+        self.action = action  # report | quarantine | scrub
+        self.quarantine_dir = quarantine_dir  # default: in the tokensafe data dir
+        self.notify = notify  # desktop notifications
+        self.max_size = max_size  # bytes; larger files are skipped
 
 
-@dataclass
-class WatchSession:
+class WatchSession(Record):
     """A watcher built and checked, not yet started: the front end starts and stops it."""
 
-    watcher: Watcher
-    folders: list[Path]
-    action: str
-    quarantine_dir: Path | None  # where quarantined files go (action quarantine only)
+    __slots__ = ("watcher", "folders", "action", "quarantine_dir")
+
+    def __init__(self, watcher: Watcher, folders: list[Path], action: str,
+                 quarantine_dir: Path | None) -> None:
+        self.watcher = watcher
+        self.folders = folders
+        self.action = action
+        self.quarantine_dir = quarantine_dir  # where quarantined files go (action quarantine only)
 
     def start(self) -> None:
         self.watcher.start()
@@ -310,13 +332,11 @@ def watch(ctx: Context, opts: WatchOptions, on_finding: Callable[[Finding], None
         ctx.warn("the vault stays locked: values already in it are not recognised as such")
         known = None
     cfg = scan_config(ctx, deep=known is not None, max_size=opts.max_size, known=known)
-    import dataclasses
     import os
 
     from vault.guard.model import display_path
 
-    cfg = dataclasses.replace(cfg, roots=tuple(display_path(r) for d in dirs
-                                               for r in (str(d), os.path.abspath(d))))
+    cfg = cfg.with_roots(tuple(display_path(r) for d in dirs for r in (str(d), os.path.abspath(d))))
     qdir = (opts.quarantine_dir or watcher.quarantine_dir()) if opts.action == "quarantine" else None
     scrub_fn = None
     if opts.action == "scrub":

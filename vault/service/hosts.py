@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from vault.errors import UsageError
+from vault.record import Record
 from vault.service.context import Context
-from vault.service.record import Record
 
 OWN = "own"  # the entry's own allowed hosts
 IMPLICIT = "auth0_domain"  # bound to the environment's auth0_domain

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vault.errors import TokensafeError, UsageError
+from vault.record import Record
 from vault.service.context import Context
-from vault.service.record import Record
 from vault.service.refresh import ensure_fresh
 
 if TYPE_CHECKING:

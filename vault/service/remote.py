@@ -22,8 +22,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from vault.errors import LockedError, NotFoundError, PolicyError, UsageError
+from vault.record import Record
 from vault.service.context import Context
-from vault.service.record import Record
 
 if TYPE_CHECKING:
     from vault.remote.envdoc import Diff

@@ -9,10 +9,10 @@ import base64
 import json
 import re
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from vault.errors import NotFoundError, UsageError
+from vault.record import Record
 from vault.secret import Secret
 
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,127}\Z")
@@ -116,19 +116,23 @@ def detect_kind(value: str) -> tuple[str, float | None]:
     return "text", None
 
 
-@dataclass
-class Entry:
-    name: str
-    value: Secret
-    kind: str = "text"
-    created: float = 0.0
-    updated: float = 0.0
-    allowed_hosts: list[str] = field(default_factory=list)
-    expires: float | None = None
-    # Where the entry may go when it has no allowed hosts of its own, fixed when it was
-    # stored (the environment's auth0_domain then, or [] for nowhere); None: stored before
-    # bindings were recorded, bound to auth0_domain at request time (SECURITY.md, finding 2).
-    bound_to: list[str] | None = None
+class Entry(Record):
+    __slots__ = ("name", "value", "kind", "created", "updated", "allowed_hosts", "expires", "bound_to")
+
+    def __init__(self, name: str, value: Secret, kind: str = "text", created: float = 0.0,
+                 updated: float = 0.0, allowed_hosts: list[str] | None = None,
+                 expires: float | None = None, bound_to: list[str] | None = None) -> None:
+        self.name = name
+        self.value = value
+        self.kind = kind
+        self.created = created
+        self.updated = updated
+        self.allowed_hosts = [] if allowed_hosts is None else allowed_hosts
+        self.expires = expires
+        # Where the entry may go when it has no allowed hosts of its own, fixed when it was
+        # stored (the environment's auth0_domain then, or [] for nowhere); None: stored before
+        # bindings were recorded, bound to auth0_domain at request time (SECURITY.md, finding 2).
+        self.bound_to = bound_to
 
     @classmethod
     def new(cls, name: str, value: str, allowed_hosts: list[str] | None = None,
@@ -169,10 +173,12 @@ class Entry:
         }
 
 
-@dataclass
-class Environment:
-    name: str
-    entries: dict[str, Entry] = field(default_factory=dict)
+class Environment(Record):
+    __slots__ = ("name", "entries")
+
+    def __init__(self, name: str, entries: dict[str, Entry] | None = None) -> None:
+        self.name = name
+        self.entries = {} if entries is None else entries
 
     def get(self, name: str) -> Entry:
         try:
@@ -190,20 +196,25 @@ class Environment:
         return {n: e.value.reveal() for n, e in self.entries.items()}
 
 
-@dataclass
-class VaultData:
+class VaultData(Record):
     """The whole decrypted payload."""
 
-    current: str = "default"
-    environments: dict[str, Environment] = field(default_factory=dict)
-    fingerprint_key: bytes = b""
-    # Originals of files rewritten by `import --scrub`, keyed by absolute path (for `restore`).
-    originals: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # The access log's last record this vault has seen: {"seq": n, "mac": hex} (SECURITY.md).
-    log_head: dict[str, Any] = field(default_factory=dict)
-    # The access log's MAC key: fixed once, so a new data key (`passwd`, `keys rm`) does not
-    # break the chain made before it. Never sent to an agent's clients (`to_bytes(False)`).
-    log_key: bytes = field(default=b"", repr=False)
+    __slots__ = ("current", "environments", "fingerprint_key", "originals", "log_head", "log_key")
+    _secret = ("fingerprint_key", "log_key")  # keys; the repr below shows names only anyway
+
+    def __init__(self, current: str = "default", environments: dict[str, Environment] | None = None,
+                 fingerprint_key: bytes = b"", originals: dict[str, dict[str, Any]] | None = None,
+                 log_head: dict[str, Any] | None = None, log_key: bytes = b"") -> None:
+        self.current = current
+        self.environments = {} if environments is None else environments
+        self.fingerprint_key = fingerprint_key
+        # Originals of files rewritten by `import --scrub`, keyed by absolute path (for `restore`).
+        self.originals = {} if originals is None else originals
+        # The access log's last record this vault has seen: {"seq": n, "mac": hex} (SECURITY.md).
+        self.log_head = {} if log_head is None else log_head
+        # The access log's MAC key: fixed once, so a new data key (`passwd`, `keys rm`) does not
+        # break the chain made before it. Never sent to an agent's clients (`to_bytes(False)`).
+        self.log_key = log_key
 
     def env(self, name: str | None = None) -> Environment:
         name = name or self.current
