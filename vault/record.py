@@ -8,8 +8,8 @@ in order, bases first). A field listed in `_secret` is left out of the repr (tra
 output). A record pickles as a call of its class with its field values (smaller and faster
 than a dataclass's state: the guard's workers send their results to the parent this way),
 so a subclass's `__init__` takes its fields positionally, in `__slots__` order, and called
-with a record's field values builds an equal record. Any layer may import this module: it imports only `operator`, which `re`,
-`typing` and `collections` import anyway.
+with a record's field values builds an equal record. Any layer may import this module: it
+imports only `operator`, which `re`, `typing` and `collections` import anyway.
 """
 
 from __future__ import annotations
