@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-import zlib
 from collections.abc import Callable
 
 from vault.record import FrozenRecord, init_field
@@ -29,7 +28,7 @@ def crc32_base62_ok(value: str, prefix_len: int) -> bool:
         if ch not in _B62_VALUE:
             return False
         n = n * 62 + _B62_VALUE[ch]
-    return n == zlib.crc32(body.encode("ascii", "replace"))
+    return n == binascii.crc32(body.encode("ascii", "replace"))  # zlib's CRC-32; zlib is ~0.5 ms to import
 
 
 class Format(FrozenRecord):
