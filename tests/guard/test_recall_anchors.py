@@ -136,3 +136,17 @@ def test_new_anchors_are_kv_anchors(anchor: bytes) -> None:
     assert (anchor, "kv") in extract.ANCHORS
     buf = b"x" + anchor.upper() + b"=1"
     assert (1, "kv") in extract._find_hits(buf, 0, len(buf))
+
+
+@pytest.mark.parametrize(("key", "words"), [
+    ("nextPageToken", ["next", "page", "token"]), ("DB_PASSWORD", ["db", "password"]),
+    ("APIToken", ["apitoken"]), ("HTTPServer", ["httpserver"]), ("a1B2", ["a1", "b2"]),
+    ("1A", ["1", "a"]), ("api-key.v2", ["api", "key", "v2"]), ("__", []), ("", []),
+    ("clé_secrète", ["cl", "secr", "te"]), ("x--Y", ["x", "y"]),
+])
+def test_key_words(key: str, words: list[str]) -> None:
+    """Words of a key: cut at anything not an ASCII letter or digit, and before a capital that
+    follows a small letter or a digit (the split `secret_key_kind` reads)."""
+    from vault.guard.filters import key_words
+
+    assert key_words(key) == words

@@ -10,7 +10,11 @@ from functools import lru_cache
 from vault.guard import codevalue
 from vault.guard.placeholders import is_placeholder  # the one placeholder filter
 
-_WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
+# The words of a key: runs of letters and digits, cut before a capital that follows a small
+# letter or a digit (`nextPageToken`, `DB_PASSWORD`, `APIToken`); findall, not a split at
+# zero-width cuts, which costs sre twice as much (a miss of `secret_key_kind`'s cache: one
+# per distinct key, ~8,000 in a tree of 5,000 files)
+_WORDS = re.compile(r"[A-Z]+[a-z0-9]*|[a-z0-9]+")
 
 # Head nouns that make a key secret: `api_token`, `clientSecret`, `DB_PASSWORD`.
 SECRET_HEADS = frozenset({
@@ -59,7 +63,7 @@ ENV_KEY_NOT_SECRET = frozenset({
 
 
 def key_words(key: str) -> list[str]:
-    return [w.lower() for w in _WORD_SPLIT.split(key) if w]
+    return [w.lower() for w in _WORDS.findall(key)]
 
 
 @lru_cache(maxsize=8192)  # per candidate (HighEntropy): keys repeat, values do not
