@@ -106,14 +106,20 @@ def test_kdf_params_and_provider_formats_stay_immutable() -> None:
 
 
 def test_audit_starts_without_dataclasses(tmp_path: Path) -> None:
-    """`dataclasses` imports `inspect`, `ast`, `dis` and `tokenize`: ~6 ms of every audit."""
-    code = ("import sys; from vault.cli import main; sys.argv[0] = 'tokensafe'; main()")
+    """`dataclasses` imports `inspect`, `ast`, `dis` and `tokenize`: ~6 ms of every audit;
+    `pathlib` with `urllib.parse` and `ipaddress` ~3 ms more. A plain audit needs none."""
+    heavy = ("dataclasses", "inspect", "pathlib", "urllib.parse", "ipaddress")
+    # A Python's site may have imported some for its own .pth files: forgotten first, so an
+    # import by the audit shows
+    code = (f"import sys\nfor m in {heavy!r}: sys.modules.pop(m, None)\n"
+            "from vault.cli import main; sys.argv[0] = 'tokensafe'; main()")
     r = subprocess.run([sys.executable, "-X", "importtime", "-c", code, "audit", "--json", str(tmp_path)],
                        capture_output=True, text=True, cwd=ROOT, check=True)
-    imported = {line.rsplit("|", 1)[-1].strip() for line in r.stderr.splitlines()
-                if line.startswith("import time:")}
+    names = [line.rsplit("|", 1)[-1].strip() for line in r.stderr.splitlines()
+             if line.startswith("import time:")]
+    imported = set(names[next(i for i, n in enumerate(names) if n.startswith("vault")):])
     assert "vault.guard.engine" in imported  # the audit did import the scanner
-    assert not imported & {"dataclasses", "inspect"}, sorted(imported & {"dataclasses", "inspect"})
+    assert not imported & set(heavy), sorted(imported & set(heavy))
 
 
 def _records() -> list[type]:
@@ -142,3 +148,22 @@ def test_every_record_is_built_from_its_fields_in_order() -> None:
     for cls in classes:
         params = tuple(inspect.signature(cls.__init__).parameters)[1:]
         assert params == cls._names, cls.__qualname__
+
+
+def test_guard_key_is_made_private_once_and_a_corrupt_one_is_left_alone(tmp_path: Path) -> None:
+    """The guard key (read with os.path, not pathlib): made 0600 in a new 0700 folder on first
+    use, the same key after; a corrupt file is reported and not replaced."""
+    import stat
+
+    from vault.errors import IntegrityError
+    from vault.guard.keys import load_guard_key
+
+    path = tmp_path / "new" / "guard.key"
+    key = load_guard_key(path)
+    assert len(key) == 32 and load_guard_key(str(path)) == key
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    path.write_text("not hex\n")
+    with pytest.raises(IntegrityError, match="corrupt"):
+        load_guard_key(path)
+    assert path.read_text() == "not hex\n"

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from vault.cli.lean import is_tty as is_tty
 from vault.cli.lean import parse_plain_options as parse_plain_options
@@ -17,6 +16,9 @@ from vault.cli.lean import path_click_refuses as path_click_refuses
 from vault.cli.lean import warn as warn
 from vault.cli.lean import write_out as write_out
 from vault.errors import PolicyError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vault.errors import UsageError
 from vault.guard.keys import key_id
 from vault.guard.model import Finding
 from vault.store.fileio import atomic_write
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 VERSION = 1
 

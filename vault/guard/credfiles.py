@@ -16,7 +16,6 @@ import json
 import os
 import re
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 from vault.guard import filters
 from vault.guard.model import Candidate
@@ -467,6 +466,8 @@ def merge(cands: list[Candidate], extra: list[Candidate]) -> list[Candidate]:
 
 
 def _host(url: str) -> str | None:
+    from urllib.parse import urlsplit  # here: urllib is ~2 ms of every audit's start-up
+
     try:
         h = urlsplit(url if "//" in url else "//" + url).hostname
     except ValueError:

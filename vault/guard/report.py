@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from vault.guard import detectors
 from vault.guard.model import SEVERITY_RANK, FileError, Finding, ScanStats
@@ -108,6 +106,9 @@ def render_json(findings: list[Finding], stats: ScanStats, errors: list[FileErro
 
 def _uri(path: str) -> str:
     """A relative URI when the file is under the current folder, else a file:// URI."""
+    from pathlib import Path  # SARIF only: pathlib and urllib are ~5 ms of an audit's start-up
+    from urllib.parse import quote
+
     p = Path(path)
     if p.is_absolute():
         try:

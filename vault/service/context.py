@@ -13,10 +13,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from vault.prompting import Prompter
     from vault.store.model import VaultData
     from vault.store.unlock import Unlocker
@@ -37,6 +38,8 @@ def _own_exe() -> str:
 
 def resolve_vault_path(vault_path: str | os.PathLike[str] | None) -> Path:
     """The vault file: the given path (`~` expanded), else the platform default; symlinks resolved."""
+    from pathlib import Path
+
     from vault.store.paths import resolve_vault_file
 
     return Path(resolve_vault_file(vault_path))
@@ -228,6 +231,8 @@ class Context:
     def restore_backup(self) -> tuple[int, Path | None]:
         """Replace the vault by its previous generation: (that generation, where the replaced file is kept)."""
         opened, kept = self.store.restore_backup()
+        from pathlib import Path
+
         return opened.header.generation, Path(kept) if kept else None
 
     def release_passphrase_fd(self) -> None:

@@ -8,7 +8,6 @@ On the start-up path of `tokensafe audit` (git hooks, CI): records are `Record`s
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vault.errors import UsageError
@@ -16,6 +15,8 @@ from vault.record import Record
 from vault.service.context import Context
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from vault.guard.model import FileError, Finding, ScanStats
     from vault.guard.readers import ScanConfig
     from vault.guard.watcher import Watcher
@@ -318,6 +319,8 @@ def watch(ctx: Context, opts: WatchOptions, on_finding: Callable[[Finding], None
 
     if opts.action not in WATCH_ACTIONS:
         raise UsageError(f"unknown action {opts.action!r}", f"use one of {', '.join(WATCH_ACTIONS)}")
+    from pathlib import Path
+
     dirs = [Path(p) for p in opts.paths] if opts.paths else watcher.default_paths()
     missing = [str(p) for p in dirs if not p.is_dir()]
     if missing:

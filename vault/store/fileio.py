@@ -8,10 +8,13 @@ import stat
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vault.errors import BusyError, PolicyError
 from vault.store.paths import display
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 LOCK_WAIT_S = 30.0  # default wait for another writer; TOKENSAFE_LOCK_WAIT overrides
 
@@ -226,6 +229,8 @@ def write_temp(folder: Path, prefix: str, data: bytes, mode: int = 0o600) -> Pat
             os.unlink(name)
         raise
     os.close(fd)
+    from pathlib import Path  # not at the top: `audit` imports this module, and pathlib is ~3 ms
+
     return Path(name)
 
 
