@@ -421,14 +421,15 @@ _MAYBE_NAMES = frozenset({"config.json", "credentials", "config"})
 _MAYBE_SUFFIXES = (".kubeconfig", ".yaml", ".yml", "config")
 
 
-def grammar_for(path: str, head: bytes) -> Grammar | None:
-    """The grammar a file's name (and, for generic names, its first bytes) calls for."""
-    name = os.path.basename(path)
+def grammar_for(path: str, data: bytes) -> Grammar | None:
+    """The grammar a file's name (and, for generic names, its first 8 KB) calls for."""
+    name = path.rpartition("/")[2] if os.sep == "/" else os.path.basename(path)
     g = BY_NAME.get(name)
     if g is not None:
         return g
     if name not in _MAYBE_NAMES and not name.endswith(_MAYBE_SUFFIXES):
         return None
+    head = data[:8192]
     parent = os.path.basename(os.path.dirname(path))
     if name == "config.json" and b'"auths"' in head:
         return docker_config
@@ -445,7 +446,7 @@ def candidates(path: str, data: bytes) -> list[Candidate]:
     """The grammar's candidates for a whole file, or none (no grammar, too big, binary)."""
     if len(data) > MAX_BYTES or data.find(b"\x00", 0, 8192) >= 0:
         return []
-    g = grammar_for(path, data[:8192])
+    g = grammar_for(path, data)
     return g(data)[:MAX_CANDIDATES] if g is not None else []
 
 

@@ -408,7 +408,9 @@ class FileScanner:
             scope = _scope(head)
         ex = self.cfg.extractor(scope, binary)
         lines = _Lines()
-        dec = self._decoder(binary)
+        # Nothing to decode where the pass saw no `Secret` and no encoded anchor (what
+        # Decoder.scan would conclude first): no decoder for most files
+        dec = self._decoder(binary) if whole is None or whole.secret or whole.b64_starts else None
         hits = lit.anchors if lit is not None and lit.anchors_complete else None
         cands = ex.extract(data, 0, len(data), whole=True, hits=hits)
         if not binary:  # `.netrc`, `.npmrc`, …: the file's grammar as well (credfiles.py)
